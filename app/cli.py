@@ -1,0 +1,501 @@
+"""The ``findling`` command line: index, watch, search, ask, status, folders, models.
+
+Progress and messages go to stderr. With ``--json``, stdout carries only JSON, one object per
+line. Exit codes: 0 success (a file that could not be indexed is not a failure of the run),
+1 usage or runtime error, 2 another Findling process holds the index.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import signal
+import sys
+import threading
+import time
+from datetime import datetime
+from pathlib import Path
+from typing import Any, NoReturn
+
+from app import __version__
+from app.engine import Engine
+from app.logs import setup_logging
+from app.paths import app_paths
+from indexer.errors import IndexerError, IndexLockedError
+from indexer.lock import WriterLock, holder, submit_request
+from indexer.pipeline import Progress, SyncReport
+from indexer.search import SearchFilters
+from indexer.state import StateDB
+from models.errors import ModelError
+
+log = logging.getLogger("findling.cli")
+
+EXIT_OK, EXIT_ERROR, EXIT_LOCKED = 0, 1, 2
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> NoReturn:
+        self.print_usage(sys.stderr)
+        self.exit(EXIT_ERROR, f"findling: error: {message}\n")
+
+
+def _emit(obj: dict[str, Any]) -> None:
+    sys.stdout.write(json.dumps(obj, ensure_ascii=False) + "\n")
+    sys.stdout.flush()
+
+
+def _err(msg: str) -> None:
+    sys.stderr.write(msg + "\n")
+    sys.stderr.flush()
+
+
+class ProgressPrinter:
+    """A one-line progress bar on a terminal; occasional plain lines otherwise."""
+
+    def __init__(self) -> None:
+        self.tty = sys.stderr.isatty()
+        self._last = 0.0
+        self._phase = ""
+
+    def __call__(self, p: Progress) -> None:
+        now = time.monotonic()
+        phase_changed = p.phase != self._phase
+        self._phase = p.phase
+        if p.phase == "indexing" and p.total:
+            if not phase_changed and now - self._last < (0.1 if self.tty else 5.0):
+                return
+            self._last = now
+            width = 24
+            filled = int(width * p.done / p.total)
+            bar = "█" * filled + "░" * (width - filled)
+            eta = f" · {p.eta_s:.0f}s left" if p.eta_s is not None and p.done else ""
+            name = Path(p.current).name[:40] if p.current else ""
+            line = (f"Indexing {bar} {p.done}/{p.total} files · {p.rate:.1f}/s{eta}"
+                    f"{' · ' + name if name else ''}")
+            if self.tty:
+                sys.stderr.write("\r\x1b[2K" + line)
+                sys.stderr.flush()
+            else:
+                _err(line)
+        elif phase_changed and p.phase in ("scanning", "finishing"):
+            if self.tty:
+                sys.stderr.write("\r\x1b[2K")
+            _err("Scanning folders…" if p.phase == "scanning" else "Optimising the index…")
+
+    def close(self) -> None:
+        if self.tty:
+            sys.stderr.write("\r\x1b[2K")
+            sys.stderr.flush()
+
+
+def _report_json(r: SyncReport) -> dict[str, Any]:
+    return {"event": "sync", "added": r.added, "updated": r.updated, "moved": r.moved,
+            "removed": r.removed, "failed": r.failed, "unchanged": r.unchanged,
+            "chunks": r.chunks, "embedded": r.embedded, "reused_vectors": r.reused_vectors,
+            "offline_folders": r.offline_folders, "stopped": r.stopped,
+            "rebuilt": r.rebuilt, "seconds": round(r.seconds, 3)}
+
+
+def _report_text(r: SyncReport) -> str:
+    parts = [f"{r.added} added", f"{r.updated} updated", f"{r.moved} moved/renamed",
+             f"{r.removed} removed", f"{r.failed} not indexed", f"{r.unchanged} unchanged"]
+    text = "Done in {:.1f}s: {}.".format(r.seconds, ", ".join(parts))
+    if r.failed:
+        text += " See `findling status` for the reasons."
+    for f in r.offline_folders:
+        text += f"\nFolder not reachable (kept its results, marked offline): {f}"
+    if r.rebuilt:
+        text += f"\n{r.rebuilt}"
+    return text
+
+
+class _StopFlag:
+    """First Ctrl-C asks the run to stop after committing its work; a second one aborts."""
+
+    def __init__(self) -> None:
+        self.event = threading.Event()
+
+    def install(self) -> None:
+        def handler(signum: int, frame: Any) -> None:
+            if self.event.is_set():
+                raise KeyboardInterrupt
+            self.event.set()
+            _err("\nStopping after the current file… (Ctrl-C again to abort)")
+        signal.signal(signal.SIGINT, handler)
+        if hasattr(signal, "SIGTERM"):
+            signal.signal(signal.SIGTERM, handler)
+
+
+def _hand_over(engine: Engine, args: argparse.Namespace, what: str) -> int:
+    """Another process holds the index: give it the request, or say why we cannot."""
+    info = holder(engine.paths.index_dir) or {}
+    pid = info.get("pid", "?")
+    if info.get("accepts_requests"):
+        submit_request(engine.paths.index_dir, {"op": "sync", "what": what, "time": time.time()})
+        msg = (f"Findling is already running (pid {pid}); handed the request to it. "
+               "It will bring the index up to date now.")
+        if args.json:
+            _emit({"event": "handed-over", "pid": pid})
+        _err(msg)
+        return EXIT_OK
+    _err(f"Another Findling process (pid {pid}) is updating the index. "
+         "Try again when it has finished.")
+    return EXIT_LOCKED
+
+
+def cmd_index(engine: Engine, args: argparse.Namespace) -> int:
+    paths = [Path(p) for p in args.paths]
+    for p in paths:
+        if not p.expanduser().is_dir():
+            _err(f"Not a folder: {p}")
+            return EXIT_ERROR
+    added = engine.settings.add_folders(paths)
+    if added:
+        engine.save_settings()
+        for f in added:
+            _err(f"Added folder: {f}")
+    if not engine.settings.folders:
+        _err("No folders configured. Usage: findling index FOLDER [FOLDER…]")
+        return EXIT_ERROR
+    lock = WriterLock(engine.paths.index_dir, role="index")
+    try:
+        lock.acquire()
+    except IndexLockedError:
+        return _hand_over(engine, args, "index")
+    stop = _StopFlag()
+    stop.install()
+    printer = ProgressPrinter()
+    try:
+        from indexer.extract.sandbox import lower_priority
+
+        lower_priority(5)
+        with engine.open_indexer(lock=lock, on_progress=printer) as ix:
+            report = ix.sync(stop.event.is_set)
+    finally:
+        printer.close()
+        lock.release()
+    if args.json:
+        _emit(_report_json(report))
+    _err(_report_text(report) if not report.stopped else
+         "Stopped. Work done so far is kept; run `findling index` again to continue.")
+    return EXIT_OK
+
+
+def cmd_watch(engine: Engine, args: argparse.Namespace) -> int:
+    if not engine.settings.folders:
+        _err("No folders configured. Add one with: findling index FOLDER")
+        return EXIT_ERROR
+    lock = WriterLock(engine.paths.index_dir, accepts_requests=True, role="watch")
+    try:
+        lock.acquire()
+    except IndexLockedError:
+        info = holder(engine.paths.index_dir) or {}
+        _err(f"Another Findling process (pid {info.get('pid', '?')}) is already keeping the "
+             "index up to date.")
+        return EXIT_LOCKED
+    stop = _StopFlag()
+    stop.install()
+    printer = ProgressPrinter()
+
+    def ready(report: SyncReport) -> None:
+        printer.close()
+        if args.json:
+            _emit({**_report_json(report), "event": "ready"})
+        _err(_report_text(report))
+        _err(f"Watching {len(engine.settings.folders)} folder(s) for changes. Ctrl-C to stop.")
+
+    def changed(report: SyncReport) -> None:
+        printer.close()
+        if args.json:
+            _emit(_report_json(report))
+        _err(_report_text(report))
+
+    engine.run_watch(stop.event, lock=lock, on_progress=printer, on_ready=ready,
+                     on_report=changed)
+    if args.json:
+        _emit({"event": "stopped"})
+    _err("Stopped watching.")
+    return EXIT_OK
+
+
+def _filters(args: argparse.Namespace) -> SearchFilters | None:
+    def date(s: str | None) -> float | None:
+        if not s:
+            return None
+        try:
+            return datetime.fromisoformat(s).timestamp()
+        except ValueError as exc:
+            raise SystemExit(f"findling: bad date {s!r} (use YYYY-MM-DD)") from exc
+    f = SearchFilters(
+        folders=tuple(str(Path(x).expanduser().resolve()) for x in args.folder or ()),
+        types=tuple(args.type or ()), modified_after=date(args.after),
+        modified_before=date(args.before),
+    )
+    return f if f.active else None
+
+
+def cmd_search(engine: Engine, args: argparse.Namespace) -> int:
+    searcher = engine.searcher()
+    result = searcher.search(args.query, limit=args.limit, filters=_filters(args))
+    if args.json:
+        for h in result.hits:
+            _emit(h.to_json())
+    else:
+        if not result.hits:
+            _err("No results." + ("" if (engine.paths.index_dir / "state.sqlite").exists()
+                                  else " The index is empty: run `findling index FOLDER`."))
+        for i, h in enumerate(result.hits, start=1):
+            where = f"page {h.page}" if h.page else (h.section or "")
+            print(f"{i:>2}. {h.path}" + (f"  ({where})" if where else "")
+                  + ("  [offline]" if h.offline else ""))
+            print(f"    {_highlight(h.snippet, h.highlights)}")
+    _err(f"{len(result.hits)} result(s) in {result.took_ms:.0f} ms")
+    return EXIT_OK
+
+
+def _highlight(text: str, spans: tuple[tuple[int, int], ...]) -> str:
+    if not sys.stdout.isatty() or not spans:
+        return text
+    out, pos = [], 0
+    for a, b in spans:
+        out += [text[pos:a], "\x1b[1;33m", text[a:b], "\x1b[0m"]
+        pos = b
+    out.append(text[pos:])
+    return "".join(out)
+
+
+def cmd_ask(engine: Engine, args: argparse.Namespace) -> int:
+    stop = _StopFlag()
+    stop.install()
+    asker = engine.asker()
+    streamed = False
+
+    def on_token(piece: str) -> None:
+        nonlocal streamed
+        if args.json:
+            _emit({"token": piece})
+        else:
+            sys.stdout.write(piece)
+            sys.stdout.flush()
+            streamed = True
+
+    answer = asker.ask(args.question, on_token=on_token, should_stop=stop.event.is_set,
+                       filters=_filters(args))
+    if args.json:
+        _emit(answer.to_json())
+        return EXIT_OK
+    if streamed:
+        print()
+    if not answer.found:
+        print(answer.answer)
+    if answer.citations:
+        cited = [c for c in answer.citations if c.cited]
+        print("\nSources:" if cited else "\nSources (not cited by the model; closest first):")
+        for c in answer.citations:
+            where = f", page {c.page}" if c.page else (f", {c.section}" if c.section else "")
+            mark = f"[{c.n}]" if c.cited else " - "
+            print(f" {mark} {c.path}{where}")
+    return EXIT_OK
+
+
+def cmd_status(engine: Engine, args: argparse.Namespace) -> int:
+    state_path = engine.paths.index_dir / "state.sqlite"
+    rows = []
+    counts: dict[str, int] = {}
+    meta: dict[str, str | None] = {}
+    if state_path.exists():
+        db = StateDB(state_path, readonly=True)
+        try:
+            rows = db.files()
+            counts = db.counts()
+            meta = {k: db.get_meta(k) for k in ("embed_model", "dims", "chunker_version")}
+        finally:
+            db.close()
+    lance = engine.paths.index_dir / "lance"
+    size = sum(f.stat().st_size for f in lance.rglob("*") if f.is_file()) if lance.exists() else 0
+    chunks = sum(r.chunks for r in rows if r.state == "indexed")
+    writer = holder(engine.paths.index_dir)
+    summary = {
+        "summary": True,
+        "files": len(rows),
+        "indexed": counts.get("indexed", 0),
+        "pending": counts.get("pending", 0),
+        "offline": counts.get("offline", 0),
+        "failed": sum(v for k, v in counts.items() if k not in ("indexed", "pending", "offline")),
+        "by_state": counts,
+        "chunks": chunks,
+        "index_bytes": size,
+        "folders": engine.settings.folders,
+        "embedding_model": meta.get("embed_model") or engine.settings.embedding_model
+        or "all-MiniLM-L6-v2",
+        "llm_model": engine.settings.llm_model or "SmolLM2-135M-Instruct-Q4_1",
+        "writer": {"pid": writer.get("pid"), "role": writer.get("role")} if writer else None,
+        "home": str(engine.paths.data_dir),
+    }
+    if args.json:
+        for r in rows:
+            _emit({"path": r.path, "state": r.state, "reason": r.reason, "chunks": r.chunks})
+        _emit(summary)
+        return EXIT_OK
+    print(f"Folders: {', '.join(engine.settings.folders) or '(none)'}")
+    print(f"Files: {summary['files']} known · {summary['indexed']} indexed · "
+          f"{summary['pending']} pending · {summary['failed']} not indexed · "
+          f"{summary['offline']} offline")
+    print(f"Index: {chunks} passages, {size / 2**20:.1f} MB on disk")
+    print(f"Models: {summary['embedding_model']} (search), {summary['llm_model']} (answers)")
+    if writer:
+        print(f"Writer: {writer.get('role')} (pid {writer.get('pid')}) is running")
+    failed = [r for r in rows if r.state not in ("indexed", "pending")]
+    if failed:
+        print("\nNot indexed:")
+        for r in failed:
+            print(f"  {r.state:<11} {r.path}\n              {r.reason}")
+    return EXIT_OK
+
+
+def cmd_folders(engine: Engine, args: argparse.Namespace) -> int:
+    if args.action == "list":
+        for f in engine.settings.folders:
+            print(f)
+        return EXIT_OK
+    if not args.path:
+        _err("Give a folder.")
+        return EXIT_ERROR
+    if args.action == "add":
+        return cmd_index(engine, argparse.Namespace(paths=[args.path], json=args.json))
+    if not engine.settings.remove_folder(args.path):
+        _err(f"Not a configured folder: {args.path}")
+        return EXIT_ERROR
+    engine.save_settings()
+    lock = WriterLock(engine.paths.index_dir, role="folders")
+    try:
+        lock.acquire()
+    except IndexLockedError:
+        return _hand_over(engine, args, "remove-folder")
+    try:
+        with engine.open_indexer(lock=lock) as ix:
+            n = ix.purge_folder(Path(args.path))
+            ix.optimize()
+    finally:
+        lock.release()
+    _err(f"Removed {args.path} and {n} file(s) from the index.")
+    return EXIT_OK
+
+
+def cmd_models(engine: Engine, args: argparse.Namespace) -> int:
+    from models.catalogue import DEFAULT_EMBEDDING_ID, DEFAULT_LLM_ID, ModelSpec, all_models
+
+    if args.action == "download":
+        from models.download import download_model
+
+        if not args.url or not args.id:
+            _err("models download needs --id and --url")
+            return EXIT_ERROR
+        name = args.url.rstrip("/").rsplit("/", 1)[-1] or f"{args.id}.gguf"
+        spec = ModelSpec(id=args.id, kind=args.kind, file=Path(name), url=args.url,
+                         sha256=args.sha256, dims=args.dims, source="user")
+        extra = {"tokenizer.json": args.tokenizer_url} if args.tokenizer_url else None
+
+        def progress(done: int, total: int | None) -> None:
+            if sys.stderr.isatty():
+                pct = f"{100 * done / total:.0f}%" if total else f"{done / 2**20:.0f} MB"
+                sys.stderr.write(f"\rDownloading {args.id}: {pct}")
+        installed = download_model(spec, engine.paths.models_dir, progress=progress,
+                                   extra_files=extra)
+        _err(f"\nInstalled {installed.id} in {installed.file}")
+        return EXIT_OK
+    active = {"embedding": engine.settings.embedding_model or DEFAULT_EMBEDDING_ID,
+              "llm": engine.settings.llm_model or DEFAULT_LLM_ID}
+    for spec in all_models(engine.paths.models_dir):
+        entry = {"id": spec.id, "kind": spec.kind, "source": spec.source,
+                 "available": spec.available, "active": active[spec.kind] == spec.id,
+                 "file": str(spec.file) if spec.file else None, "licence": spec.licence}
+        if args.json:
+            _emit(entry)
+        else:
+            print(f"{'*' if entry['active'] else ' '} {spec.kind:<9} {spec.id:<32} "
+                  f"{spec.source:<8} {'ok' if spec.available else 'missing'}")
+    return EXIT_OK
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = _Parser(prog="findling", description="Search and question your own files, offline.")
+    p.add_argument("--version", action="version", version=f"findling {__version__}")
+    sub = p.add_subparsers(dest="command", required=True, parser_class=_Parser)
+
+    def common(sp: argparse.ArgumentParser) -> None:
+        sp.add_argument("--json", action="store_true", help="one JSON object per line on stdout")
+        sp.add_argument("-v", "--verbose", action="store_true", help="log to stderr")
+
+    def filters(sp: argparse.ArgumentParser) -> None:
+        sp.add_argument("--folder", action="append", help="only files under this folder")
+        sp.add_argument("--type", action="append", help="only this file type (e.g. pdf)")
+        sp.add_argument("--after", help="modified on or after YYYY-MM-DD")
+        sp.add_argument("--before", help="modified on or before YYYY-MM-DD")
+
+    sp = sub.add_parser("index", help="add folders and bring the index up to date")
+    sp.add_argument("paths", nargs="*", help="folders to add")
+    common(sp)
+    sp.set_defaults(func=cmd_index)
+    sp = sub.add_parser("watch", help="keep the index up to date until Ctrl-C")
+    common(sp)
+    sp.set_defaults(func=cmd_watch)
+    sp = sub.add_parser("search", help="search your files")
+    sp.add_argument("query")
+    sp.add_argument("--limit", type=int, default=10)
+    filters(sp)
+    common(sp)
+    sp.set_defaults(func=cmd_search)
+    sp = sub.add_parser("ask", help="ask a question about your files")
+    sp.add_argument("question")
+    filters(sp)
+    common(sp)
+    sp.set_defaults(func=cmd_ask)
+    sp = sub.add_parser("status", help="what is indexed, pending and failed")
+    common(sp)
+    sp.set_defaults(func=cmd_status)
+    sp = sub.add_parser("folders", help="list, add or remove indexed folders")
+    sp.add_argument("action", choices=["list", "add", "remove"])
+    sp.add_argument("path", nargs="?")
+    common(sp)
+    sp.set_defaults(func=cmd_folders)
+    sp = sub.add_parser("models", help="list models or download one (the only network use)")
+    sp.add_argument("action", nargs="?", choices=["list", "download"], default="list")
+    sp.add_argument("--id")
+    sp.add_argument("--url")
+    sp.add_argument("--kind", choices=["llm", "embedding"], default="llm")
+    sp.add_argument("--sha256")
+    sp.add_argument("--dims", type=int, default=0)
+    sp.add_argument("--tokenizer-url")
+    common(sp)
+    sp.set_defaults(func=cmd_models)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the ``findling`` command."""
+    args = build_parser().parse_args(argv)
+    paths = app_paths()
+    try:
+        setup_logging(paths.log_dir, stderr_level=logging.INFO if args.verbose else None)
+        engine = Engine(paths)
+        return int(args.func(engine, args))
+    except IndexLockedError as exc:
+        _err(f"findling: {exc}")
+        return EXIT_LOCKED
+    except (ModelError, IndexerError) as exc:
+        log.error("%s", exc)
+        _err(f"findling: {exc}")
+        return EXIT_ERROR
+    except KeyboardInterrupt:
+        _err("Aborted.")
+        return EXIT_ERROR
+    except OSError as exc:
+        log.exception("I/O error")
+        _err(f"findling: {exc}")
+        return EXIT_ERROR
+
+
+if __name__ == "__main__":
+    sys.exit(main())

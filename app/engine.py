@@ -1,0 +1,164 @@
+"""The engine facade shared by the CLI and the desktop app (Qt-free).
+
+It turns the user's settings into the indexer's and models' frozen configs, loads models lazily
+and once, and runs the long-lived watch loop (catch up, then follow changes and hand-over
+requests from other Findling processes).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from app import settings as settings_mod
+from app.paths import AppPaths
+from app.settings import Settings
+from indexer.ask import Asker
+from indexer.chunk import ChunkerConfig
+from indexer.config import IndexConfig
+from indexer.extract.base import ExtractLimits
+from indexer.extract.sandbox import SandboxConfig
+from indexer.lock import WriterLock, take_requests
+from indexer.pipeline import Indexer, Progress, SyncReport
+from indexer.search import Searcher
+from indexer.watch import Watcher
+from models.catalogue import find_model
+from models.embedder import Embedder
+from models.llm import Llm, LlmConfig
+
+log = logging.getLogger(__name__)
+
+RESCAN_EVERY_S = 15 * 60
+
+
+class Engine:
+    """Models, index and settings for one Findling process."""
+
+    def __init__(self, paths: AppPaths, settings: Settings | None = None) -> None:
+        self.paths = paths.ensure()
+        self.settings = settings or settings_mod.load(paths.settings_file)
+        self._embedder: Embedder | None = None
+        self._llm: Llm | None = None
+        self._lock = threading.Lock()
+
+    # -- settings -------------------------------------------------------------------------------
+    def reload_settings(self) -> None:
+        """Re-read the settings file (another process may have changed it)."""
+        self.settings = settings_mod.load(self.paths.settings_file)
+
+    def save_settings(self) -> None:
+        """Write the settings file."""
+        settings_mod.save(self.settings, self.paths.settings_file)
+
+    # -- models ---------------------------------------------------------------------------------
+    @property
+    def embedder(self) -> Embedder:
+        """The embedding model (loaded on first use)."""
+        with self._lock:
+            if self._embedder is None:
+                spec = find_model(self.paths.models_dir, self.settings.embedding_model, "embedding")
+                self._embedder = Embedder(spec)
+            return self._embedder
+
+    @property
+    def llm(self) -> Llm:
+        """The chat model (loaded on first use)."""
+        with self._lock:
+            if self._llm is None:
+                spec = find_model(self.paths.models_dir, self.settings.llm_model, "llm")
+                self._llm = Llm(spec, LlmConfig(gpu_layers=self.settings.gpu_layers_value))
+            return self._llm
+
+    # -- indexing -------------------------------------------------------------------------------
+    def index_config(self) -> IndexConfig:
+        """The indexer's config from the current settings."""
+        s = self.settings
+        workers = s.workers or max(1, min(4, (os.cpu_count() or 2) - 1))
+        return IndexConfig(
+            index_dir=self.paths.index_dir,
+            folders=tuple(Path(f) for f in s.folders),
+            ignore=tuple(s.ignore),
+            limits=ExtractLimits(max_bytes=s.max_file_mb * 1024 * 1024, max_pages=s.max_pages),
+            chunker=ChunkerConfig(max_tokens=self.embedder.max_tokens),
+            sandbox=SandboxConfig(workers=workers, timeout_s=float(s.extract_timeout_s)),
+        )
+
+    def open_indexer(self, *, lock: WriterLock | None = None,
+                     on_progress: Callable[[Progress], None] | None = None) -> Indexer:
+        """The index writer (raises IndexLockedError if another process writes)."""
+        return Indexer(self.index_config(), self.embedder, lock=lock, on_progress=on_progress)
+
+    def searcher(self) -> Searcher:
+        """A reader of the index."""
+        return Searcher(self.paths.index_dir, self.embedder)
+
+    def asker(self, searcher: Searcher | None = None) -> Asker:
+        """The question-answering flow."""
+        return Asker(searcher or self.searcher(), self.llm)
+
+    def run_watch(
+        self,
+        stop: threading.Event,
+        *,
+        lock: WriterLock | None = None,
+        on_progress: Callable[[Progress], None] | None = None,
+        on_ready: Callable[[SyncReport], None] | None = None,
+        on_report: Callable[[SyncReport], None] | None = None,
+        poll_s: float = 0.5,
+    ) -> None:
+        """Catch up, then follow file changes until ``stop`` is set.
+
+        Other Findling processes may hand over work through the request spool (``findling index``
+        while this runs): the settings are re-read and the index brought up to date.
+        """
+        lock = lock or WriterLock(self.paths.index_dir, accepts_requests=True, role="watch")
+        if not lock.held:
+            lock.acquire()
+        lock.set_accepts_requests(True)
+        indexer = self.open_indexer(lock=lock, on_progress=on_progress)
+        watcher: Watcher | None = None
+        try:
+            report = indexer.sync(stop.is_set)
+            if on_ready:
+                on_ready(report)
+            watcher = Watcher(indexer.config.folders, indexer.config.ignore)
+            watcher.start()
+            last_scan = time.monotonic()
+            while not stop.is_set():
+                requests = take_requests(self.paths.index_dir)
+                if requests:
+                    self.reload_settings()
+                    old = set(indexer.config.folders)
+                    indexer.reconfigure(self.index_config())
+                    for gone in old - set(indexer.config.folders):
+                        indexer.purge_folder(gone)
+                    watcher.stop()
+                    watcher = Watcher(indexer.config.folders, indexer.config.ignore)
+                    watcher.start()
+                    rep = indexer.sync(stop.is_set)
+                    if on_report:
+                        on_report(rep)
+                    last_scan = time.monotonic()
+                    continue
+                batch = watcher.next_batch(timeout=poll_s)
+                due = time.monotonic() - last_scan > RESCAN_EVERY_S
+                if batch is None and not due:
+                    continue
+                if due or (batch is not None and batch.rescan):
+                    rep = indexer.sync(stop.is_set)
+                    last_scan = time.monotonic()
+                else:
+                    assert batch is not None
+                    rep = indexer.sync(stop.is_set, paths=batch.paths)
+                if on_report and rep.changed:
+                    on_report(rep)
+        finally:
+            if watcher is not None:
+                watcher.stop()
+            indexer.close()
+            if lock.held:
+                lock.release()

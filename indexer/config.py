@@ -1,0 +1,37 @@
+"""The indexer's configuration, built by the app from the user's settings."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from indexer.chunk import ChunkerConfig
+from indexer.extract.base import ExtractLimits
+from indexer.extract.sandbox import SandboxConfig
+
+
+@dataclass(frozen=True)
+class IndexConfig:
+    """Everything the indexing pipeline needs to know.
+
+    Attributes:
+        index_dir: Where the LanceDB table and the state database live.
+        folders: The folders to index (absolute).
+        ignore: gitignore-style patterns, relative to each folder.
+        limits: Per-file size and page limits.
+        chunker: Chunk sizes in model tokens.
+        sandbox: Extraction worker settings.
+        batch_chunks: Chunks embedded and written per commit.
+        low_priority: Run indexing at reduced CPU priority.
+        keep_versions_minutes: How long old LanceDB versions survive for concurrent readers.
+    """
+
+    index_dir: Path
+    folders: tuple[Path, ...] = ()
+    ignore: tuple[str, ...] = ()
+    limits: ExtractLimits = field(default_factory=ExtractLimits)
+    chunker: ChunkerConfig = field(default_factory=ChunkerConfig)
+    sandbox: SandboxConfig = field(default_factory=SandboxConfig)
+    batch_chunks: int = 256
+    low_priority: bool = True
+    keep_versions_minutes: float = 5.0

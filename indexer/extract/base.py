@@ -1,0 +1,165 @@
+"""The structured text model every extractor produces, and the dispatcher."""
+
+from __future__ import annotations
+
+import errno
+import os
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from indexer.errors import (
+    EmptyFileError,
+    ExtractError,
+    NoTextError,
+    TooLargeError,
+    UnreadableError,
+    UnsupportedError,
+)
+
+
+@dataclass(frozen=True)
+class Block:
+    """A paragraph or heading. ``level`` is 0 for body text, 1–6 for headings."""
+
+    text: str
+    level: int = 0
+
+
+@dataclass(frozen=True)
+class Segment:
+    """A page (paged formats) or the whole text / a top-level part (unpaged formats).
+
+    Attributes:
+        blocks: The segment's paragraphs and headings, in reading order.
+        page: 1-based physical page number, or None for unpaged formats.
+        heading: The section the segment starts in (from the outline), if known.
+    """
+
+    blocks: tuple[Block, ...]
+    page: int | None = None
+    heading: str | None = None
+
+    @property
+    def text(self) -> str:
+        """The segment's text; chunk character offsets index into this string."""
+        return "\n\n".join(b.text for b in self.blocks)
+
+
+@dataclass(frozen=True)
+class Document:
+    """An extracted file: its segments, title and whether it has pages."""
+
+    segments: tuple[Segment, ...]
+    title: str | None = None
+    paged: bool = False
+
+    @property
+    def has_text(self) -> bool:
+        """Whether any segment holds non-whitespace text."""
+        return any(b.text.strip() for s in self.segments for b in s.blocks)
+
+
+@dataclass(frozen=True)
+class ExtractLimits:
+    """Per-file limits; a file over them is marked too-large rather than indexed."""
+
+    max_bytes: int = 512 * 1024 * 1024
+    max_pages: int = 20_000
+
+
+Extractor = Callable[[Path, ExtractLimits], Document]
+
+
+def _registry() -> dict[str, Extractor]:
+    from indexer.extract import docx, html, odf, paged, text
+
+    table: dict[str, Extractor] = {}
+    for suffixes, fn in (
+        (paged.SUFFIXES, paged.extract),
+        (text.SUFFIXES, text.extract),
+        (html.SUFFIXES, html.extract),
+        (docx.SUFFIXES, docx.extract),
+        (odf.SUFFIXES, odf.extract),
+    ):
+        for s in suffixes:
+            table[s] = fn
+    return table
+
+
+def supported_suffixes() -> frozenset[str]:
+    """Lower-case file suffixes (with dot) that Findling indexes."""
+    return frozenset(_registry())
+
+
+def extract(path: Path, limits: ExtractLimits | None = None) -> Document:
+    """Extract ``path``'s text. The file is only ever opened for reading.
+
+    Raises:
+        ExtractError: a subclass whose ``state`` and ``reason`` say why the file has no text.
+    """
+    limits = limits or ExtractLimits()
+    fn = _registry().get(path.suffix.lower())
+    if fn is None:
+        raise UnsupportedError(f"Unsupported file type '{path.suffix or path.name}'")
+    try:
+        st = path.stat()
+        if not os.access(path, os.R_OK):
+            raise UnreadableError("Permission denied: Findling cannot read this file")
+    except FileNotFoundError as exc:
+        raise UnreadableError("The file vanished before it could be read") from exc
+    except PermissionError as exc:
+        raise UnreadableError("Permission denied: Findling cannot read this file") from exc
+    except OSError as exc:
+        raise UnreadableError(f"Cannot read the file: {exc.strerror or exc}") from exc
+    if st.st_size == 0:
+        raise EmptyFileError("The file is empty (0 bytes)")
+    if st.st_size > limits.max_bytes:
+        raise TooLargeError(
+            f"The file is {st.st_size / 2**20:.0f} MB, over the {limits.max_bytes / 2**20:.0f} MB"
+            " limit (Settings → Indexing)"
+        )
+    try:
+        doc = fn(path, limits)
+    except ExtractError:
+        raise
+    except FileNotFoundError as exc:
+        raise UnreadableError("The file vanished while it was being read") from exc
+    except PermissionError as exc:
+        raise UnreadableError("Permission denied: Findling cannot read this file") from exc
+    except OSError as exc:
+        if exc.errno in (errno.EIO, errno.ENXIO, errno.ENODEV):
+            raise UnreadableError(f"I/O error while reading: {exc.strerror}") from exc
+        raise UnreadableError(f"Cannot read the file: {exc}") from exc
+    if not doc.has_text:
+        raise NoTextError("No text found in the file")
+    return doc
+
+
+def clean_text(text: str) -> str:
+    """Normalise extracted text: join hyphenated line breaks, collapse runs of spaces."""
+    text = text.replace("\u00ad", "").replace("\x00", "")
+    text = text.replace("-\n", "").replace("\r", "")
+    lines = [" ".join(line.split()) for line in text.split("\n")]
+    return " ".join(line for line in lines if line)
+
+
+def read_text_file(path: Path) -> str:
+    """Read a text file, guessing its encoding (UTF-8 with BOM, UTF-16 with BOM, else cp1252)."""
+    raw = path.read_bytes()
+    if raw.startswith(b"\xef\xbb\xbf"):
+        return raw[3:].decode("utf-8", errors="replace")
+    if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return raw.decode("utf-16", errors="replace")
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return raw.decode("cp1252", errors="replace")
+
+
+def wrap_error(exc: Exception, kind: str) -> ExtractError:
+    """Turn a parser's exception into a corrupt-file error with a readable reason."""
+    msg = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    from indexer.errors import CorruptError
+
+    return CorruptError(f"The {kind} file is damaged or not a valid {kind}: {msg[:200]}")

@@ -1,0 +1,106 @@
+"""PDF, XPS, EPUB, FB2, MOBI, CBZ through PyMuPDF: one segment per physical page."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import pymupdf
+
+from indexer.errors import CorruptError, EncryptedError, NoTextError, TooLargeError
+from indexer.extract.base import Block, Document, ExtractLimits, Segment, clean_text, wrap_error
+
+log = logging.getLogger(__name__)
+
+SUFFIXES = (".pdf", ".xps", ".oxps", ".epub", ".fb2", ".mobi", ".cbz")
+
+pymupdf.TOOLS.mupdf_display_errors(False)
+pymupdf.TOOLS.mupdf_display_warnings(False)
+
+
+def _open(path: Path) -> pymupdf.Document:
+    kind = path.suffix.lower().lstrip(".").upper()
+    try:
+        return pymupdf.open(str(path), filetype=path.suffix.lower().lstrip("."))
+    except pymupdf.FileDataError as exc:
+        raise wrap_error(exc, kind) from exc
+    except (RuntimeError, ValueError) as exc:
+        raise wrap_error(exc, kind) from exc
+
+
+def _heading_per_page(doc: pymupdf.Document) -> dict[int, str]:
+    """The outline entry each page starts in (0-based page -> 'A > B')."""
+    try:
+        toc = doc.get_toc(simple=True)
+    except Exception:  # broken or cyclic outlines must not stop extraction
+        return {}
+    starts: list[tuple[int, str]] = []
+    stack: list[str] = []
+    for entry in toc[:5000]:
+        level, title, page = int(entry[0]), str(entry[1]).strip(), int(entry[2])
+        if page < 1 or not title:
+            continue
+        del stack[level - 1 :]
+        stack.append(" ".join(title.split())[:120])
+        starts.append((page - 1, " > ".join(stack[-3:])))
+    starts.sort(key=lambda t: t[0])
+    result: dict[int, str] = {}
+    current: str | None = None
+    idx = 0
+    for pno in range(doc.page_count):
+        while idx < len(starts) and starts[idx][0] <= pno:
+            current = starts[idx][1]
+            idx += 1
+        if current:
+            result[pno] = current
+    return result
+
+
+def extract(path: Path, limits: ExtractLimits) -> Document:
+    """Extract every page's text blocks, in reading order."""
+    kind = path.suffix.lower().lstrip(".").upper()
+    doc = _open(path)
+    try:
+        if doc.needs_pass and not doc.authenticate(""):
+            raise EncryptedError(f"The {kind} is password-protected; Findling cannot open it")
+        try:
+            count = doc.page_count
+        except Exception as exc:
+            raise wrap_error(exc, kind) from exc
+        if count > limits.max_pages:
+            raise TooLargeError(
+                f"The {kind} has {count:,} pages, over the {limits.max_pages:,}-page limit"
+            )
+        if count == 0:
+            raise CorruptError(f"The {kind} has no pages")
+        headings = _heading_per_page(doc)
+        segments: list[Segment] = []
+        failed = 0
+        for pno in range(count):
+            try:
+                page = doc.load_page(pno)
+                raw_blocks = page.get_text("blocks", sort=True, flags=pymupdf.TEXTFLAGS_SEARCH)
+            except Exception as exc:  # one broken page must not lose the others
+                failed += 1
+                log.debug("page %d of %s failed: %s", pno + 1, path, exc)
+                raw_blocks = []
+            blocks = []
+            for b in raw_blocks:
+                if len(b) > 6 and b[6] != 0:
+                    continue
+                text = clean_text(str(b[4]))
+                if text:
+                    blocks.append(Block(text))
+            segments.append(Segment(tuple(blocks), page=pno + 1, heading=headings.get(pno)))
+        if failed == count:
+            raise CorruptError(f"None of the {kind}'s {count} pages could be read")
+        result = Document(tuple(segments), title=(doc.metadata or {}).get("title") or None, paged=True)
+        if not result.has_text:
+            if kind == "PDF":
+                raise NoTextError(
+                    "No text layer: the PDF looks like a scan or images only (OCR is not available)"
+                )
+            raise NoTextError(f"No text found in the {kind}")
+        return result
+    finally:
+        doc.close()

@@ -1,0 +1,253 @@
+"""Extraction and chunking in worker processes with a time and memory budget per file.
+
+A malformed file can hang a parser or make it allocate without bound. Each worker is a separate
+process, so such a file is contained: the worker is killed, the file is marked with a reason, and
+a fresh worker takes over. Workers run at low CPU priority so the computer stays responsive.
+"""
+
+from __future__ import annotations
+
+import logging
+import multiprocessing as mp
+import os
+import sys
+import time
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from multiprocessing.connection import Connection, wait
+from pathlib import Path
+from typing import Any
+
+from indexer.chunk import Chunk, ChunkerConfig
+from indexer.errors import ExtractError
+from indexer.extract.base import ExtractLimits
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Extracted:
+    """A worker's answer for one file: chunks, or an error state and reason."""
+
+    path: Path
+    chunks: tuple[Chunk, ...] = ()
+    pages: int | None = None
+    title: str | None = None
+    state: str | None = None
+    reason: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        """Whether extraction succeeded."""
+        return self.state is None
+
+
+@dataclass(frozen=True)
+class SandboxConfig:
+    """Worker pool settings.
+
+    Attributes:
+        workers: Number of worker processes; 0 extracts in the calling process (no containment).
+        timeout_s: Wall-clock budget per file.
+        memory_mb: Address-space limit per worker (Linux/macOS), 0 for none.
+        nice: CPU niceness added to workers.
+    """
+
+    workers: int = 1
+    timeout_s: float = 180.0
+    memory_mb: int = 4096
+    nice: int = 10
+
+
+def lower_priority(increment: int) -> None:
+    """Lower this process's CPU (and, on Linux, I/O) priority."""
+    if increment <= 0:
+        return
+    try:
+        if sys.platform == "win32":
+            import psutil
+
+            psutil.Process().nice(psutil.BELOW_NORMAL_PRIORITY_CLASS)
+        else:
+            os.nice(increment)
+            import psutil
+
+            p = psutil.Process()
+            if hasattr(p, "ionice") and hasattr(psutil, "IOPRIO_CLASS_BE"):
+                p.ionice(psutil.IOPRIO_CLASS_BE, 7)
+    except (OSError, ImportError, AttributeError, ValueError):
+        pass
+
+
+def extract_and_chunk(
+    path: Path, limits: ExtractLimits, chunker: Any
+) -> Extracted:
+    """Extract one file and chunk it; errors become a state and reason."""
+    from indexer.extract.base import extract
+
+    try:
+        doc = extract(path, limits)
+    except ExtractError as exc:
+        return Extracted(path, state=exc.state, reason=exc.reason)
+    except MemoryError:
+        return Extracted(path, state="failed", reason="The file needs too much memory to read")
+    except Exception as exc:  # an unexpected parser error must not stop the batch
+        log.warning("Unexpected error extracting %s: %s", path, type(exc).__name__)
+        return Extracted(path, state="failed", reason=f"Could not read the file ({type(exc).__name__})")
+    chunks = chunker.chunks(doc)
+    pages = len(doc.segments) if doc.paged else None
+    return Extracted(path, tuple(chunks), pages=pages, title=doc.title)
+
+
+def _make_chunker(tokenizer: str, config: ChunkerConfig) -> Any:
+    from tokenizers import Tokenizer
+
+    from indexer.chunk import Chunker
+
+    tok = Tokenizer.from_file(tokenizer)
+    tok.no_padding()
+    tok.no_truncation()
+    return Chunker(lambda t: len(tok.encode(t).ids), config)
+
+
+def _worker(conn: Connection, tokenizer: str, config: ChunkerConfig, memory_mb: int,
+            nice: int) -> None:
+    if memory_mb and sys.platform != "win32":
+        import resource
+
+        limit = memory_mb * 1024 * 1024
+        try:
+            resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+        except (ValueError, OSError):
+            pass
+    lower_priority(nice)
+    chunker = _make_chunker(tokenizer, config)
+    while True:
+        try:
+            msg = conn.recv()
+        except (EOFError, OSError):
+            return
+        if msg is None:
+            return
+        path, limits = msg
+        conn.send(extract_and_chunk(Path(path), limits, chunker))
+
+
+class _Worker:
+    def __init__(self, ctx: Any, tokenizer: str, chunker: ChunkerConfig, cfg: SandboxConfig) -> None:
+        self.conn, child = ctx.Pipe()
+        self.proc = ctx.Process(
+            target=_worker, args=(child, tokenizer, chunker, cfg.memory_mb, cfg.nice), daemon=True
+        )
+        self.proc.start()
+        child.close()
+        self.job: Path | None = None
+        self.started = 0.0
+
+    def kill(self) -> None:
+        try:
+            self.proc.kill()
+            self.proc.join(2)
+        finally:
+            self.conn.close()
+
+
+class ExtractorPool:
+    """Runs :func:`extract_and_chunk` for many files on a pool of contained workers."""
+
+    def __init__(
+        self, tokenizer: Path, chunker: ChunkerConfig, limits: ExtractLimits,
+        config: SandboxConfig | None = None,
+    ) -> None:
+        self.cfg = config or SandboxConfig()
+        self.limits = limits
+        self._tokenizer = str(tokenizer)
+        self._chunker_cfg = chunker
+        self._ctx = mp.get_context("spawn")
+        self._workers: list[_Worker] = []
+        self._inline: Any = None
+
+    def _spawn(self) -> _Worker:
+        return _Worker(self._ctx, self._tokenizer, self._chunker_cfg, self.cfg)
+
+    def run(self, paths: Iterable[Path], should_stop: Callable[[], bool] | None = None
+            ) -> Iterator[Extracted]:
+        """Yield one :class:`Extracted` per path, in completion order."""
+        if self.cfg.workers <= 0:
+            if self._inline is None:
+                self._inline = _make_chunker(self._tokenizer, self._chunker_cfg)
+            for p in paths:
+                if should_stop and should_stop():
+                    return
+                yield extract_and_chunk(p, self.limits, self._inline)
+            return
+        queue = deque(paths)
+        while len(self._workers) < min(self.cfg.workers, max(1, len(queue))):
+            self._workers.append(self._spawn())
+        busy: dict[Connection, _Worker] = {}
+        while queue or busy:
+            if should_stop and should_stop():
+                for w in busy.values():  # abandon work in flight; the worker is restarted
+                    self._replace(w)
+                return
+            for w in self._workers:
+                if w.job is None and queue:
+                    path = queue.popleft()
+                    try:
+                        w.conn.send((str(path), self.limits))
+                    except (OSError, BrokenPipeError):
+                        w = self._replace(w)
+                        w.conn.send((str(path), self.limits))
+                    w.job, w.started = path, time.monotonic()
+                    busy[w.conn] = w
+            ready = wait(list(busy), timeout=0.5)
+            for conn in ready:
+                w = busy.pop(conn)  # type: ignore[arg-type]
+                job = w.job
+                assert job is not None
+                w.job = None
+                try:
+                    result: Extracted = w.conn.recv()
+                except (EOFError, OSError):
+                    code = w.proc.exitcode
+                    self._replace(w)
+                    yield Extracted(job, state="failed", reason=_crash_reason(code))
+                    continue
+                yield result
+            now = time.monotonic()
+            for conn, w in list(busy.items()):
+                if w.job is not None and now - w.started > self.cfg.timeout_s:
+                    job = w.job
+                    del busy[conn]
+                    self._replace(w)
+                    yield Extracted(
+                        job, state="failed",
+                        reason=f"Reading the file took longer than {self.cfg.timeout_s:.0f} s; skipped",
+                    )
+
+    def _replace(self, w: _Worker) -> _Worker:
+        w.kill()
+        new = self._spawn()
+        self._workers[self._workers.index(w)] = new
+        return new
+
+    def close(self) -> None:
+        """Stop all workers."""
+        for w in self._workers:
+            try:
+                w.conn.send(None)
+            except (OSError, BrokenPipeError):
+                pass
+        for w in self._workers:
+            w.proc.join(2)
+            if w.proc.is_alive():
+                w.proc.kill()
+            w.conn.close()
+        self._workers.clear()
+
+
+def _crash_reason(code: int | None) -> str:
+    if code is not None and code < 0:
+        return f"The file crashed the reader (signal {-code}) or exceeded the memory limit; skipped"
+    return "The file crashed the reader or exceeded the memory limit; skipped"

@@ -1,0 +1,508 @@
+"""The indexing loop: scan, decide what changed, extract, embed, write — crash-safely.
+
+Write order (what makes any interruption recoverable, including SIGKILL and power loss):
+
+1. A batch's chunks are written to LanceDB in one atomic merge (keyed by content hash).
+2. Then one SQLite transaction records those documents and points the files at them.
+3. Removals go the other way: SQLite rows first, then the chunks.
+
+On start, :meth:`Indexer.recover` reconciles the two stores: chunks written by a batch whose
+SQLite commit never happened are *adopted* (the work is kept, not redone), documents whose chunks
+are missing or incomplete are dropped and their files re-queued.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import sys
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from indexer.chunk import CHUNKER_VERSION
+from indexer.config import IndexConfig
+from indexer.errors import IndexCorruptError
+from indexer.extract.sandbox import Extracted, ExtractorPool
+from indexer.lock import WriterLock
+from indexer.scan import FileInfo, IgnoreRules, content_hash, walk
+from indexer.state import INDEXED, OFFLINE, PENDING, StateDB
+from indexer.store import ChunkStore
+from models.embedder import Embedder
+
+log = logging.getLogger(__name__)
+
+StopFn = Callable[[], bool]
+
+
+@dataclass
+class Progress:
+    """Where a sync run stands; sent to the progress callback."""
+
+    phase: str = "idle"
+    done: int = 0
+    total: int = 0
+    current: str | None = None
+    failed: int = 0
+    started: float = field(default_factory=time.monotonic)
+
+    @property
+    def rate(self) -> float:
+        """Files per second so far."""
+        elapsed = time.monotonic() - self.started
+        return self.done / elapsed if elapsed > 0 else 0.0
+
+    @property
+    def eta_s(self) -> float | None:
+        """Estimated seconds left, once there is a rate to go by."""
+        r = self.rate
+        return (self.total - self.done) / r if r > 0 and self.total else None
+
+
+@dataclass
+class SyncReport:
+    """What a sync run did."""
+
+    added: int = 0
+    updated: int = 0
+    moved: int = 0
+    removed: int = 0
+    failed: int = 0
+    unchanged: int = 0
+    chunks: int = 0
+    embedded: int = 0
+    reused_vectors: int = 0
+    offline_folders: list[str] = field(default_factory=list)
+    stopped: bool = False
+    rebuilt: str | None = None
+    seconds: float = 0.0
+
+    @property
+    def changed(self) -> bool:
+        """Whether the index changed."""
+        return bool(self.added or self.updated or self.moved or self.removed or self.failed)
+
+
+ProgressFn = Callable[[Progress], None]
+
+
+def text_hash(text: str) -> str:
+    """Key of the embedding cache: the exact text that is embedded."""
+    return hashlib.blake2b(text.encode("utf-8"), digest_size=16).hexdigest()
+
+
+class Indexer:
+    """The only writer of an index. Holds the writer lock for its lifetime.
+
+    Args:
+        config: What to index and how.
+        embedder: The embedding model; the index records its id and width.
+        lock: An already-acquired lock to use (e.g. one the app took), else one is taken here.
+        on_progress: Called with a :class:`Progress` as files are processed.
+
+    Raises:
+        IndexLockedError: another process is writing this index.
+    """
+
+    def __init__(
+        self,
+        config: IndexConfig,
+        embedder: Embedder,
+        *,
+        lock: WriterLock | None = None,
+        on_progress: ProgressFn | None = None,
+    ) -> None:
+        self.config = config
+        self.embedder = embedder
+        self.on_progress = on_progress
+        self._own_lock = lock is None
+        self.lock = lock or WriterLock(config.index_dir, role="indexer")
+        if not self.lock.held:
+            self.lock.acquire()
+        try:
+            self.state = StateDB(config.index_dir / "state.sqlite")
+            self.store = ChunkStore(config.index_dir, embedder.dims)
+        except IndexCorruptError as exc:
+            log.error("Index damaged (%s); rebuilding from the files", exc)
+            self._reset_store()
+            self.rebuilt: str | None = f"The index was damaged and is being rebuilt: {exc}"
+        else:
+            self.rebuilt = self._check_build()
+        self.rules = IgnoreRules(config.ignore)
+        self._pool: ExtractorPool | None = None
+        self._vec_cache: dict[str, np.ndarray[Any, Any]] = {}
+        self.recover()
+
+    # -- lifecycle ----------------------------------------------------------------------------
+    def close(self) -> None:
+        """Stop workers, close the databases and release the writer lock."""
+        if self._pool is not None:
+            self._pool.close()
+            self._pool = None
+        self.state.close()
+        if self._own_lock:
+            self.lock.release()
+
+    def reconfigure(self, config: IndexConfig) -> None:
+        """Use new settings (folders, ignore patterns, limits) from the next sync on."""
+        self.config = config
+        self.rules = IgnoreRules(config.ignore)
+        if self._pool is not None:
+            self._pool.close()
+            self._pool = None
+
+    def __enter__(self) -> Indexer:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def _reset_store(self) -> None:
+        import shutil
+
+        shutil.rmtree(self.config.index_dir / "lance", ignore_errors=True)
+        self.state = StateDB(self.config.index_dir / "state.sqlite")
+        self.store = ChunkStore(self.config.index_dir, self.embedder.dims)
+        self._forget_all_docs()
+
+    def _forget_all_docs(self) -> None:
+        with self.state.transaction() as c:
+            c.execute("DELETE FROM docs")
+            c.execute("UPDATE files SET state=?, reason=NULL, chunks=0 WHERE state IN (?, ?)",
+                      (PENDING, INDEXED, OFFLINE))
+        self._record_build()
+
+    def _record_build(self) -> None:
+        self.state.set_meta("embed_model", self.embedder.model_id)
+        self.state.set_meta("dims", str(self.embedder.dims))
+        self.state.set_meta("chunker_version", str(CHUNKER_VERSION))
+
+    def _check_build(self) -> str | None:
+        """Re-embed everything when the model or chunker differs from what built the index."""
+        have = (self.state.get_meta("embed_model"), self.state.get_meta("dims"),
+                self.state.get_meta("chunker_version"))
+        want = (self.embedder.model_id, str(self.embedder.dims), str(CHUNKER_VERSION))
+        if have == want:
+            return None
+        if have == (None, None, None) and self.store.empty:
+            self._record_build()
+            return None
+        reason = (
+            f"The index was built with {have[0]} ({have[1]}-d, chunker v{have[2]}); "
+            f"re-indexing with {want[0]} ({want[1]}-d, chunker v{want[2]})"
+        )
+        log.warning("%s", reason)
+        self.store.drop()
+        self._forget_all_docs()
+        return reason
+
+    def recover(self) -> None:
+        """Reconcile LanceDB and the state record after any interruption."""
+        counts = self.store.doc_chunk_counts()
+        with self.state.transaction() as c:
+            known = {r[0]: r[1] for r in c.execute("SELECT hash, chunks FROM docs")}
+            bad = [h for h, n in known.items() if counts.get(h, 0) != n]
+            for h in bad:
+                c.execute("DELETE FROM docs WHERE hash=?", (h,))
+                c.execute("UPDATE files SET state=?, chunks=0 WHERE hash=? AND state IN (?, ?)",
+                          (PENDING, h, INDEXED, OFFLINE))
+            adopted = [h for h in counts if h not in known]
+            for h in adopted:
+                self.state.add_doc(c, h, counts[h], None, None)
+        if bad:
+            self.store.delete_docs(bad)
+            log.warning("Recovery: %d document(s) had missing chunks and will be redone", len(bad))
+        if adopted:
+            log.info("Recovery: kept %d document(s) written before an interruption", len(adopted))
+
+    # -- the main entry points ---------------------------------------------------------------
+    def sync(self, should_stop: StopFn | None = None, paths: Iterable[Path] | None = None
+             ) -> SyncReport:
+        """Bring the index up to date with the configured folders.
+
+        Args:
+            should_stop: Polled between files; when it returns True the run stops after
+                committing the work already done.
+            paths: Only look at these paths (files or folders, existing or not), e.g. from the
+                watcher. ``None`` rescans every configured folder.
+        """
+        t0 = time.monotonic()
+        stop = should_stop or (lambda: False)
+        report = SyncReport(rebuilt=self.rebuilt)
+        self.rebuilt = None
+        progress = Progress(phase="scanning")
+        self._emit(progress)
+        roots = [Path(os.path.abspath(f)) for f in self.config.folders]
+        seen, scanned_roots = self._scan(roots, paths, report)
+        known = {r.path: r for r in self.state.files()}
+        # Files that are gone (only where we looked, and only on reachable folders).
+        removed = [
+            p for p, row in known.items()
+            if p not in seen and self._looked_at(Path(p), scanned_roots, paths)
+            and row.state != OFFLINE
+        ]
+        removed += [p for p, row in known.items() if not self._under_any(Path(p), roots)]
+        todo: list[tuple[FileInfo, Path]] = []
+        for p, (fi, root) in seen.items():
+            row = known.get(p)
+            if row is None or row.state == PENDING or (row.size, row.mtime_ns) != (fi.size, fi.mtime_ns):
+                todo.append((fi, root))
+            elif row.state == OFFLINE:
+                todo.append((fi, root))
+            else:
+                report.unchanged += 1
+        progress = Progress(phase="indexing", total=len(todo))
+        self._emit(progress)
+        if todo:
+            self._process(todo, known, report, progress, stop)
+        self._remove(set(removed), report)
+        report.stopped = stop()
+        if report.changed and not report.stopped:
+            self._emit(Progress(phase="finishing", done=progress.done, total=progress.total))
+            self.optimize()
+        report.seconds = time.monotonic() - t0
+        self._emit(Progress(phase="idle", done=progress.done, total=progress.total,
+                            failed=progress.failed))
+        return report
+
+    def purge_folder(self, folder: Path) -> int:
+        """Forget every file under ``folder`` (the user removed it from the configuration)."""
+        prefix = str(Path(os.path.abspath(folder)))
+        rows = [r.path for r in self.state.files() if self._under(Path(r.path), Path(prefix))]
+        report = SyncReport()
+        self._remove(set(rows), report)
+        return report.removed
+
+    def optimize(self) -> None:
+        """Compact LanceDB and delete old versions so the index does not grow without bound."""
+        try:
+            self.store.optimize(timedelta(minutes=self.config.keep_versions_minutes))
+        except Exception as exc:  # compaction is housekeeping: never fail a run for it
+            log.warning("Index compaction failed: %s", exc)
+
+    # -- steps ----------------------------------------------------------------------------------
+    def _scan(
+        self, roots: list[Path], paths: Iterable[Path] | None, report: SyncReport
+    ) -> tuple[dict[str, tuple[FileInfo, Path]], list[Path]]:
+        seen: dict[str, tuple[FileInfo, Path]] = {}
+        reachable: list[Path] = []
+        for root in roots:
+            if not root.is_dir():
+                n = self.state.set_folder_online(str(root), False)
+                report.offline_folders.append(str(root))
+                log.warning("Folder %s is not reachable; keeping its %d file(s) as offline", root, n)
+                continue
+            self.state.set_folder_online(str(root), True)
+            reachable.append(root)
+        if paths is None:
+            for root in reachable:
+                for fi in walk(root, self.rules):
+                    seen.setdefault(str(fi.path), (fi, root))
+            return seen, reachable
+        for raw in paths:
+            p = Path(os.path.abspath(raw))
+            root = next((r for r in reachable if self._under(p, r)), None)
+            if root is None or self.rules.ignored(p, root) and not p.is_dir():
+                continue
+            if p.is_dir():
+                if p != root and self.rules.ignored(p / "x.txt", root):
+                    continue
+                for fi in walk(p, self.rules):
+                    seen.setdefault(str(fi.path), (fi, root))
+            else:
+                try:
+                    st = p.stat()
+                except OSError:
+                    continue
+                seen.setdefault(str(p), (FileInfo(p, st.st_size, st.st_mtime_ns), root))
+        return seen, reachable
+
+    def _looked_at(self, p: Path, roots: list[Path], paths: Iterable[Path] | None) -> bool:
+        if not any(self._under(p, r) for r in roots):
+            return False
+        if paths is None:
+            return True
+        return any(self._under(p, Path(os.path.abspath(q))) for q in paths)
+
+    @staticmethod
+    def _under(p: Path, root: Path) -> bool:
+        return p == root or root in p.parents
+
+    def _under_any(self, p: Path, roots: list[Path]) -> bool:
+        return any(self._under(p, r) for r in roots)
+
+    def _process(self, todo: list[tuple[FileInfo, Path]], known: dict[str, Any],
+                 report: SyncReport, progress: Progress, stop: StopFn) -> None:
+        to_extract: dict[str, list[tuple[FileInfo, Path]]] = {}
+        for fi, root in todo:
+            if stop():
+                return
+            p = str(fi.path)
+            try:
+                h = content_hash(fi.path)
+            except OSError as exc:
+                self._fail(fi, root, "unreadable", _os_reason(exc), report, progress)
+                continue
+            row = known.get(p)
+            doc = self.state.doc(h)
+            if doc is not None:
+                with self.state.transaction() as c:
+                    self.state.upsert_file(c, p, str(root), fi.size, fi.mtime_ns, h, INDEXED, None,
+                                           int(doc["chunks"]))
+                if row is not None and row.hash == h:
+                    report.unchanged += 1
+                elif row is None:
+                    report.moved += 1  # the content is already indexed: a move, copy or rename
+                else:
+                    report.updated += 1
+                progress.done += 1
+                self._emit(progress)
+                continue
+            if row is not None and row.hash == h and row.state not in (INDEXED, PENDING, OFFLINE):
+                # Same bytes that failed before: do not retry forever, just note the new mtime.
+                with self.state.transaction() as c:
+                    self.state.upsert_file(c, p, str(root), fi.size, fi.mtime_ns, h, row.state,
+                                           row.reason, 0)
+                progress.done += 1
+                progress.failed += 1
+                continue
+            to_extract.setdefault(h, []).append((fi, root))
+        if not to_extract:
+            return
+        if self._pool is None:
+            self._pool = ExtractorPool(
+                self._tokenizer_path(), self.config.chunker, self.config.limits, self.config.sandbox
+            )
+        by_path = {str(entries[0][0].path): h for h, entries in to_extract.items()}
+        batch: list[tuple[str, Extracted]] = []
+        batch_chunks = 0
+        first = [entries[0][0].path for entries in to_extract.values()]
+        for ex in self._pool.run(first, stop):
+            h = by_path[str(ex.path)]
+            entries = to_extract[h]
+            progress.current = str(ex.path)
+            if not ex.ok:
+                for fi, root in entries:
+                    self._fail(fi, root, ex.state or "failed", ex.reason or "", report, progress)
+                continue
+            batch.append((h, ex))
+            batch_chunks += len(ex.chunks)
+            if batch_chunks >= self.config.batch_chunks:
+                self._flush(batch, to_extract, known, report, progress)
+                batch, batch_chunks = [], 0
+        if batch:
+            self._flush(batch, to_extract, known, report, progress)
+
+    def _flush(self, batch: list[tuple[str, Extracted]],
+               to_extract: dict[str, list[tuple[FileInfo, Path]]], known: dict[str, Any],
+               report: SyncReport, progress: Progress) -> None:
+        rows: list[dict[str, Any]] = []
+        texts: list[str] = []
+        for h, ex in batch:
+            for ch in ex.chunks:
+                rows.append({
+                    "chunk_id": f"{h}:{ch.ordinal}", "doc": h, "ordinal": ch.ordinal,
+                    "page": ch.page, "heading": ch.heading, "text": ch.text,
+                    "search_text": ch.embed_text, "start": ch.start, "end": ch.end,
+                    "th": text_hash(ch.embed_text),
+                })
+                texts.append(ch.embed_text)
+        self._attach_vectors(rows, texts, report)
+        self.store.replace_docs([h for h, _ in batch], rows)
+        with self.state.transaction() as c:
+            for h, ex in batch:
+                self.state.add_doc(c, h, len(ex.chunks), ex.pages, ex.title)
+                for fi, root in to_extract[h]:
+                    p = str(fi.path)
+                    self.state.upsert_file(c, p, str(root), fi.size, fi.mtime_ns, h, INDEXED, None,
+                                           len(ex.chunks))
+                    if p in known:
+                        report.updated += 1
+                    else:
+                        report.added += 1
+                    progress.done += 1
+        report.chunks += len(rows)
+        self._emit(progress)
+
+    def _attach_vectors(self, rows: list[dict[str, Any]], texts: list[str],
+                        report: SyncReport) -> None:
+        ths = [r["th"] for r in rows]
+        missing = [t for t in dict.fromkeys(ths) if t not in self._vec_cache]
+        if missing:
+            self._vec_cache.update(self.store.vectors_for_text_hashes(missing))
+        need: dict[str, str] = {}
+        for th, text in zip(ths, texts, strict=True):
+            if th not in self._vec_cache:
+                need.setdefault(th, text)
+        if need:
+            vecs = self.embedder.embed(list(need.values()))
+            for th, v in zip(need, vecs, strict=True):
+                self._vec_cache[th] = v
+        report.embedded += len(need)
+        report.reused_vectors += len(rows) - len(need)
+        for r in rows:
+            r["vector"] = self._vec_cache[r["th"]]
+        if len(self._vec_cache) > 50_000:
+            self._vec_cache.clear()
+
+    def _fail(self, fi: FileInfo, root: Path, state: str, reason: str, report: SyncReport,
+              progress: Progress) -> None:
+        with self.state.transaction() as c:
+            self.state.upsert_file(c, str(fi.path), str(root), fi.size, fi.mtime_ns, None, state,
+                                   reason, 0)
+        log.info("Not indexed: %s (%s: %s)", fi.path, state, reason)
+        report.failed += 1
+        progress.done += 1
+        progress.failed += 1
+        self._emit(progress)
+
+    def _remove(self, paths: set[str], report: SyncReport) -> None:
+        if paths:
+            with self.state.transaction() as c:
+                self.state.delete_files(c, paths)
+            report.removed += len(paths)
+        orphans = self.state.unreferenced_docs()
+        if orphans:
+            with self.state.transaction() as c:
+                c.executemany("DELETE FROM docs WHERE hash=?", ((h,) for h in orphans))
+            self.store.delete_docs(orphans)
+
+    def _tokenizer_path(self) -> Path:
+        tok = self.embedder.spec.tokenizer
+        assert tok is not None
+        return tok
+
+    def _emit(self, progress: Progress) -> None:
+        if self.on_progress is not None:
+            self.on_progress(progress)
+
+
+def _os_reason(exc: OSError) -> str:
+    if isinstance(exc, PermissionError):
+        return "Permission denied: Findling cannot read this file"
+    if isinstance(exc, FileNotFoundError):
+        return "The file vanished before it could be read"
+    return f"Cannot read the file: {exc.strerror or exc}"
+
+
+def lower_thread_priority(increment: int = 10) -> None:
+    """Lower the CPU priority of the calling thread (Linux) or process (elsewhere)."""
+    try:
+        if sys.platform.startswith("linux"):
+            import threading
+
+            tid = threading.get_native_id()
+            cur = os.getpriority(os.PRIO_PROCESS, tid)
+            os.setpriority(os.PRIO_PROCESS, tid, min(19, cur + increment))
+        else:
+            from indexer.extract.sandbox import lower_priority
+
+            lower_priority(increment)
+    except (OSError, AttributeError):
+        pass

@@ -1,0 +1,123 @@
+"""Walking the configured folders: what is there, what is ignored."""
+
+from __future__ import annotations
+
+import fnmatch
+import hashlib
+import logging
+import os
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pathspec
+
+from indexer.extract.base import supported_suffixes
+
+log = logging.getLogger(__name__)
+
+ALWAYS_IGNORED_DIRS = frozenset(
+    {".git", ".hg", ".svn", "node_modules", "__pycache__", ".venv", ".tox", ".cache",
+     ".Trash", "$RECYCLE.BIN", "System Volume Information", ".findling"}
+)
+TEMP_PATTERNS = ("~$*", "*.tmp", "*.temp", "*.swp", "*.swx", "*~", ".#*", "#*#", "*.part",
+                 "*.crdownload", "*.partial", ".goutputstream-*", "*.bak")
+
+
+@dataclass(frozen=True)
+class FileInfo:
+    """A file seen on disk."""
+
+    path: Path
+    size: int
+    mtime_ns: int
+
+
+class IgnoreRules:
+    """Hidden files, temporary files, tool folders and the user's gitignore-style patterns."""
+
+    def __init__(self, patterns: Iterable[str] = ()) -> None:
+        self.patterns = tuple(p for p in patterns if p.strip())
+        self._spec = pathspec.GitIgnoreSpec.from_lines(self.patterns)
+        self._suffixes = supported_suffixes()
+
+    def ignored_dir(self, path: Path, root: Path) -> bool:
+        """Whether a folder (and everything under it) is skipped."""
+        name = path.name
+        if name in ALWAYS_IGNORED_DIRS or name.startswith("."):
+            return True
+        return self._matches(path, root, is_dir=True)
+
+    def ignored_file(self, path: Path, root: Path) -> bool:
+        """Whether a file is skipped (hidden, temporary, unsupported or matched by a pattern)."""
+        name = path.name
+        if name.startswith(".") or any(fnmatch.fnmatchcase(name, p) for p in TEMP_PATTERNS):
+            return True
+        if path.suffix.lower() not in self._suffixes:
+            return True
+        return self._matches(path, root, is_dir=False)
+
+    def ignored(self, path: Path, root: Path) -> bool:
+        """Whether ``path`` under ``root`` is skipped, checking every parent folder too."""
+        try:
+            rel = path.relative_to(root)
+        except ValueError:
+            return True
+        cur = root
+        for part in rel.parts[:-1]:
+            cur = cur / part
+            if self.ignored_dir(cur, root):
+                return True
+        return self.ignored_file(path, root)
+
+    def _matches(self, path: Path, root: Path, *, is_dir: bool) -> bool:
+        if not self.patterns:
+            return False
+        try:
+            rel = path.relative_to(root).as_posix()
+        except ValueError:
+            return False
+        return bool(self._spec.match_file(rel + "/" if is_dir else rel))
+
+
+def walk(root: Path, rules: IgnoreRules) -> Iterator[FileInfo]:
+    """Files under ``root`` that are not ignored. Follows symlinks once (no loops)."""
+    seen: set[tuple[int, int]] = set()
+    stack = [root]
+    while stack:
+        folder = stack.pop()
+        try:
+            st = folder.stat()
+        except OSError:
+            continue
+        key = (st.st_dev, st.st_ino)
+        if key in seen:
+            continue
+        seen.add(key)
+        try:
+            entries = list(os.scandir(folder))
+        except OSError as exc:
+            log.warning("Cannot list folder %s: %s", folder, exc.strerror)
+            continue
+        for entry in entries:
+            path = Path(entry.path)
+            try:
+                if entry.is_dir(follow_symlinks=True):
+                    if not rules.ignored_dir(path, root):
+                        stack.append(path)
+                    continue
+                if not entry.is_file(follow_symlinks=True) or rules.ignored_file(path, root):
+                    continue
+                est = entry.stat(follow_symlinks=True)
+            except OSError:
+                continue  # vanished, broken symlink or a loop
+            yield FileInfo(path, est.st_size, est.st_mtime_ns)
+
+
+def content_hash(path: Path) -> str:
+    """A 128-bit BLAKE2b digest of the file's bytes (read-only)."""
+    h = hashlib.blake2b(digest_size=16)
+    with path.open("rb") as f:
+        while block := f.read(1 << 20):
+            h.update(block)
+    return h.hexdigest()

@@ -1,0 +1,246 @@
+"""Hybrid retrieval: BM25 full-text + vector search + file names, fused by reciprocal rank.
+
+Readers never block the writer and never take its lock: LanceDB serves a consistent version and
+the state record is SQLite in WAL mode.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import re
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from indexer.snippet import STOP_WORDS, make_snippet
+from indexer.state import OFFLINE, StateDB
+from indexer.store import ChunkStore, RawHit, sql_str
+from models.embedder import Embedder
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class SearchConfig:
+    """Retrieval and fusion settings.
+
+    Attributes:
+        mode: ``"hybrid"``, ``"keyword"`` or ``"vector"``.
+        depth: Candidates taken from each retriever before fusion.
+        rrf_k: Reciprocal-rank-fusion constant.
+        keyword_weight: Weight of the BM25 list in the fusion.
+        vector_weight: Weight of the vector list.
+        name_weight: Weight of the file-name list.
+        per_doc: At most this many passages of one document in the results.
+        min_similarity: Vector hits below this cosine count as unrelated when deciding
+            whether anything relevant was found (used by ``ask``).
+    """
+
+    mode: str = "hybrid"
+    depth: int = 50
+    rrf_k: int = 60
+    keyword_weight: float = 1.0
+    vector_weight: float = 1.0
+    name_weight: float = 1.0
+    per_doc: int = 3
+    min_similarity: float = 0.30
+
+
+@dataclass(frozen=True)
+class SearchFilters:
+    """Restrict results to folders, file types and a modification-date range (epoch seconds)."""
+
+    folders: tuple[str, ...] = ()
+    types: tuple[str, ...] = ()
+    modified_after: float | None = None
+    modified_before: float | None = None
+
+    @property
+    def active(self) -> bool:
+        """Whether any filter is set."""
+        return bool(self.folders or self.types or self.modified_after or self.modified_before)
+
+
+@dataclass
+class Hit:
+    """One ranked passage, resolved to a file."""
+
+    path: str
+    page: int | None
+    section: str | None
+    score: float
+    snippet: str
+    chunk_id: str
+    doc: str
+    text: str
+    start: int
+    end: int
+    highlights: tuple[tuple[int, int], ...] = ()
+    other_paths: list[str] = field(default_factory=list)
+    offline: bool = False
+    keyword_rank: int | None = None
+    vector_rank: int | None = None
+    similarity: float | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        """The stable JSON shape of a hit (CLI ``--json``)."""
+        return {
+            "path": self.path,
+            "page": self.page,
+            "section": self.section,
+            "score": round(self.score, 6),
+            "snippet": self.snippet,
+            "chunk_id": self.chunk_id,
+            "highlights": [list(h) for h in self.highlights],
+            "other_paths": self.other_paths,
+            "offline": self.offline,
+        }
+
+
+@dataclass
+class SearchResult:
+    """Hits plus what happened (for the UI and the evaluation harness)."""
+
+    hits: list[Hit]
+    took_ms: float
+    keyword_hits: int = 0
+    vector_hits: int = 0
+
+
+class Searcher:
+    """Read-only access to an index for search. Safe to use from one thread at a time."""
+
+    def __init__(self, index_dir: Path, embedder: Embedder, config: SearchConfig | None = None
+                 ) -> None:
+        self.index_dir = index_dir
+        self.embedder = embedder
+        self.config = config or SearchConfig()
+        self._store: ChunkStore | None = None
+        self._state: StateDB | None = None
+
+    def _open(self) -> bool:
+        if self._store is None:
+            state_path = self.index_dir / "state.sqlite"
+            if not state_path.exists():
+                return False
+            self._state = StateDB(state_path, readonly=True)
+            self._store = ChunkStore(self.index_dir, self.embedder.dims, readonly=True)
+        return True
+
+    def close(self) -> None:
+        """Release the databases."""
+        if self._state is not None:
+            self._state.close()
+        self._state = None
+        self._store = None
+
+    def search(self, query: str, limit: int = 10, filters: SearchFilters | None = None,
+               config: SearchConfig | None = None) -> SearchResult:
+        """Rank passages for ``query``. An empty index or empty query gives no hits."""
+        t0 = time.perf_counter()
+        cfg = config or self.config
+        query = query.strip()
+        if not query or not self._open():
+            return SearchResult([], 0.0)
+        assert self._store is not None and self._state is not None
+        where = None
+        allowed: set[str] | None = None
+        if filters is not None and filters.active:
+            allowed = self._state.docs_matching(
+                folders=[os.path.abspath(f) for f in filters.folders], suffixes=filters.types,
+                modified_after=filters.modified_after, modified_before=filters.modified_before,
+            )
+            if not allowed:
+                return SearchResult([], (time.perf_counter() - t0) * 1000)
+            if len(allowed) <= 5000:
+                where = f"doc IN ({','.join(sql_str(d) for d in allowed)})"
+        phrases = [p.strip().lower() for p in re.findall(r'"([^"]+)"', query) if p.strip()]
+        depth = max(cfg.depth, limit * 3)
+        kw: list[RawHit] = []
+        vec: list[RawHit] = []
+        if cfg.mode in ("hybrid", "keyword"):
+            kw = self._store.text_search(query, depth, where)
+        if cfg.mode in ("hybrid", "vector"):
+            vec = self._store.vector_search(self.embedder.embed_query(query.replace('"', "")),
+                                            depth, where)
+        names = self._name_hits(query, allowed) if cfg.mode == "hybrid" else []
+        if phrases:
+            kw = [h for h in kw if _has_phrases(h.row, phrases)]
+            vec = [h for h in vec if _has_phrases(h.row, phrases)]
+        if allowed is not None and where is None:
+            kw = [h for h in kw if h.row["doc"] in allowed]
+            vec = [h for h in vec if h.row["doc"] in allowed]
+        fused = self._fuse(kw, vec, names, cfg)
+        hits = self._resolve(fused, query, limit, cfg)
+        return SearchResult(hits, (time.perf_counter() - t0) * 1000, len(kw), len(vec))
+
+    def _name_hits(self, query: str, allowed: set[str] | None) -> list[RawHit]:
+        """Documents whose file name contains every word of the query."""
+        assert self._state is not None and self._store is not None
+        words = [w for w in re.findall(r"[\w.-]+", query.lower().replace('"', ""))
+                 if len(w) >= 3 and w not in STOP_WORDS]
+        if not words or len(words) > 4:
+            return []
+        docs = self._state.docs_matching(name_terms=words)
+        if allowed is not None:
+            docs &= allowed
+        if not docs or len(docs) > 50:
+            return []
+        out = []
+        for d in sorted(docs):
+            row = self._store.first_chunk(d)
+            if row is not None:
+                out.append(RawHit(row, 1.0))
+        return out
+
+    def _fuse(self, kw: list[RawHit], vec: list[RawHit], names: list[RawHit], cfg: SearchConfig
+              ) -> list[tuple[float, dict[str, Any], int | None, int | None, float | None]]:
+        table: dict[str, list[Any]] = {}
+        for weight, hits, slot in ((cfg.keyword_weight, kw, 2), (cfg.vector_weight, vec, 3),
+                                   (cfg.name_weight, names, None)):
+            for rank, h in enumerate(hits, start=1):
+                cid = h.row["chunk_id"]
+                entry = table.setdefault(cid, [0.0, h.row, None, None, None])
+                entry[0] += weight / (cfg.rrf_k + rank)
+                if slot is not None and entry[slot] is None:
+                    entry[slot] = rank
+                if slot == 3:
+                    entry[4] = h.score
+        ranked = sorted(table.values(), key=lambda e: -e[0])
+        return [(e[0], e[1], e[2], e[3], e[4]) for e in ranked]
+
+    def _resolve(self, fused: list[tuple[float, dict[str, Any], int | None, int | None,
+                                         float | None]], query: str, limit: int,
+                 cfg: SearchConfig) -> list[Hit]:
+        assert self._state is not None
+        files = self._state.paths_for_docs(r["doc"] for _, r, *_ in fused[: limit * 4 + 20])
+        hits: list[Hit] = []
+        per_doc: dict[str, int] = {}
+        for score, row, kr, vr, sim in fused:
+            rows = files.get(row["doc"])
+            if not rows:
+                continue  # deleted since the chunk was written
+            if per_doc.get(row["doc"], 0) >= cfg.per_doc:
+                continue
+            per_doc[row["doc"]] = per_doc.get(row["doc"], 0) + 1
+            online = [r for r in rows if r.state != OFFLINE] or rows
+            primary = online[0]
+            snip = make_snippet(row["text"], query)
+            hits.append(Hit(
+                path=primary.path, page=row["page"], section=row["heading"], score=score,
+                snippet=snip.text, chunk_id=row["chunk_id"], doc=row["doc"], text=row["text"],
+                start=row["start"] or 0, end=row["end"] or 0, highlights=snip.highlights,
+                other_paths=[r.path for r in rows if r.path != primary.path],
+                offline=primary.state == OFFLINE, keyword_rank=kr, vector_rank=vr,
+                similarity=sim,
+            ))
+            if len(hits) >= limit:
+                break
+        return hits
+
+
+def _has_phrases(row: dict[str, Any], phrases: list[str]) -> bool:
+    text = " ".join(str(row.get("heading") or "").split() + str(row["text"]).split()).lower()
+    return all(" ".join(p.split()) in text for p in phrases)

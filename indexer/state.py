@@ -1,0 +1,257 @@
+"""The file-state record: which file is at which content hash, in which state, and why.
+
+SQLite in WAL mode, so readers (search, status, the GUI) never block the writer. The LanceDB chunk
+table is keyed by content hash (``doc``); this record maps paths to hashes. Writes follow one
+order that makes every crash recoverable (see :mod:`indexer.pipeline`):
+
+* new chunks go to LanceDB first, then the ``docs``/``files`` rows here;
+* removals drop rows here first, then the chunks in LanceDB.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import time
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+SCHEMA_VERSION = 1
+
+INDEXED = "indexed"
+PENDING = "pending"
+OFFLINE = "offline"
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS files (
+    path TEXT PRIMARY KEY,
+    folder TEXT NOT NULL,
+    name TEXT NOT NULL,
+    suffix TEXT NOT NULL,
+    size INTEGER NOT NULL,
+    mtime_ns INTEGER NOT NULL,
+    hash TEXT,
+    state TEXT NOT NULL,
+    reason TEXT,
+    chunks INTEGER NOT NULL DEFAULT 0,
+    updated REAL NOT NULL
+);
+CREATE INDEX IF NOT EXISTS files_hash ON files(hash);
+CREATE INDEX IF NOT EXISTS files_folder ON files(folder);
+CREATE TABLE IF NOT EXISTS docs (
+    hash TEXT PRIMARY KEY,
+    chunks INTEGER NOT NULL,
+    pages INTEGER,
+    title TEXT,
+    indexed REAL NOT NULL
+);
+"""
+
+
+@dataclass(frozen=True)
+class FileRow:
+    """One known file."""
+
+    path: str
+    folder: str
+    size: int
+    mtime_ns: int
+    hash: str | None
+    state: str
+    reason: str | None
+    chunks: int
+    updated: float
+
+    @property
+    def name(self) -> str:
+        """The file's name."""
+        return Path(self.path).name
+
+
+class StateDB:
+    """Access to ``state.sqlite``. One instance per thread; the writer opens it read-write."""
+
+    def __init__(self, path: Path, *, readonly: bool = False) -> None:
+        self.path = path
+        if readonly:
+            uri = f"{path.as_uri()}?mode=ro"
+            self.conn = sqlite3.connect(uri, uri=True, timeout=5.0, check_same_thread=False)
+        else:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            self.conn = sqlite3.connect(str(path), timeout=30.0, check_same_thread=False)
+            self.conn.execute("PRAGMA journal_mode=WAL")
+            self.conn.execute("PRAGMA synchronous=NORMAL")
+            self.conn.executescript(_SCHEMA)
+            if self.get_meta("schema_version") is None:
+                self.set_meta("schema_version", str(SCHEMA_VERSION))
+        self.conn.row_factory = sqlite3.Row
+
+    def close(self) -> None:
+        """Close the connection."""
+        self.conn.close()
+
+    @contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        """A write transaction committed as a whole or not at all."""
+        with self.conn:
+            yield self.conn
+
+    # -- meta ---------------------------------------------------------------------------------
+    def get_meta(self, key: str) -> str | None:
+        """A value from the meta table."""
+        row = self.conn.execute("SELECT value FROM meta WHERE key=?", (key,)).fetchone()
+        return None if row is None else str(row[0])
+
+    def set_meta(self, key: str, value: str) -> None:
+        """Store a meta value."""
+        with self.conn:
+            self.conn.execute("INSERT OR REPLACE INTO meta(key, value) VALUES (?, ?)", (key, value))
+
+    # -- files --------------------------------------------------------------------------------
+    def files(self, folder: str | None = None) -> list[FileRow]:
+        """All known files, or those under one configured folder."""
+        sql = "SELECT path, folder, size, mtime_ns, hash, state, reason, chunks, updated FROM files"
+        args: tuple[str, ...] = ()
+        if folder is not None:
+            sql += " WHERE folder=?"
+            args = (folder,)
+        return [FileRow(*r) for r in self.conn.execute(sql + " ORDER BY path", args)]
+
+    def file(self, path: str) -> FileRow | None:
+        """One file's row."""
+        r = self.conn.execute(
+            "SELECT path, folder, size, mtime_ns, hash, state, reason, chunks, updated"
+            " FROM files WHERE path=?",
+            (path,),
+        ).fetchone()
+        return FileRow(*r) if r else None
+
+    def upsert_file(
+        self,
+        conn: sqlite3.Connection,
+        path: str,
+        folder: str,
+        size: int,
+        mtime_ns: int,
+        hash_: str | None,
+        state: str,
+        reason: str | None,
+        chunks: int,
+    ) -> None:
+        """Insert or replace a file row (inside a :meth:`transaction`)."""
+        p = Path(path)
+        conn.execute(
+            "INSERT OR REPLACE INTO files(path, folder, name, suffix, size, mtime_ns, hash, state,"
+            " reason, chunks, updated) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+            (path, folder, p.name.lower(), p.suffix.lower(), size, mtime_ns, hash_, state, reason,
+             chunks, time.time()),
+        )
+
+    def delete_files(self, conn: sqlite3.Connection, paths: Iterable[str]) -> None:
+        """Forget files (inside a :meth:`transaction`)."""
+        conn.executemany("DELETE FROM files WHERE path=?", ((p,) for p in paths))
+
+    def set_folder_online(self, folder: str, online: bool) -> int:
+        """Mark an unplugged folder's indexed files offline, or bring them back. Returns count."""
+        with self.conn:
+            if online:
+                cur = self.conn.execute(
+                    "UPDATE files SET state=?, reason=NULL WHERE folder=? AND state=?",
+                    (INDEXED, folder, OFFLINE),
+                )
+            else:
+                cur = self.conn.execute(
+                    "UPDATE files SET state=?, reason=? WHERE folder=? AND state=?",
+                    (OFFLINE, "The folder is not reachable (unplugged drive?); results are kept",
+                     folder, INDEXED),
+                )
+        return cur.rowcount
+
+    # -- docs ---------------------------------------------------------------------------------
+    def doc(self, hash_: str) -> sqlite3.Row | None:
+        """The committed document with this content hash, if any."""
+        row: sqlite3.Row | None = self.conn.execute(
+            "SELECT hash, chunks, pages, title FROM docs WHERE hash=?", (hash_,)
+        ).fetchone()
+        return row
+
+    def doc_hashes(self) -> set[str]:
+        """All committed document hashes."""
+        return {r[0] for r in self.conn.execute("SELECT hash FROM docs")}
+
+    def add_doc(
+        self, conn: sqlite3.Connection, hash_: str, chunks: int, pages: int | None, title: str | None
+    ) -> None:
+        """Record a document whose chunks are committed to LanceDB."""
+        conn.execute(
+            "INSERT OR REPLACE INTO docs(hash, chunks, pages, title, indexed) VALUES (?,?,?,?,?)",
+            (hash_, chunks, pages, title, time.time()),
+        )
+
+    def unreferenced_docs(self) -> list[str]:
+        """Documents no known file points at any more."""
+        return [
+            r[0]
+            for r in self.conn.execute(
+                "SELECT hash FROM docs WHERE hash NOT IN"
+                " (SELECT hash FROM files WHERE hash IS NOT NULL AND state IN (?, ?))",
+                (INDEXED, OFFLINE),
+            )
+        ]
+
+    # -- queries for search ---------------------------------------------------------------------
+    def paths_for_docs(self, hashes: Iterable[str]) -> dict[str, list[FileRow]]:
+        """Indexed (or offline) files for each document hash, oldest first."""
+        hs = list(set(hashes))
+        out: dict[str, list[FileRow]] = {}
+        for i in range(0, len(hs), 500):
+            part = hs[i : i + 500]
+            q = ",".join("?" * len(part))
+            for r in self.conn.execute(
+                "SELECT path, folder, size, mtime_ns, hash, state, reason, chunks, updated FROM files"
+                f" WHERE hash IN ({q}) AND state IN (?, ?) ORDER BY updated, path",
+                (*part, INDEXED, OFFLINE),
+            ):
+                row = FileRow(*r)
+                out.setdefault(str(row.hash), []).append(row)
+        return out
+
+    def docs_matching(
+        self,
+        *,
+        folders: Iterable[str] = (),
+        suffixes: Iterable[str] = (),
+        modified_after: float | None = None,
+        modified_before: float | None = None,
+        name_terms: Iterable[str] = (),
+    ) -> set[str]:
+        """Hashes of indexed files that pass the given filters."""
+        sql = "SELECT DISTINCT hash FROM files WHERE state IN (?, ?) AND hash IS NOT NULL"
+        args: list[object] = [INDEXED, OFFLINE]
+        fl = [f.rstrip("/\\") for f in folders]
+        if fl:
+            sql += " AND (" + " OR ".join("path = ? OR path LIKE ? ESCAPE '\\'" for _ in fl) + ")"
+            for f in fl:
+                esc = f.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+                args += [f, esc + "/%"]
+        sx = [s.lower() if s.startswith(".") else "." + s.lower() for s in suffixes]
+        if sx:
+            sql += f" AND suffix IN ({','.join('?' * len(sx))})"
+            args += sx
+        if modified_after is not None:
+            sql += " AND mtime_ns >= ?"
+            args.append(int(modified_after * 1e9))
+        if modified_before is not None:
+            sql += " AND mtime_ns <= ?"
+            args.append(int(modified_before * 1e9))
+        for term in name_terms:
+            esc = term.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+            sql += " AND name LIKE ? ESCAPE '\\'"
+            args.append(f"%{esc}%")
+        return {r[0] for r in self.conn.execute(sql, args)}
+
+    def counts(self) -> dict[str, int]:
+        """Number of files per state."""
+        return {r[0]: r[1] for r in self.conn.execute("SELECT state, COUNT(*) FROM files GROUP BY state")}

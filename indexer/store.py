@@ -1,0 +1,250 @@
+"""The LanceDB chunk table: schema, writes keyed by content hash, and the two raw searches."""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+import pyarrow as pa
+
+from indexer.errors import IndexCorruptError
+
+log = logging.getLogger(__name__)
+
+TABLE = "chunks"
+FTS_COLUMN = "search_text"
+
+
+def schema(dims: int) -> pa.Schema:
+    """The chunk table's Arrow schema for ``dims``-wide vectors."""
+    return pa.schema(
+        [
+            pa.field("chunk_id", pa.string(), nullable=False),
+            pa.field("doc", pa.string(), nullable=False),
+            pa.field("ordinal", pa.int32(), nullable=False),
+            pa.field("page", pa.int32()),
+            pa.field("heading", pa.string()),
+            pa.field("text", pa.string(), nullable=False),
+            pa.field(FTS_COLUMN, pa.string(), nullable=False),
+            pa.field("start", pa.int32()),
+            pa.field("end", pa.int32()),
+            pa.field("th", pa.string(), nullable=False),
+            pa.field("vector", pa.list_(pa.float32(), dims)),
+        ]
+    )
+
+
+@dataclass(frozen=True)
+class RawHit:
+    """A chunk returned by one of the raw searches, with that search's score."""
+
+    row: dict[str, Any]
+    score: float
+
+
+_FTS_SAFE = re.compile(r"[^\w\s\"'-]", re.UNICODE)
+_COLUMNS = ["chunk_id", "doc", "ordinal", "page", "heading", "text", "start", "end"]
+
+
+def fts_query(text: str) -> str:
+    """Make user input safe for the full-text parser: keep words and balanced quotes."""
+    cleaned = _FTS_SAFE.sub(" ", text)
+    if cleaned.count('"') % 2:
+        cleaned = cleaned.replace('"', " ")
+    # A leading '-' or bare operators confuse the parser; words are what matter.
+    words = [w.strip("-'") for w in cleaned.split()]
+    return " ".join(w for w in words if w and w.upper() not in ("AND", "OR", "NOT"))
+
+
+def sql_str(value: str) -> str:
+    """Quote a string literal for a LanceDB filter."""
+    return "'" + value.replace("'", "''") + "'"
+
+
+class ChunkStore:
+    """The chunk table. Writers and readers each open their own instance."""
+
+    def __init__(self, index_dir: Path, dims: int, *, readonly: bool = False) -> None:
+        import lancedb
+
+        self.dims = dims
+        self.readonly = readonly
+        self._path = index_dir / "lance"
+        try:
+            self._db = lancedb.connect(
+                str(self._path), read_consistency_interval=timedelta(0) if readonly else None
+            )
+            names = self._db.list_tables().tables
+        except Exception as exc:  # lancedb raises many types for damaged folders
+            raise IndexCorruptError(f"The index at {self._path} cannot be opened: {exc}") from exc
+        self._table: Any = None
+        if TABLE in names:
+            try:
+                self._table = self._db.open_table(TABLE)
+                width = self._table.schema.field("vector").type.list_size
+            except Exception as exc:
+                raise IndexCorruptError(f"The chunk table cannot be opened: {exc}") from exc
+            if width != dims:
+                raise IndexCorruptError(
+                    f"The index holds {width}-d vectors but the model makes {dims}-d vectors"
+                )
+        elif not readonly:
+            self._table = self._db.create_table(TABLE, schema=schema(dims))
+
+    @property
+    def empty(self) -> bool:
+        """Whether there is no chunk table or it has no rows."""
+        return self._table is None or self.count() == 0
+
+    def count(self) -> int:
+        """Number of chunks."""
+        return 0 if self._table is None else int(self._table.count_rows())
+
+    def version(self) -> int:
+        """The table's current version number."""
+        return 0 if self._table is None else int(self._table.version)
+
+    def drop(self) -> None:
+        """Delete every chunk (used when the embedding model changes)."""
+        if TABLE in self._db.list_tables().tables:
+            self._db.drop_table(TABLE)
+        self._table = self._db.create_table(TABLE, schema=schema(self.dims))
+
+    # -- writing ------------------------------------------------------------------------------
+    def replace_docs(self, docs: Sequence[str], rows: list[dict[str, Any]]) -> None:
+        """Make the chunks of ``docs`` exactly ``rows``, in one atomic commit."""
+        if not docs:
+            return
+        data = pa.Table.from_pylist(rows, schema=schema(self.dims))
+        cond = f"doc IN ({','.join(sql_str(d) for d in docs)})"
+        (
+            self._table.merge_insert("chunk_id")
+            .when_matched_update_all()
+            .when_not_matched_insert_all()
+            .when_not_matched_by_source_delete(cond)
+            .execute(data)
+        )
+        self._ensure_fts()
+
+    def delete_docs(self, docs: Iterable[str]) -> int:
+        """Remove all chunks of ``docs``. Returns how many documents were named."""
+        docs = list(docs)
+        for i in range(0, len(docs), 500):
+            part = docs[i : i + 500]
+            self._table.delete(f"doc IN ({','.join(sql_str(d) for d in part)})")
+        return len(docs)
+
+    def doc_chunk_counts(self) -> dict[str, int]:
+        """Chunks per document, read from the table itself (for consistency checks)."""
+        if self._table is None:
+            return {}
+        col = self._table.to_arrow().select(["doc"]).column("doc")
+        counts: dict[str, int] = {}
+        for value in col.to_pylist():
+            counts[value] = counts.get(value, 0) + 1
+        return counts
+
+    def vectors_for_text_hashes(self, hashes: Iterable[str]) -> dict[str, npt.NDArray[np.float32]]:
+        """Existing vectors for chunk texts already embedded (the embedding cache)."""
+        hs = list(set(hashes))
+        out: dict[str, npt.NDArray[np.float32]] = {}
+        if self._table is None or not hs or self.count() == 0:
+            return out
+        for i in range(0, len(hs), 500):
+            part = hs[i : i + 500]
+            res = (
+                self._table.search()
+                .where(f"th IN ({','.join(sql_str(h) for h in part)})")
+                .select(["th", "vector"])
+                .limit(len(part) * 4)
+                .to_arrow()
+            )
+            for th, vec in zip(res.column("th").to_pylist(), res.column("vector").to_pylist(),
+                               strict=True):
+                out[th] = np.asarray(vec, dtype=np.float32)
+        return out
+
+    def _ensure_fts(self) -> None:
+        if any(ix.index_type == "FTS" for ix in self._table.list_indices()):
+            return
+        from lancedb.index import FTS
+
+        self._table.create_index(
+            FTS_COLUMN,
+            config=FTS(with_position=True, stem=True, remove_stop_words=True, ascii_folding=True,
+                       language="English"),
+            replace=True,
+        )
+
+    def optimize(self, keep_versions_for: timedelta = timedelta(minutes=5)) -> None:
+        """Compact small files, bring indexes up to date, delete versions older than given."""
+        if self._table is None:
+            return
+        self._table.optimize(cleanup_older_than=keep_versions_for)
+
+    # -- reading ------------------------------------------------------------------------------
+    def vector_search(
+        self, vector: npt.NDArray[np.float32], limit: int, where: str | None = None
+    ) -> list[RawHit]:
+        """Nearest chunks by cosine similarity (score = cosine, higher is better)."""
+        if self._table is None:
+            return []
+        q = self._table.search(vector, vector_column_name="vector").distance_type("cosine")
+        if where:
+            q = q.where(where, prefilter=True)
+        res = q.select([*_COLUMNS, "_distance"]).limit(limit).to_arrow().to_pylist()
+        return [RawHit(r, 1.0 - float(r.pop("_distance"))) for r in res]
+
+    def text_search(self, query: str, limit: int, where: str | None = None) -> list[RawHit]:
+        """BM25 full-text search over heading + passage text (score = BM25)."""
+        q_text = fts_query(query)
+        if self._table is None or not q_text:
+            return []
+        q = self._table.search(q_text, query_type="fts", fts_columns=FTS_COLUMN)
+        if where:
+            q = q.where(where, prefilter=True)
+        try:
+            res = q.select([*_COLUMNS, "_score"]).limit(limit).to_arrow().to_pylist()
+        except Exception as exc:  # the FTS parser rejects some inputs; treat as no keyword hits
+            log.info("Full-text query failed (%s); using vector results only", exc)
+            return []
+        return [RawHit(r, float(r.pop("_score"))) for r in res]
+
+    def chunks_of(self, doc: str, limit: int = 100_000) -> list[dict[str, Any]]:
+        """All chunks of one document in order (for previews and tests)."""
+        if self._table is None:
+            return []
+        res = (
+            self._table.search()
+            .where(f"doc = {sql_str(doc)}")
+            .select(_COLUMNS)
+            .limit(limit)
+            .to_arrow()
+            .to_pylist()
+        )
+        return sorted(res, key=lambda r: r["ordinal"])
+
+    def first_chunk(self, doc: str) -> dict[str, Any] | None:
+        """The first chunk of a document (what a file-name match shows)."""
+        if self._table is None:
+            return None
+        res = (
+            self._table.search()
+            .where(f"doc = {sql_str(doc)} AND ordinal = 0")
+            .select(_COLUMNS)
+            .limit(1)
+            .to_arrow()
+            .to_pylist()
+        )
+        return res[0] if res else None
+
+    def size_bytes(self) -> int:
+        """Disk space used by the table, including old versions not yet cleaned up."""
+        return sum(f.stat().st_size for f in self._path.rglob("*") if f.is_file())

