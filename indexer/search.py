@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from indexer.snippet import STOP_WORDS, make_snippet
-from indexer.state import OFFLINE, StateDB
+from indexer.state import OFFLINE, FileRow, StateDB
 from indexer.store import ChunkStore, RawHit, sql_str
 from models.embedder import Embedder
 
@@ -173,7 +173,7 @@ class Searcher:
             kw = [h for h in kw if h.row["doc"] in allowed]
             vec = [h for h in vec if h.row["doc"] in allowed]
         fused = self._fuse(kw, vec, names, cfg)
-        hits = self._resolve(fused, query, limit, cfg)
+        hits = self._resolve(fused, query, limit, cfg, filters)
         return SearchResult(hits, (time.perf_counter() - t0) * 1000, len(kw), len(vec))
 
     def _name_hits(self, query: str, allowed: set[str] | None) -> list[RawHit]:
@@ -213,7 +213,7 @@ class Searcher:
 
     def _resolve(self, fused: list[tuple[float, dict[str, Any], int | None, int | None,
                                          float | None]], query: str, limit: int,
-                 cfg: SearchConfig) -> list[Hit]:
+                 cfg: SearchConfig, filters: SearchFilters | None = None) -> list[Hit]:
         assert self._state is not None
         files = self._state.paths_for_docs(r["doc"] for _, r, *_ in fused[: limit * 4 + 20])
         hits: list[Hit] = []
@@ -225,6 +225,8 @@ class Searcher:
             if per_doc.get(row["doc"], 0) >= cfg.per_doc:
                 continue
             per_doc[row["doc"]] = per_doc.get(row["doc"], 0) + 1
+            if filters is not None and filters.active:
+                rows = [r for r in rows if _passes(r, filters)] or rows
             online = [r for r in rows if r.state != OFFLINE] or rows
             primary = online[0]
             snip = make_snippet(row["text"], query)
@@ -239,6 +241,19 @@ class Searcher:
             if len(hits) >= limit:
                 break
         return hits
+
+
+def _passes(row: FileRow, f: SearchFilters) -> bool:
+    """Whether one file (of several with the same content) passes the filters."""
+    p = Path(row.path)
+    if f.folders and not any(p == Path(x) or Path(os.path.abspath(x)) in p.parents
+                             for x in f.folders):
+        return False
+    if f.types and p.suffix.lower().lstrip(".") not in {t.lower().lstrip(".") for t in f.types}:
+        return False
+    if f.modified_after is not None and row.mtime_ns < f.modified_after * 1e9:
+        return False
+    return not (f.modified_before is not None and row.mtime_ns > f.modified_before * 1e9)
 
 
 def _has_phrases(row: dict[str, Any], phrases: list[str]) -> bool:

@@ -1,0 +1,95 @@
+"""Shared fixtures: real models loaded once, an isolated FINDLING_HOME, document builders."""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+os.environ.setdefault("RUST_LOG", "error")
+
+ROOT = Path(__file__).resolve().parents[1]
+SHARED = ROOT.parent / "shared"
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+
+def shared_path(*parts: str) -> Path:
+    """A path in ../shared; fails (never skips) when CI's shared folder is missing."""
+    p = SHARED.joinpath(*parts)
+    if not p.exists():
+        pytest.fail(f"{p} is missing: ../shared must sit beside the checkout")
+    return p
+
+
+@pytest.fixture(scope="session")
+def embedder():  # type: ignore[no-untyped-def]
+    """The real default embedding model (ONNX MiniLM), loaded once per session."""
+    from models.catalogue import find_model
+    from models.embedder import Embedder
+
+    return Embedder(find_model(Path("/nonexistent-models-dir"), None, "embedding"))
+
+
+@pytest.fixture(scope="session")
+def llm():  # type: ignore[no-untyped-def]
+    """The real default LLM (SmolLM2-135M GGUF through llama.cpp), loaded once per session."""
+    from models.catalogue import find_model
+    from models.llm import Llm, LlmConfig
+
+    return Llm(find_model(Path("/nonexistent-models-dir"), None, "llm"), LlmConfig(n_ctx=4096))
+
+
+@pytest.fixture
+def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    """An isolated FINDLING_HOME for the test."""
+    h = tmp_path / "findling-home"
+    monkeypatch.setenv("FINDLING_HOME", str(h))
+    yield h
+
+
+def make_pdf(path: Path, pages: list[str], *, title: str | None = None,
+             toc: list[tuple[int, str, int]] | None = None) -> Path:
+    """Write a real PDF with one text page per entry (PyMuPDF)."""
+    import pymupdf
+
+    doc = pymupdf.open()
+    for text in pages:
+        page = doc.new_page()
+        page.insert_textbox(pymupdf.Rect(56, 56, 540, 790), text, fontsize=10)
+    if title:
+        doc.set_metadata({"title": title})
+    if toc:
+        doc.set_toc([list(t) for t in toc])
+    path.parent.mkdir(parents=True, exist_ok=True)
+    doc.save(str(path))
+    doc.close()
+    return path
+
+
+def make_docx(path: Path, blocks: list[tuple[str, int]]) -> Path:
+    """Write a real DOCX; blocks are (text, heading level or 0 for a paragraph)."""
+    import docx
+
+    d = docx.Document()
+    for text, level in blocks:
+        if level:
+            d.add_heading(text, level=level)
+        else:
+            d.add_paragraph(text)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    d.save(str(path))
+    return path
+
+
+def index_config(index_dir: Path, *folders: Path, **kw):  # type: ignore[no-untyped-def]
+    """An IndexConfig with one extraction worker (the default on CI's 2 cores)."""
+    from indexer.config import IndexConfig
+    from indexer.extract.sandbox import SandboxConfig
+
+    kw.setdefault("sandbox", SandboxConfig(workers=1, timeout_s=120))
+    return IndexConfig(index_dir=index_dir, folders=tuple(folders), **kw)

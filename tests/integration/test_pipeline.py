@@ -1,0 +1,183 @@
+"""Indexing through the real stack: PyMuPDF, worker processes, ONNX, LanceDB, SQLite."""
+
+import os
+import shutil
+import time
+from pathlib import Path
+
+import pytest
+
+from indexer.pipeline import Indexer
+from indexer.search import Searcher, SearchFilters
+from tests.conftest import index_config, make_docx, make_pdf
+
+pytestmark = [pytest.mark.integration, pytest.mark.timeout(240)]
+
+
+def _consistent(ix: Indexer) -> dict[str, int]:
+    counts = ix.store.doc_chunk_counts()
+    docs = {r[0]: r[1] for r in ix.state.conn.execute("SELECT hash, chunks FROM docs")}
+    assert counts == docs, "LanceDB and the state record disagree"
+    return counts
+
+
+@pytest.fixture
+def corpus(tmp_path):
+    d = tmp_path / "docs"
+    make_pdf(d / "manual.pdf", ["Inverter manual. The warranty period is twelve years.",
+                                "Cleaning: wipe the panel with a dry cloth.",
+                                "Error E42 means the grid voltage is too high."])
+    make_docx(d / "report.docx", [("Annual report", 1), ("Maintenance costs rose in 2023.", 0)])
+    (d / "notes.md").write_text("# Garden\n\nTomatoes need sun.\n")
+    (d / "sub").mkdir()
+    (d / "sub" / "todo.txt").write_text("Buy a new ladder before spring.")
+    (d / ".hidden.txt").write_text("secret hidden words")
+    (d / "node_modules").mkdir()
+    (d / "node_modules" / "x.txt").write_text("dependency words")
+    (d / "draft.txt~").write_text("backup words")
+    return d
+
+
+def test_index_update_rename_delete(tmp_path, corpus, embedder):
+    cfg = index_config(tmp_path / "index", corpus)
+    with Indexer(cfg, embedder) as ix:
+        r = ix.sync()
+        assert (r.added, r.failed) == (4, 0)
+        paths = {row.path for row in ix.state.files()}
+        assert paths == {str(corpus / n) for n in ("manual.pdf", "report.docx", "notes.md",
+                                                   "sub/todo.txt")}
+        before = _consistent(ix)
+        # Nothing changed: nothing redone.
+        r = ix.sync()
+        assert r.unchanged == 4 and not r.changed and r.embedded == 0
+        # Touch without change: mtime differs, hash confirms it is the same.
+        os.utime(corpus / "notes.md", (time.time() + 5, time.time() + 5))
+        r = ix.sync()
+        assert r.embedded == 0 and not r.added
+        # Edit: old chunks replaced, no leftovers.
+        (corpus / "notes.md").write_text("# Garden\n\nCucumbers need water.\n")
+        r = ix.sync()
+        assert r.updated == 1
+        after = _consistent(ix)
+        assert len(after) == len(before)
+        s = Searcher(cfg.index_dir, embedder)
+        assert not any("Tomatoes" in h.text for h in s.search("tomatoes", 10).hits)
+        assert s.search("cucumbers", 1).hits[0].path == str(corpus / "notes.md")
+        # Rename/move: recognised by hash, vectors kept.
+        (corpus / "moved").mkdir()
+        shutil.move(corpus / "manual.pdf", corpus / "moved" / "inverter.pdf")
+        r = ix.sync()
+        assert r.moved == 1 and r.removed == 1 and r.embedded == 0
+        hit = s.search("warranty period", 1).hits[0]
+        assert hit.path == str(corpus / "moved" / "inverter.pdf") and hit.page == 1
+        # Delete: chunks disappear.
+        (corpus / "report.docx").unlink()
+        r = ix.sync()
+        assert r.removed == 1
+        _consistent(ix)
+        assert all("report.docx" not in h.path for h in s.search("maintenance costs", 10).hits)
+
+
+def test_identical_files_show_once_and_filters(tmp_path, corpus, embedder):
+    shutil.copy(corpus / "sub" / "todo.txt", corpus / "todo-copy.txt")
+    cfg = index_config(tmp_path / "index", corpus)
+    with Indexer(cfg, embedder) as ix:
+        r = ix.sync()
+        assert r.embedded > 0
+    s = Searcher(cfg.index_dir, embedder)
+    hits = s.search("ladder", 5).hits
+    ladder = [h for h in hits if "ladder" in h.text]
+    assert len(ladder) == 1 and len(ladder[0].other_paths) == 1
+    only_pdf = s.search("warranty", 5, SearchFilters(types=("pdf",))).hits
+    assert only_pdf and all(h.path.endswith(".pdf") for h in only_pdf)
+    only_sub = s.search("warranty", 5, SearchFilters(folders=(str(corpus / "sub"),))).hits
+    assert all("/sub/" in h.path for h in only_sub)
+    future = s.search("warranty", 5, SearchFilters(modified_after=time.time() + 3600)).hits
+    assert future == []
+    # File names are searchable.
+    assert s.search("todo", 3).hits[0].path.endswith("todo.txt") or \
+        s.search("todo", 3).hits[0].path.endswith("todo-copy.txt")
+    # Quoted phrases match exactly.
+    exact = s.search('"grid voltage"', 5).hits
+    assert exact and all("grid voltage" in h.text.lower() for h in exact)
+
+
+def test_interrupt_and_resume_keeps_work(tmp_path, embedder):
+    d = tmp_path / "many"
+    for i in range(30):
+        (d / f"f{i:02d}.txt").parent.mkdir(exist_ok=True)
+        (d / f"f{i:02d}.txt").write_text(f"Document {i} is about topic number {i} and {i * 7}.")
+    cfg = index_config(tmp_path / "index", d, batch_chunks=4)
+    seen = {"done": 0}
+
+    def progress(p):
+        if p.phase == "indexing":
+            seen["done"] = p.done
+
+    def stop_after_some():
+        return seen["done"] >= 8
+
+    with Indexer(cfg, embedder, on_progress=progress) as ix:
+        r1 = ix.sync(stop_after_some)
+        assert r1.stopped and 0 < r1.added < 30
+        _consistent(ix)
+    with Indexer(cfg, embedder) as ix:
+        r2 = ix.sync()
+        assert r2.added == 30 - r1.added  # nothing redone, nothing missing
+        assert r2.unchanged == r1.added
+        counts = _consistent(ix)
+        assert len(counts) == 30
+
+
+def test_bad_files_are_recorded_and_run_continues(tmp_path, embedder):
+    d = tmp_path / "bad"
+    d.mkdir()
+    (d / "empty.pdf").write_bytes(b"")
+    (d / "garbage.pdf").write_bytes(b"%PDF-1.4 this is not really a pdf" * 3)
+    (d / "broken.docx").write_bytes(b"PK\x03\x04 not a zip")
+    make_pdf(d / "good.pdf", ["A good page about lighthouses."])
+    cfg = index_config(tmp_path / "index", d)
+    with Indexer(cfg, embedder) as ix:
+        r = ix.sync()
+        states = {Path(x.path).name: (x.state, x.reason) for x in ix.state.files()}
+    assert states["good.pdf"][0] == "indexed"
+    assert states["empty.pdf"][0] == "empty"
+    assert states["garbage.pdf"][0] == "corrupt" and states["garbage.pdf"][1]
+    assert states["broken.docx"][0] == "corrupt"
+    assert r.failed == 3 and r.added == 1
+
+
+def test_removed_folder_is_purged_and_versions_are_cleaned(tmp_path, corpus, embedder):
+    other = tmp_path / "other"
+    other.mkdir()
+    (other / "x.txt").write_text("zebra crossing rules")
+    cfg = index_config(tmp_path / "index", corpus, other, keep_versions_minutes=0.02)
+    with Indexer(cfg, embedder) as ix:
+        ix.sync()
+        for i in range(5):
+            (other / "x.txt").write_text(f"zebra crossing rules, edition {i}")
+            ix.sync()
+        grown = len(ix.store._table.list_versions())
+        time.sleep(1.5)
+        (other / "x.txt").write_text("zebra crossing rules, final edition")
+        ix.sync()
+        versions = len(ix.store._table.list_versions())
+        assert versions < grown and versions <= 4, (grown, versions)
+    cfg2 = index_config(tmp_path / "index", corpus, keep_versions_minutes=0.02)
+    with Indexer(cfg2, embedder) as ix:
+        r = ix.sync()
+        assert r.removed == 1
+        _consistent(ix)
+    assert not any("x.txt" in h.path for h in Searcher(cfg.index_dir, embedder).search("zebra", 5).hits)
+
+
+def test_model_change_means_reembedding(tmp_path, corpus, embedder):
+    cfg = index_config(tmp_path / "index", corpus)
+    with Indexer(cfg, embedder) as ix:
+        ix.sync()
+        ix.state.set_meta("embed_model", "some-other-model")
+    with Indexer(cfg, embedder) as ix:
+        assert ix.rebuilt and "some-other-model" in ix.rebuilt
+        r = ix.sync()
+        assert r.rebuilt and r.embedded > 0
+        _consistent(ix)

@@ -1,0 +1,72 @@
+from pathlib import Path
+
+import pytest
+
+from indexer.errors import EmptyFileError, EncryptedError, UnsupportedError
+from indexer.extract import extract
+from tests.conftest import make_docx, make_pdf, shared_path
+
+
+def test_pdf_pages_and_outline(tmp_path):
+    p = make_pdf(tmp_path / "a.pdf", ["First page text.", "Second page text."],
+                 toc=[(1, "Intro", 1), (1, "Details", 2)])
+    doc = extract(p)
+    assert doc.paged and [s.page for s in doc.segments] == [1, 2]
+    assert doc.segments[1].heading == "Details"
+    assert "Second page" in doc.segments[1].text
+
+
+def test_docx_headings_and_paragraphs(tmp_path):
+    p = make_docx(tmp_path / "a.docx", [("Budget", 1), ("We spent less.", 0)])
+    doc = extract(p)
+    blocks = doc.segments[0].blocks
+    assert (blocks[0].text, blocks[0].level) == ("Budget", 1)
+    assert blocks[1].text == "We spent less."
+
+
+def test_markdown_and_html(tmp_path):
+    md = tmp_path / "n.md"
+    md.write_text("# Title\n\nPara one\ncontinues.\n\n## Sub\n\nPara two.\n")
+    b = extract(md).segments[0].blocks
+    assert [(x.text, x.level) for x in b] == [("Title", 1), ("Para one continues.", 0),
+                                             ("Sub", 2), ("Para two.", 0)]
+    html = tmp_path / "p.html"
+    html.write_text("<html><head><title>T</title><script>x=1</script></head><body>"
+                    "<h2>Head</h2><p>Body &amp; soul</p></body></html>")
+    d = extract(html)
+    assert d.title == "T"
+    assert [(x.text, x.level) for x in d.segments[0].blocks] == [("Head", 2), ("Body & soul", 0)]
+
+
+def test_non_utf8_text_is_read(tmp_path):
+    p = tmp_path / "latin.txt"
+    p.write_bytes("Café déjà vu".encode("cp1252"))
+    assert "Café" in extract(p).segments[0].text
+
+
+def test_errors_have_states(tmp_path):
+    (tmp_path / "e.pdf").write_bytes(b"")
+    with pytest.raises(EmptyFileError):
+        extract(tmp_path / "e.pdf")
+    (tmp_path / "x.xyz").write_text("hi")
+    with pytest.raises(UnsupportedError):
+        extract(tmp_path / "x.xyz")
+
+
+def test_encrypted_pdf_from_shared_corpus():
+    p = next(shared_path("corpus", "bad-pdfs").rglob("aes-256.pdf"))
+    with pytest.raises(EncryptedError) as e:
+        extract(p)
+    assert e.value.state == "encrypted" and "password" in e.value.reason
+
+
+def test_odt_from_shared_corpus():
+    odts = sorted(shared_path("corpus", "office").rglob("*.odt"))
+    assert odts
+    ok = 0
+    for p in odts:
+        try:
+            ok += extract(Path(p)).has_text
+        except Exception as exc:  # every failure must be a typed, explained error
+            assert getattr(exc, "reason", None), (p, exc)
+    assert ok >= 1

@@ -1,0 +1,119 @@
+import hashlib
+import http.server
+import json
+import threading
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from models.catalogue import MANIFEST_NAME, ModelSpec, all_models, find_model
+from models.download import download_model
+from models.errors import DownloadError, ModelLoadError, ModelNotFoundError
+
+
+def test_packaged_defaults_are_found_without_importing(embedder):
+    specs = {s.id: s for s in all_models(Path("/nonexistent"))}
+    assert specs["all-MiniLM-L6-v2"].available
+    assert specs["SmolLM2-135M-Instruct-Q4_1"].available
+
+
+def test_embedder_produces_unit_vectors_and_meaningful_similarity(embedder):
+    v = embedder.embed(["A cat sleeps on the sofa.", "The kitten naps on the couch.",
+                        "Quarterly tax filing deadlines."])
+    assert v.shape == (3, 384)
+    assert np.allclose(np.linalg.norm(v, axis=1), 1.0, atol=1e-4)
+    assert v[0] @ v[1] > v[0] @ v[2] + 0.3
+
+
+def test_embedder_truncates_long_input_at_model_limit(embedder):
+    long = "word " * 2000
+    assert embedder.count_tokens(long) > 1000
+    v = embedder.embed([long, "short"])  # must not fail on > 512 positions
+    assert v.shape == (2, 384)
+
+
+def test_user_model_folder_takes_precedence_and_broken_model_is_reported(tmp_path):
+    folder = tmp_path / "models" / "mine"
+    folder.mkdir(parents=True)
+    (folder / "model.gguf").write_bytes(b"not a gguf")
+    (folder / MANIFEST_NAME).write_text(json.dumps(
+        {"id": "SmolLM2-135M-Instruct-Q4_1", "kind": "llm", "file": "model.gguf"}))
+    spec = find_model(tmp_path / "models", None, "llm")
+    assert spec.source == "user" and spec.file == folder / "model.gguf"
+    from models.llm import Llm
+
+    with pytest.raises(ModelLoadError):
+        Llm(spec)
+
+
+def test_unknown_model_id():
+    with pytest.raises(ModelNotFoundError):
+        find_model(Path("/nonexistent"), "no-such-model", "embedding")
+
+
+class _RangeHandler(http.server.BaseHTTPRequestHandler):
+    payload = b""
+    requests: list = []
+
+    def do_GET(self):  # noqa: N802
+        type(self).requests.append(self.headers.get("Range"))
+        data = self.payload
+        rng = self.headers.get("Range")
+        if rng:
+            start = int(rng.split("=")[1].split("-")[0])
+            self.send_response(206)
+            data = data[start:]
+        else:
+            self.send_response(200)
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    def log_message(self, *a):
+        pass
+
+
+@pytest.fixture
+def server():
+    gguf = find_model(Path("/nonexistent"), None, "llm").file
+    _RangeHandler.payload = gguf.read_bytes()
+    _RangeHandler.requests = []
+    srv = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _RangeHandler)
+    t = threading.Thread(target=srv.serve_forever, daemon=True)
+    t.start()
+    yield f"http://127.0.0.1:{srv.server_address[1]}", _RangeHandler.payload
+    srv.shutdown()
+
+
+@pytest.mark.integration
+@pytest.mark.timeout(120)
+def test_download_verifies_resumes_and_the_model_runs(tmp_path, server):
+    url, payload = server
+    digest = hashlib.sha256(payload).hexdigest()
+    models_dir = tmp_path / "models"
+    spec = ModelSpec(id="tiny-chat", kind="llm", file=Path("tiny.gguf"), url=f"{url}/tiny.gguf",
+                     sha256=digest, size=len(payload), source="user")
+    # A previous, interrupted download left the first half behind.
+    part = models_dir / "tiny-chat" / "tiny.gguf.part"
+    part.parent.mkdir(parents=True)
+    part.write_bytes(payload[: len(payload) // 2])
+    installed = download_model(spec, models_dir)
+    assert _RangeHandler.requests[-1] == f"bytes={len(payload) // 2}-"
+    assert installed.file.read_bytes() == payload
+    found = find_model(models_dir, "tiny-chat", "llm")
+    assert found.source == "user"
+    from models.llm import Llm
+
+    out = "".join(Llm(found).stream_chat([{"role": "user", "content": "Say hi."}], max_tokens=8))
+    assert out.strip()
+
+
+@pytest.mark.timeout(60)
+def test_download_with_wrong_checksum_is_rejected(tmp_path, server):
+    url, payload = server
+    spec = ModelSpec(id="bad", kind="llm", file=Path("bad.gguf"), url=f"{url}/bad.gguf",
+                     sha256="0" * 64, source="user")
+    with pytest.raises(DownloadError, match="Checksum"):
+        download_model(spec, tmp_path)
+    assert not (tmp_path / "bad" / "bad.gguf").exists()
