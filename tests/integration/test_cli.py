@@ -1,0 +1,138 @@
+"""The public `findling` command: JSON lines, exit codes, FINDLING_HOME."""
+
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import make_pdf
+
+pytestmark = [pytest.mark.integration, pytest.mark.timeout(300)]
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def run(home, *args, timeout=240):
+    env = {**os.environ, "FINDLING_HOME": str(home)}
+    return subprocess.run([sys.executable, "-m", "app.cli", *args], cwd=ROOT, env=env,
+                          capture_output=True, text=True, timeout=timeout)
+
+
+def lines(out):
+    return [json.loads(x) for x in out.splitlines() if x.strip()]
+
+
+@pytest.fixture
+def docs(tmp_path):
+    d = tmp_path / "docs"
+    make_pdf(d / "solar.pdf", ["Introduction to the array.",
+                               "The inverter warranty lasts twelve years from installation."])
+    (d / "notes.txt").write_text("Serial ZX-5521 is printed under the battery lid.")
+    (d / "locked.pdf").write_bytes(b"%PDF-1.7 nonsense")
+    return d
+
+
+def test_index_search_ask_status_json(tmp_path, docs):
+    home = tmp_path / "home"
+    r = run(home, "index", str(docs), "--json")
+    assert r.returncode == 0, r.stderr
+    summary = lines(r.stdout)[-1]
+    assert summary["added"] == 2 and summary["failed"] == 1
+    assert (home / "index" / "state.sqlite").exists() and (home / "config" / "settings.toml").exists()
+
+    r = run(home, "search", "how long is the inverter guaranteed", "--json", "--limit", "3")
+    assert r.returncode == 0, r.stderr
+    hits = lines(r.stdout)
+    assert hits and len(hits) <= 3
+    top = hits[0]
+    assert top["path"] == str(docs / "solar.pdf") and top["page"] == 2
+    assert Path(top["path"]).is_absolute() and isinstance(top["score"], float)
+    assert "warranty" in top["snippet"] and top["chunk_id"]
+    scores = [h["score"] for h in hits]
+    assert scores == sorted(scores, reverse=True)
+
+    r = run(home, "search", "ZX-5521", "--json")
+    txt = [h for h in lines(r.stdout) if h["path"].endswith("notes.txt")][0]
+    assert txt["page"] is None
+
+    r = run(home, "ask", "How long does the inverter warranty last?", "--json")
+    assert r.returncode == 0, r.stderr
+    out = lines(r.stdout)
+    final = out[-1]
+    assert all("token" in o for o in out[:-1])
+    assert set(final) >= {"answer", "found", "citations"}
+    assert final["found"] is True
+    assert final["citations"][0]["path"] == str(docs / "solar.pdf")
+    assert final["citations"][0]["page"] == 2
+
+    r = run(home, "status", "--json")
+    out = lines(r.stdout)
+    files = {Path(o["path"]).name: o for o in out if "path" in o}
+    assert files["locked.pdf"]["state"] == "corrupt" and files["locked.pdf"]["reason"]
+    assert files["solar.pdf"]["state"] == "indexed" and files["solar.pdf"]["chunks"] >= 1
+    assert out[-1]["summary"] is True and out[-1]["indexed"] == 2 and out[-1]["failed"] == 1
+
+
+def test_exit_codes_usage_and_locked(tmp_path, docs):
+    home = tmp_path / "home"
+    assert run(home, "frobnicate").returncode == 1
+    assert run(home, "search").returncode == 1
+    assert run(home, "index", str(tmp_path / "missing")).returncode == 1
+    # Hold the lock from another process that does not accept requests.
+    holder = subprocess.Popen(
+        [sys.executable, "-c",
+         "import sys,time; sys.path.insert(0, sys.argv[1]);"
+         "from indexer.lock import WriterLock; l=WriterLock(__import__('pathlib').Path(sys.argv[2]),"
+         " role='test'); l.acquire(); print('held', flush=True); time.sleep(60)",
+         str(ROOT), str(home / "index")], stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "held"
+        t = time.monotonic()
+        r = run(home, "index", str(docs))
+        assert r.returncode == 2 and "pid" in r.stderr
+        assert time.monotonic() - t < 30
+        # Readers never block.
+        assert run(home, "status", "--json").returncode == 0
+        assert run(home, "search", "inverter", "--json").returncode == 0
+    finally:
+        holder.kill()
+        holder.wait()
+
+
+def test_index_hands_over_to_running_watch(tmp_path, docs):
+    home = tmp_path / "home"
+    assert run(home, "index", str(docs)).returncode == 0
+    env = {**os.environ, "FINDLING_HOME": str(home)}
+    watch = subprocess.Popen([sys.executable, "-m", "app.cli", "watch", "--json"], cwd=ROOT,
+                             env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        first = json.loads(watch.stdout.readline())
+        assert first["event"] == "ready"
+        more = tmp_path / "more"
+        more.mkdir()
+        (more / "x.md").write_text("# Recipes\n\nThe secret ingredient is cardamom.")
+        r = run(home, "index", str(more), "--json")
+        assert r.returncode == 0 and "handed" in r.stderr.lower()
+        deadline = time.monotonic() + 60
+        found = False
+        while time.monotonic() < deadline and not found:
+            res = run(home, "search", "cardamom", "--json")
+            found = any(h["path"] == str(more / "x.md") for h in lines(res.stdout))
+            time.sleep(0.5)
+        assert found
+        # A change on disk is picked up within seconds.
+        (docs / "new.txt").write_text("Flamingos stand on one leg to save heat.")
+        deadline = time.monotonic() + 30
+        found = False
+        while time.monotonic() < deadline and not found:
+            res = run(home, "search", "flamingos", "--json")
+            found = any(h["path"] == str(docs / "new.txt") for h in lines(res.stdout))
+            time.sleep(0.5)
+        assert found
+    finally:
+        watch.terminate()
+        watch.wait(30)
+    assert watch.returncode == 0

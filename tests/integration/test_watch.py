@@ -1,0 +1,89 @@
+"""The watcher with real watchdog events, feeding the real indexer."""
+
+import os
+import time
+from pathlib import Path
+
+import pytest
+
+from indexer.pipeline import Indexer
+from indexer.search import Searcher
+from indexer.watch import Watcher
+from tests.conftest import index_config
+
+pytestmark = [pytest.mark.integration, pytest.mark.timeout(120)]
+
+
+def _drain(w: Watcher, seconds: float) -> set[Path]:
+    paths: set[Path] = set()
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        b = w.next_batch(timeout=0.3)
+        if b:
+            paths |= set(b.paths)
+    return paths
+
+
+def test_events_are_coalesced_and_filtered(tmp_path):
+    d = tmp_path / "w"
+    (d / ".git").mkdir(parents=True)
+    (d / "node_modules").mkdir()
+    (d / "build").mkdir()
+    w = Watcher([d], ignore=["build/", "*.log"], settle_s=0.3, max_wait_s=2)
+    w.start()
+    try:
+        (d / "a.txt").write_text("one")
+        for i in range(20):  # a burst of writes to one file
+            (d / "a.txt").write_text(f"one {i}")
+        (d / ".git" / "HEAD.txt").write_text("x")
+        (d / "node_modules" / "m.txt").write_text("x")
+        (d / "build" / "out.txt").write_text("x")
+        (d / "debug.log").write_text("x")
+        (d / ".hidden.md").write_text("x")
+        (d / "~$lock.docx").write_text("x")
+        # Editor-style atomic save: write a temp file, rename it over the target.
+        (d / "b.md").write_text("v1")
+        (d / ".b.md.swp").write_text("v2")
+        os.replace(d / ".b.md.swp", d / "b.md")
+        got = _drain(w, 3)
+    finally:
+        w.stop()
+    names = {p.name for p in got if p.suffix}
+    assert {"a.txt", "b.md"} <= names
+    assert not names & {"HEAD.txt", "m.txt", "out.txt", "debug.log", ".hidden.md", "~$lock.docx"}
+
+
+def test_changes_reach_the_index_within_seconds(tmp_path, embedder):
+    d = tmp_path / "live"
+    d.mkdir()
+    (d / "keep.txt").write_text("Owls hunt at night using silent feathers.")
+    cfg = index_config(tmp_path / "index", d)
+    s = Searcher(cfg.index_dir, embedder)
+    with Indexer(cfg, embedder) as ix:
+        ix.sync()
+        w = Watcher([d], settle_s=0.5, max_wait_s=3)
+        w.start()
+        try:
+            def step(action):
+                action()
+                t = time.monotonic()
+                while time.monotonic() - t < 10:
+                    b = w.next_batch(timeout=0.5)
+                    if b:
+                        ix.sync(paths=b.paths)
+                        return time.monotonic() - t
+                raise AssertionError("no event within 10 s")
+
+            step(lambda: (d / "new.txt").write_text("Penguins cannot fly but swim fast."))
+            assert s.search("penguins", 1).hits[0].path == str(d / "new.txt")
+            step(lambda: (d / "new.txt").write_text("Puffins nest in cliff burrows."))
+            assert not any("Penguins" in h.text for h in s.search("penguins swim", 5).hits)
+            (d / "sub").mkdir()
+            step(lambda: os.rename(d / "new.txt", d / "sub" / "moved.txt"))
+            hit = s.search("puffins", 1).hits[0]
+            assert hit.path == str(d / "sub" / "moved.txt")
+            step(lambda: (d / "sub" / "moved.txt").unlink())
+            assert all("moved.txt" not in h.path for h in s.search("puffins", 5).hits)
+            assert {r.path for r in ix.state.files()} == {str(d / "keep.txt")}
+        finally:
+            w.stop()
