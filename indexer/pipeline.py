@@ -171,6 +171,7 @@ class Indexer:
         self.store = ChunkStore(self.config.index_dir, self.embedder.dims)
         self._forget_all_docs()
 
+
     def _forget_all_docs(self) -> None:
         with self.state.transaction() as c:
             c.execute("DELETE FROM docs")
@@ -307,20 +308,21 @@ class Indexer:
             return seen, reachable
         for raw in paths:
             p = Path(os.path.abspath(raw))
-            root = next((r for r in reachable if self._under(p, r)), None)
-            if root is None or self.rules.ignored(p, root) and not p.is_dir():
+            owner = next((r for r in reachable if self._under(p, r)), None)
+            if owner is None or (self.rules.ignored(p, owner) and not p.is_dir()):
                 continue
             if p.is_dir():
-                if p != root and self.rules.ignored(p / "x.txt", root):
+                # A folder event: skip it when the folder itself or a parent is ignored.
+                if p != owner and self.rules.ignored(p / "probe.txt", owner):
                     continue
-                for fi in walk(p, self.rules):
-                    seen.setdefault(str(fi.path), (fi, root))
+                for fi in walk(p, self.rules, owner):
+                    seen.setdefault(str(fi.path), (fi, owner))
             else:
                 try:
                     st = p.stat()
                 except OSError:
                     continue
-                seen.setdefault(str(p), (FileInfo(p, st.st_size, st.st_mtime_ns), root))
+                seen.setdefault(str(p), (FileInfo(p, st.st_size, st.st_mtime_ns), owner))
         return seen, reachable
 
     def _looked_at(self, p: Path, roots: list[Path], paths: Iterable[Path] | None) -> bool:

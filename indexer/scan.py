@@ -80,10 +80,14 @@ class IgnoreRules:
         return bool(self._spec.match_file(rel + "/" if is_dir else rel))
 
 
-def walk(root: Path, rules: IgnoreRules) -> Iterator[FileInfo]:
-    """Files under ``root`` that are not ignored. Follows symlinks once (no loops)."""
+def walk(start: Path, rules: IgnoreRules, root: Path | None = None) -> Iterator[FileInfo]:
+    """Files under ``start`` that are not ignored. Follows symlinks once (no loops).
+
+    ``root`` is the configured folder that ignore patterns are relative to (default: start).
+    """
+    root = root or start
     seen: set[tuple[int, int]] = set()
-    stack = [root]
+    stack = [start]
     while stack:
         folder = stack.pop()
         try:

@@ -203,7 +203,7 @@ class ExtractorPool:
                     busy[w.conn] = w
             ready = wait(list(busy), timeout=0.5)
             for conn in ready:
-                w = busy.pop(conn)  # type: ignore[arg-type]
+                w = busy.pop(conn)  # type: ignore[call-overload]
                 job = w.job
                 assert job is not None
                 w.job = None
