@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
-from indexer.search import Hit, SearchFilters, Searcher
+from indexer.search import Hit, Searcher, SearchFilters
 from indexer.snippet import STOP_WORDS, make_snippet, stem
 
 log = logging.getLogger(__name__)

@@ -252,9 +252,7 @@ class Indexer:
         todo: list[tuple[FileInfo, Path]] = []
         for p, (fi, root) in seen.items():
             row = known.get(p)
-            if row is None or row.state == PENDING or (row.size, row.mtime_ns) != (fi.size, fi.mtime_ns):
-                todo.append((fi, root))
-            elif row.state == OFFLINE:
+            if row is None or row.state == PENDING or (row.size, row.mtime_ns) != (fi.size, fi.mtime_ns) or row.state == OFFLINE:
                 todo.append((fi, root))
             else:
                 report.unchanged += 1
@@ -391,7 +389,9 @@ class Indexer:
             progress.current = str(ex.path)
             if not ex.ok:
                 for fi, root in entries:
-                    self._fail(fi, root, ex.state or "failed", ex.reason or "", report, progress)
+                    # Keep the hash so the same bytes are not retried on every touch.
+                    self._fail(fi, root, ex.state or "failed", ex.reason or "", report, progress,
+                               h)
                 continue
             batch.append((h, ex))
             batch_chunks += len(ex.chunks)
@@ -454,10 +454,10 @@ class Indexer:
             self._vec_cache.clear()
 
     def _fail(self, fi: FileInfo, root: Path, state: str, reason: str, report: SyncReport,
-              progress: Progress) -> None:
+              progress: Progress, hash_: str | None = None) -> None:
         with self.state.transaction() as c:
-            self.state.upsert_file(c, str(fi.path), str(root), fi.size, fi.mtime_ns, None, state,
-                                   reason, 0)
+            self.state.upsert_file(c, str(fi.path), str(root), fi.size, fi.mtime_ns, hash_,
+                                   state, reason, 0)
         log.info("Not indexed: %s (%s: %s)", fi.path, state, reason)
         report.failed += 1
         progress.done += 1

@@ -7,9 +7,7 @@ from dataclasses import dataclass
 
 _WORD = re.compile(r"\w+", re.UNICODE)
 STOP_WORDS = frozenset(
-    "a an and are as at be but by can did do does for from had has have how i if in into is it its "
-    "me my no not of on or our so than that the their them then there these they this to was we "
-    "were what when where which who why will with you your".split()
+    ["a", "an", "and", "are", "as", "at", "be", "but", "by", "can", "did", "do", "does", "for", "from", "had", "has", "have", "how", "i", "if", "in", "into", "is", "it", "its", "me", "my", "no", "not", "of", "on", "or", "our", "so", "than", "that", "the", "their", "them", "then", "there", "these", "they", "this", "to", "was", "we", "were", "what", "when", "where", "which", "who", "why", "will", "with", "you", "your"]
 )
 
 

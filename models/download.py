@@ -107,7 +107,7 @@ def _fetch(
     if have:
         request.add_header("Range", f"bytes={have}-")
     try:
-        with urllib.request.urlopen(request, timeout=timeout) as resp:  # noqa: S310
+        with urllib.request.urlopen(request, timeout=timeout) as resp:
             if have and resp.status != 206:
                 have = 0  # server ignored Range: start again
             length = resp.headers.get("Content-Length")

@@ -23,9 +23,7 @@ def _text_of(el: ElementTree.Element) -> str:
         parts.append(el.text)
     for child in el:
         tag = child.tag.split("}")[-1]
-        if tag == "s":
-            parts.append(" ")
-        elif tag in ("tab", "line-break"):
+        if tag == "s" or tag in ("tab", "line-break"):
             parts.append(" ")
         else:
             parts.append(_text_of(child))

@@ -6,7 +6,7 @@ import pytest
 
 from indexer.ask import Asker
 from indexer.pipeline import Indexer
-from indexer.search import Searcher, SearchConfig
+from indexer.search import SearchConfig, Searcher
 from tests.conftest import index_config, make_docx, make_pdf
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(300)]

@@ -56,7 +56,7 @@ class _RangeHandler(http.server.BaseHTTPRequestHandler):
     payload = b""
     requests: list = []
 
-    def do_GET(self):  # noqa: N802
+    def do_GET(self):
         type(self).requests.append(self.headers.get("Range"))
         data = self.payload
         rng = self.headers.get("Range")
