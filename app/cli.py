@@ -491,6 +491,12 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         _err("Aborted.")
         return EXIT_ERROR
+    except BrokenPipeError:
+        # The reader of our output went away (e.g. `| head`): not an error of ours.
+        import os
+
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_OK
     except OSError as exc:
         log.exception("I/O error")
         _err(f"findling: {exc}")

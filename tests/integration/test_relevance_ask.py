@@ -98,7 +98,8 @@ def test_ask_cites_right_page_when_answer_is_not_top_hit(index, embedder, llm):
     assert ans.found
     top = ans.citations[0]
     assert (Path(top.path).name, top.page) == ("household.pdf", 2), ans.to_json()
-    assert "Pemberton" in ans.answer or "Ottoline" in ans.answer or top.cited
+    # Either the model cited it, or the answer's words are best supported by that passage.
+    assert top.cited or top.support == max(c.support for c in ans.citations)
 
 
 def test_ask_says_so_when_nothing_relevant(index, embedder, llm):

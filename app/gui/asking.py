@@ -1,0 +1,129 @@
+"""The LLM worker: one QThread owns the model; tokens reach the GUI as signals."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from dataclasses import dataclass, field
+from typing import Any
+
+from PySide6.QtCore import QObject, QThread, Signal, Slot
+
+from app.engine import Engine
+from indexer.ask import Answer
+from indexer.search import Hit, Searcher, SearchFilters
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class AskOutcome:
+    """An answer plus the passages it quotes, keyed by chunk id (to show a citation's page)."""
+
+    question: str
+    answer: Answer
+    hits: dict[str, Hit] = field(default_factory=dict)
+
+
+class _RecordingSearcher:
+    """A searcher that remembers the hits it returned, so citations can be shown in full."""
+
+    def __init__(self, inner: Searcher) -> None:
+        self._inner = inner
+        self.config = inner.config
+        self.hits: dict[str, Hit] = {}
+
+    def search(self, *args: Any, **kwargs: Any) -> Any:
+        result = self._inner.search(*args, **kwargs)
+        self.hits.update({h.chunk_id: h for h in result.hits})
+        return result
+
+    def close(self) -> None:
+        self._inner.close()
+
+
+class _AskWorker(QObject):
+    token = Signal(int, str)
+    status = Signal(int, str)
+    finished = Signal(int, object)
+    failed = Signal(int, str)
+
+    def __init__(self, engine: Engine, stop: threading.Event) -> None:
+        super().__init__()
+        self.engine = engine
+        self.stop = stop
+        self._searcher: Searcher | None = None
+
+    @Slot(int, str, object)
+    def ask(self, req: int, question: str, filters: SearchFilters | None) -> None:
+        self.stop.clear()
+        try:
+            self.status.emit(req, "Loading the language model…")
+            self.engine.llm  # noqa: B018 - loads once, on this thread
+            if self._searcher is None:
+                self._searcher = self.engine.searcher()
+            rec = _RecordingSearcher(self._searcher)
+            self.status.emit(req, "Reading your files…")
+            asker = self.engine.asker(rec)  # type: ignore[arg-type]
+            answer = asker.ask(question, on_token=lambda t: self.token.emit(req, t),
+                               should_stop=self.stop.is_set, filters=filters)
+            self.finished.emit(req, AskOutcome(question, answer, rec.hits))
+        except Exception as exc:
+            log.exception("Asking failed")
+            self.failed.emit(req, str(exc) or exc.__class__.__name__)
+
+
+class AskService(QObject):
+    """Questions go in, tokens and answers come out; one question at a time.
+
+    Signals:
+        token(req, text), status(req, text), finished(req, AskOutcome), failed(req, message).
+    """
+
+    token = Signal(int, str)
+    status = Signal(int, str)
+    finished = Signal(int, object)
+    failed = Signal(int, str)
+    _ask = Signal(int, str, object)
+
+    def __init__(self, engine: Engine, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._stop = threading.Event()
+        self._thread = QThread()
+        self._thread.setObjectName("findling-llm")
+        self._worker = _AskWorker(engine, self._stop)
+        self._worker.moveToThread(self._thread)
+        self._ask.connect(self._worker.ask)
+        self._worker.token.connect(self.token)
+        self._worker.status.connect(self.status)
+        self._worker.finished.connect(self._done)
+        self._worker.failed.connect(self._fail)
+        self._thread.start()
+        self._req = 0
+        self.busy = False
+
+    def ask(self, question: str, filters: SearchFilters | None = None) -> int:
+        """Queue a question; returns its request id."""
+        self._req += 1
+        self.busy = True
+        self._ask.emit(self._req, question, filters)
+        return self._req
+
+    def stop(self) -> None:
+        """Stop the answer being written (checked after every token)."""
+        self._stop.set()
+
+    def _done(self, req: int, outcome: object) -> None:
+        self.busy = req != self._req
+        self.finished.emit(req, outcome)
+
+    def _fail(self, req: int, message: str) -> None:
+        self.busy = req != self._req
+        self.failed.emit(req, message)
+
+    def shutdown(self, timeout_ms: int = 30_000) -> None:
+        """Stop generating and end the thread."""
+        self._stop.set()
+        self._thread.quit()
+        if not self._thread.wait(timeout_ms):
+            log.error("The language-model thread did not stop in time")

@@ -1,0 +1,189 @@
+"""The preview pane: the page with the passage highlighted, or the text around it."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from PySide6.QtCore import QRectF, Qt, Signal
+from PySide6.QtGui import QColor, QPixmap, QTextCharFormat, QTextCursor
+from PySide6.QtWidgets import (
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QScrollArea,
+    QStackedWidget,
+    QTextBrowser,
+    QVBoxLayout,
+    QWidget,
+)
+
+from app.gui.icons import file_type_icon
+from app.gui.render import PAGED, PageView, TextView, render_page, text_around
+from app.gui.results import short_folder
+from app.gui.tasks import TaskRunner
+from indexer.search import Hit
+
+log = logging.getLogger(__name__)
+
+
+class PreviewPane(QWidget):
+    """Shows one hit. Rendering happens on a pool thread; stale renders are dropped.
+
+    Signals:
+        open_requested(path, page), reveal_requested(path), rendered(): the last one fires when
+        the page or text is on screen (tests wait for it).
+    """
+
+    open_requested = Signal(str, object)
+    reveal_requested = Signal(str)
+    rendered = Signal()
+    failed = Signal(str)
+
+    def __init__(self, runner: TaskRunner, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.runner = runner
+        self.hit: Hit | None = None
+        self.page_view: PageView | None = None
+        self._req = 0
+
+        self.icon = QLabel()
+        self.title = QLabel()
+        self.title.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        font = self.title.font()
+        font.setBold(True)
+        font.setPointSizeF(font.pointSizeF() * 1.1)
+        self.title.setFont(font)
+        self.where = QLabel()
+        self.where.setEnabled(False)
+        self.open_button = QPushButton("Open")
+        self.open_button.setToolTip("Open in the default app (Enter)")
+        self.reveal_button = QPushButton("Show in folder")
+        self.reveal_button.setToolTip("Show the file in the file manager (Ctrl+Enter)")
+        self.open_button.clicked.connect(self._open)
+        self.reveal_button.clicked.connect(
+            lambda: self.hit and self.reveal_requested.emit(self.hit.path))
+
+        head = QHBoxLayout()
+        head.addWidget(self.icon)
+        names = QVBoxLayout()
+        names.setSpacing(0)
+        names.addWidget(self.title)
+        names.addWidget(self.where)
+        head.addLayout(names, 1)
+        head.addWidget(self.open_button)
+        head.addWidget(self.reveal_button)
+
+        self.page_label = QLabel()
+        self.page_label.setAlignment(Qt.AlignmentFlag.AlignHCenter | Qt.AlignmentFlag.AlignTop)
+        self.scroll = QScrollArea()
+        self.scroll.setWidget(self.page_label)
+        self.scroll.setWidgetResizable(True)
+        self.scroll.setBackgroundRole(self.palette().ColorRole.Dark)
+        self.text = QTextBrowser()
+        self.text.setOpenLinks(False)
+        self.placeholder = QLabel("Select a result to see it here.")
+        self.placeholder.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.placeholder.setEnabled(False)
+        self.stack = QStackedWidget()
+        for w in (self.placeholder, self.scroll, self.text):
+            self.stack.addWidget(w)
+
+        lay = QVBoxLayout(self)
+        lay.setContentsMargins(0, 0, 0, 0)
+        self.header = QWidget()
+        self.header.setLayout(head)
+        lay.addWidget(self.header)
+        lay.addWidget(self.stack, 1)
+        self.clear()
+
+    # -- public -----------------------------------------------------------------------------
+    def clear(self, message: str = "Select a result to see it here.") -> None:
+        """Show the placeholder."""
+        self._req += 1
+        self.hit = None
+        self.page_view = None
+        self.placeholder.setText(message)
+        self.header.setVisible(False)
+        self.stack.setCurrentWidget(self.placeholder)
+
+    def show_hit(self, hit: Hit) -> None:
+        """Show ``hit``: its page (paged formats) or the text around it."""
+        self._req += 1
+        req = self._req
+        self.hit = hit
+        self.page_view = None
+        p = Path(hit.path)
+        self.icon.setPixmap(file_type_icon(p.suffix).pixmap(32, 32))
+        self.title.setText(p.name)
+        where = short_folder(hit.path)
+        if hit.page:
+            where = f"Page {hit.page} · {where}"
+        self.where.setText(where)
+        self.header.setVisible(True)
+        if p.suffix.lower() in PAGED and hit.page:
+            width = max(300, self.scroll.viewport().width() - 24)
+            ratio = self.devicePixelRatioF()
+            self.runner.submit(lambda: render_page(hit.path, hit.page or 1, hit.text, width, ratio),
+                               lambda v: self._show_page(req, v),
+                               lambda e: self._failed(req, e))
+        else:
+            self.runner.submit(lambda: text_around(hit.path, hit.text, hit.start, hit.end),
+                               lambda v: self._show_text(req, v),
+                               lambda e: self._show_text(req, TextView(hit.text, 0,
+                                                                       len(hit.text))))
+
+    # -- results ------------------------------------------------------------------------------
+    def _show_page(self, req: int, view: PageView) -> None:
+        if req != self._req:
+            return
+        self.page_view = view
+        self.page_label.setPixmap(QPixmap.fromImage(view.image))
+        self.stack.setCurrentWidget(self.scroll)
+        if view.rects:
+            self._scroll_to(view.rects)
+        else:
+            self.scroll.verticalScrollBar().setValue(0)
+        self.rendered.emit()
+
+    def _scroll_to(self, rects: list[QRectF]) -> None:
+        top = min(r.top() for r in rects)
+        bottom = max(r.bottom() for r in rects)
+        self.page_label.adjustSize()
+        # the pixmap is centred horizontally and top-aligned in the label
+        vh = self.scroll.viewport().height()
+        target = int(top - max(24, (vh - (bottom - top)) / 3))
+        self.scroll.verticalScrollBar().setValue(max(0, target))
+
+    def _show_text(self, req: int, view: TextView) -> None:
+        if req != self._req:
+            return
+        self.text.setPlainText(view.text)
+        cur = QTextCursor(self.text.document())
+        cur.setPosition(view.start)
+        cur.setPosition(view.end, QTextCursor.MoveMode.KeepAnchor)
+        fmt = QTextCharFormat()
+        fmt.setBackground(QColor(255, 208, 0, 110))
+        cur.mergeCharFormat(fmt)
+        self.stack.setCurrentWidget(self.text)
+        end = QTextCursor(self.text.document())
+        end.setPosition(min(view.end, len(view.text)))
+        self.text.setTextCursor(end)
+        self.text.ensureCursorVisible()
+        start = QTextCursor(self.text.document())
+        start.setPosition(view.start)
+        self.text.setTextCursor(start)
+        self.text.ensureCursorVisible()
+        self.rendered.emit()
+
+    def _failed(self, req: int, exc: BaseException) -> None:
+        if req != self._req:
+            return
+        msg = f"Cannot show this file: {exc}"
+        self.placeholder.setText(msg)
+        self.stack.setCurrentWidget(self.placeholder)
+        self.failed.emit(msg)
+
+    def _open(self) -> None:
+        if self.hit is not None:
+            self.open_requested.emit(self.hit.path, self.hit.page)
