@@ -256,6 +256,12 @@ class Indexer:
                 todo.append((fi, root))
             else:
                 report.unchanged += 1
+        new_files = [(fi, root) for fi, root in todo if str(fi.path) not in known]
+        if new_files:  # so that `status` can show them as pending while this run works
+            with self.state.transaction() as c:
+                for fi, root in new_files:
+                    self.state.upsert_file(c, str(fi.path), str(root), fi.size, fi.mtime_ns, None,
+                                           PENDING, None, 0)
         progress = Progress(phase="indexing", total=len(todo))
         self._emit(progress)
         if todo:
@@ -357,7 +363,7 @@ class Indexer:
                                            int(doc["chunks"]))
                 if row is not None and row.hash == h:
                     report.unchanged += 1
-                elif row is None:
+                elif row is None or row.hash is None:
                     report.moved += 1  # the content is already indexed: a move, copy or rename
                 else:
                     report.updated += 1
@@ -424,10 +430,11 @@ class Indexer:
                     p = str(fi.path)
                     self.state.upsert_file(c, p, str(root), fi.size, fi.mtime_ns, h, INDEXED, None,
                                            len(ex.chunks))
-                    if p in known:
+                    prev = known.get(p)
+                    if prev is not None and prev.hash is not None:
                         report.updated += 1
                     else:
-                        report.added += 1
+                        report.added += 1  # new, or recorded as pending by an earlier run
                     progress.done += 1
         report.chunks += len(rows)
         self._emit(progress)

@@ -121,6 +121,8 @@ def test_interrupt_and_resume_keeps_work(tmp_path, embedder):
         r1 = ix.sync(stop_after_some)
         assert r1.stopped and 0 < r1.added < 30
         _consistent(ix)
+        counts = ix.state.counts()
+        assert counts == {"indexed": r1.added, "pending": 30 - r1.added}
     with Indexer(cfg, embedder) as ix:
         r2 = ix.sync()
         assert r2.added == 30 - r1.added  # nothing redone, nothing missing
