@@ -44,7 +44,8 @@ class _Handler(FileSystemEventHandler):
         dest = getattr(event, "dest_path", "")
         if dest:
             paths.append(dest)
-        self.watcher._add([Path(os.fsdecode(p)) for p in paths], self.root)
+        self.watcher._add([Path(os.fsdecode(p)) for p in paths], self.root,
+                          is_dir=bool(event.is_directory))
 
 
 class Watcher:
@@ -106,8 +107,8 @@ class Watcher:
             self._last = time.monotonic() - self.settle_s
             self._cond.notify_all()
 
-    def _add(self, paths: list[Path], root: Path) -> None:
-        relevant = [p for p in paths if self._relevant(p, root)]
+    def _add(self, paths: list[Path], root: Path, *, is_dir: bool = False) -> None:
+        relevant = [p for p in paths if self._relevant(p, root, is_dir)]
         if not relevant:
             return
         now = time.monotonic()
@@ -121,7 +122,7 @@ class Watcher:
             self._last = now
             self._cond.notify_all()
 
-    def _relevant(self, p: Path, root: Path) -> bool:
+    def _relevant(self, p: Path, root: Path, is_dir: bool = False) -> bool:
         try:
             rel = p.relative_to(root)
         except ValueError:
@@ -130,6 +131,8 @@ class Watcher:
             return False
         # Keep events for folders and for supported files; a temporary file's rename onto a real
         # name arrives with the real name as its destination.
+        if is_dir:  # a folder created, moved or deleted: its files are looked at in the sync
+            return not (p.name in ALWAYS_IGNORED_DIRS or p.name.startswith("."))
         if p.suffix == "" or p.is_dir():
             return True
         return not self.rules.ignored_file(p, root)

@@ -87,3 +87,24 @@ def test_changes_reach_the_index_within_seconds(tmp_path, embedder):
             assert {r.path for r in ix.state.files()} == {str(d / "keep.txt")}
         finally:
             w.stop()
+
+
+def test_deleting_a_dotted_folder_removes_its_files(tmp_path, embedder):
+    d = tmp_path / "live"
+    (d / "release v1.2").mkdir(parents=True)
+    (d / "release v1.2" / "notes.txt").write_text("Walruses use their tusks to climb ice.")
+    cfg = index_config(tmp_path / "index", d)
+    with Indexer(cfg, embedder) as ix:
+        ix.sync()
+        w = Watcher([d], settle_s=0.3, max_wait_s=2)
+        w.start()
+        try:
+            import shutil
+
+            shutil.rmtree(d / "release v1.2")
+            paths = _drain(w, 2.5)
+            assert d / "release v1.2" in paths
+            ix.sync(paths=paths)
+        finally:
+            w.stop()
+        assert ix.state.files() == []
