@@ -9,6 +9,7 @@ Each backend starts Findling with ``--tray`` so that it comes up hidden in the t
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import plistlib
@@ -114,7 +115,5 @@ def _set_windows(enabled: bool, cmd: list[str]) -> None:
         if enabled:
             winreg.SetValueEx(key, RUN_VALUE, 0, winreg.REG_SZ, subprocess.list2cmdline(cmd))
         else:
-            try:
+            with contextlib.suppress(FileNotFoundError):
                 winreg.DeleteValue(key, RUN_VALUE)
-            except FileNotFoundError:
-                pass

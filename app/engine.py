@@ -38,11 +38,18 @@ RESCAN_EVERY_S = 15 * 60
 class Engine:
     """Models, index and settings for one Findling process."""
 
-    def __init__(self, paths: AppPaths, settings: Settings | None = None) -> None:
+    def __init__(self, paths: AppPaths, settings: Settings | None = None, *,
+                 embedder: Embedder | None = None, llm: Llm | None = None) -> None:
+        """Args:
+            paths: Findling's folders.
+            settings: The user's settings (default: read from the settings file).
+            embedder: An already-loaded embedding model to use (e.g. shared by tests).
+            llm: An already-loaded LLM to use.
+        """
         self.paths = paths.ensure()
         self.settings = settings or settings_mod.load(paths.settings_file)
-        self._embedder: Embedder | None = None
-        self._llm: Llm | None = None
+        self._embedder: Embedder | None = embedder
+        self._llm: Llm | None = llm
         self._lock = threading.Lock()
 
     # -- settings -------------------------------------------------------------------------------
@@ -63,6 +70,11 @@ class Engine:
                 spec = find_model(self.paths.models_dir, self.settings.embedding_model, "embedding")
                 self._embedder = Embedder(spec)
             return self._embedder
+
+    @property
+    def llm_loaded(self) -> bool:
+        """Whether the LLM is already in memory (so asking will not wait for a load)."""
+        return self._llm is not None
 
     @property
     def llm(self) -> Llm:

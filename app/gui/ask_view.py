@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import html
 import logging
 import re
@@ -52,8 +53,9 @@ def answer_html(outcome: AskOutcome) -> str:
     parts = [body]
     if cited:
         parts.append("<h4>Sources</h4>" + _sources(cited))
-    if others and (not a.found or not cited):
-        parts.append("<h4>Closest passages</h4>" + _sources(others))
+    if others and not cited:
+        parts.append(("<h4>Sources</h4>" if a.found else "<h4>Closest passages</h4>")
+                     + _sources(others))
     return "".join(parts)
 
 
@@ -104,8 +106,12 @@ class AskView(QWidget):
         self.answer.setPlaceholderText(
             "Answers come from your indexed files only, with numbered sources you can click.")
         self.answer.anchorClicked.connect(self._link)
+        af = self.answer.font()
+        af.setPointSizeF(af.pointSizeF() * 1.1)
+        self.answer.setFont(af)
         self.history = QListWidget()
         self.history.setAccessibleName("Recent questions")
+        self.history.setMaximumHeight(150)
         self.history.itemActivated.connect(lambda it: self._from_history(it.text()))
         self.history.itemClicked.connect(lambda it: self._from_history(it.text()))
         for q in (history or [])[:HISTORY]:
@@ -190,9 +196,15 @@ class AskView(QWidget):
         self.answer.setHtml(answer_html(outcome))
         a = outcome.answer
         n = sum(c.cited for c in a.citations)
-        self.status.setText("Stopped." if a.stopped else
-                            (f"Answered from {n} source{'s' if n != 1 else ''}." if a.found
-                             else "The answer is not in your indexed files."))
+        if a.stopped:
+            text = "Stopped."
+        elif not a.found:
+            text = "The answer is not in your indexed files."
+        elif n:
+            text = f"Answered from {n} source{'s' if n != 1 else ''}."
+        else:
+            text = "Answered from the passages listed under Sources."
+        self.status.setText(text)
 
     def _failed(self, req: int, message: str) -> None:
         if req != self._req:
@@ -244,12 +256,10 @@ class AskView(QWidget):
 
     def _link(self, url: QUrl) -> None:
         if url.scheme() == "cite":
-            try:
+            with contextlib.suppress(ValueError):
                 self.show_citation(int(url.path()))
-            except ValueError:
-                pass
 
-    def keyPressEvent(self, event) -> None:  # type: ignore[no-untyped-def]  # noqa: N802
+    def keyPressEvent(self, event) -> None:  # type: ignore[no-untyped-def]
         if event.key() == Qt.Key.Key_Escape and self.service.busy:
             self.service.stop()
             return

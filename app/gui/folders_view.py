@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 from dataclasses import dataclass, field
@@ -34,7 +35,8 @@ from indexer.state import INDEXED, OFFLINE, PENDING, StateDB
 log = logging.getLogger(__name__)
 
 STATE_TEXT = {
-    ix.STARTING: "Starting…", ix.INDEXING: "Indexing…", ix.IDLE: "Up to date — watching for changes",
+    ix.STARTING: "Starting…", ix.INDEXING: "Indexing…",
+    ix.IDLE: "Up to date — watching for changes",
     ix.PAUSED: "Paused", ix.LOCKED: "Another Findling process is updating the index",
     ix.FAILED: "Stopped because of an error",
 }
@@ -83,10 +85,8 @@ def read_status(index_dir: Path) -> IndexStatus:
             db.close()
     for root, _dirs, files in os.walk(index_dir):
         for f in files:
-            try:
+            with contextlib.suppress(OSError):
                 st.size += (Path(root) / f).stat().st_size
-            except OSError:
-                pass
     return st
 
 
@@ -250,8 +250,9 @@ class FoldersView(QWidget):
             self.bar.setRange(0, 1000)
             self.bar.setValue(int(p.fraction * 1000))
             self.bar.setFormat(f"{p.fraction:.0%}")
-            self.files_label.setText(f"{p.done:,} of {p.total:,}"
-                                     + (f" · {p.failed} not indexed" if p.failed else ""))
+            self.files_label.setText(
+                (f"{p.done:,} of {p.total:,}" if p.total else "No new or changed files")
+                + (f" · {p.failed} not indexed" if p.failed else ""))
         name = Path(p.current).name if p.current else "—"
         self.current_label.setText(name)
         self.current_label.setToolTip(p.current or "")

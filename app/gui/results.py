@@ -79,7 +79,7 @@ class ResultsModel(QAbstractListModel):
         self.hits = list(hits)
         self.endResetModel()
 
-    def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008, N802
+    def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
         return 0 if parent.isValid() else len(self.hits)
 
     def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
@@ -112,7 +112,7 @@ class ResultDelegate(QStyledItemDelegate):
         small.setPointSizeF(max(7.0, option.font.pointSizeF() * 0.9))
         return title, small
 
-    def sizeHint(self, option: QStyleOptionViewItem, index: Index) -> QSize:  # noqa: N802
+    def sizeHint(self, option: QStyleOptionViewItem, index: Index) -> QSize:
         title, small = self._fonts(option)
 
         h = (QFontMetrics(title).height() + QFontMetrics(small).height()
@@ -162,7 +162,8 @@ class ResultDelegate(QStyledItemDelegate):
         doc.setDocumentMargin(0)
         doc.setTextWidth(w)
         doc.setHtml(snippet_html(hit.snippet, hit.highlights, mark))
-        clip_h = r.bottom() - y
+        lines = max(1, (r.bottom() - y) // QFontMetrics(opt.font).lineSpacing())
+        clip_h = lines * QFontMetrics(opt.font).lineSpacing()  # whole lines only
         painter.translate(x, y)
         painter.setClipRect(QRect(0, 0, w, clip_h))
         ctx = QAbstractTextDocumentLayout.PaintContext()

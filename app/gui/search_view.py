@@ -55,6 +55,7 @@ class SearchView(QWidget):
         self._searcher: Searcher | None = None
         self._req = 0
         self._shown_req = 0
+        self._shown_query = ""
 
         self.field = QLineEdit()
         self.field.setPlaceholderText("Search your files…")
@@ -149,7 +150,9 @@ class SearchView(QWidget):
         if result is None or req != self._req:
             return  # stale
         self._shown_req = req
-        selected = self.current_hit()
+        # the same query again (the index changed): keep the selection; a new query: the top hit
+        selected = self.current_hit() if query == self._shown_query else None
+        self._shown_query = query
         self.model.set_hits(result.hits)
         if result.hits:
             row = 0
@@ -195,7 +198,7 @@ class SearchView(QWidget):
         if hit is not None:
             self.open_requested.emit(hit.path, hit.page)
 
-    def eventFilter(self, obj: QObject, event: QEvent) -> bool:  # noqa: N802
+    def eventFilter(self, obj: QObject, event: QEvent) -> bool:
         if event.type() == QEvent.Type.KeyPress and isinstance(event, QKeyEvent):
             key, mods = event.key(), event.modifiers()
             if key in (Qt.Key.Key_Return, Qt.Key.Key_Enter):
