@@ -77,6 +77,20 @@ def make_app(argv: list[str]) -> QApplication:
     return app
 
 
+def first_run(engine: Engine, window: MainWindow) -> bool:
+    """Show the welcome dialog once, when no folder is configured; returns whether it showed."""
+    if engine.settings.folders or engine.settings.ui.get("welcomed"):
+        return False
+    welcome = WelcomeDialog(engine, window)
+    accepted = welcome.exec()
+    engine.settings.ui["welcomed"] = True
+    if accepted and welcome.chosen():
+        for f in welcome.chosen():
+            window.folders.add_folder(f)  # saves and starts indexing
+    engine.save_settings()
+    return True
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the app. ``--tray`` starts hidden in the tray (launch at login)."""
     parser = argparse.ArgumentParser(prog="findling-gui")
@@ -90,14 +104,7 @@ def main(argv: list[str] | None = None) -> int:
     engine = Engine(paths)
     apply_theme(engine.settings.theme)
     window = MainWindow(engine, reporter)
-    if not engine.settings.folders and not engine.settings.ui.get("welcomed"):
-        welcome = WelcomeDialog(engine, window)
-        accepted = welcome.exec()
-        engine.settings.ui["welcomed"] = True
-        if accepted and welcome.chosen():
-            for f in welcome.chosen():
-                window.folders.add_folder(f)  # saves and starts indexing
-        engine.save_settings()
+    first_run(engine, window)
     if not (args.tray and window.tray is not None and window.tray.available):
         window.show()
     window.start()
