@@ -19,7 +19,7 @@ from pathlib import Path
 
 log = logging.getLogger(__name__)
 
-APP_ID = "io.github.findling.Findling"
+APP_ID = "io.findling.Findling"
 RUN_KEY = r"Software\Microsoft\Windows\CurrentVersion\Run"
 RUN_VALUE = "Findling"
 
@@ -30,6 +30,9 @@ class AutostartError(Exception):
 
 def launch_command() -> list[str]:
     """The command that starts the app hidden in the tray."""
+    appimage = os.environ.get("APPIMAGE")
+    if appimage:  # inside an AppImage sys.executable lives on a temporary mount
+        return [appimage, "--tray"]
     if getattr(sys, "frozen", False):  # a PyInstaller build: the executable is the app
         return [sys.executable, "--tray"]
     return [sys.executable, "-m", "app.gui.main", "--tray"]
@@ -86,7 +89,7 @@ def _desktop_entry(cmd: list[str]) -> bytes:
         "Name=Findling\n"
         "Comment=Search and question your own files, offline\n"
         f"Exec={shlex.join(cmd)}\n"
-        "Icon=findling\n"
+        "Icon=io.findling.Findling\n"
         "Terminal=false\n"
         "X-GNOME-Autostart-enabled=true\n"
     ).encode()

@@ -69,7 +69,7 @@ def make_app(argv: list[str]) -> QApplication:
     app.setApplicationName("Findling")
     app.setOrganizationName("Findling")
     app.setApplicationDisplayName("Findling")
-    app.setDesktopFileName("io.github.findling.Findling")
+    app.setDesktopFileName("io.findling.Findling")
     app.setWindowIcon(app_icon())
     app.setQuitOnLastWindowClosed(False)  # the tray keeps it alive
     if sys.platform.startswith("linux"):

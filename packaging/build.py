@@ -1,0 +1,161 @@
+#!/usr/bin/env python3
+"""Build Findling's installable package for the current OS. One entry point for all three.
+
+    python packaging/build.py [--clean] [--skip-pyinstaller] [--no-installer] [--no-smoke-test]
+
+Steps:
+
+1. PyInstaller with ``packaging/findling.spec`` -> ``dist/Findling/`` (Linux, Windows) or
+   ``dist/Findling.app`` (macOS): one folder with the desktop app and the command-line tool.
+2. A smoke test: the frozen command-line tool must start and print its ``--help``.
+3. The platform step:
+   * Linux:   ``packaging/linux/package.py``   -> tar.gz (+ AppImage when appimagetool exists)
+   * macOS:   ``packaging/macos/package.py``   -> .dmg (signed/notarised when configured)
+   * Windows: ``packaging/windows/package.py`` -> Inno Setup installer (.exe)
+
+Run it with the Python of the environment that has Findling and its dependencies installed
+(``scripts/setup.sh`` on Linux) plus PyInstaller (``pip install pyinstaller``). PyInstaller
+does not cross-compile: build each OS's package on that OS.
+
+SPDX-License-Identifier: AGPL-3.0-or-later
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import os
+import shutil
+import subprocess
+import sys
+import tomllib
+from pathlib import Path
+from types import ModuleType
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+DIST = ROOT / "dist"
+BUILD = ROOT / "build"
+SPEC = HERE / "findling.spec"
+
+
+def version() -> str:
+    env = os.environ.get("FINDLING_VERSION")
+    if env:
+        return env
+    data = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+    return str(data["project"]["version"])
+
+
+def load_step(name: str) -> ModuleType:
+    """Import packaging/<name>/package.py by path (``packaging`` is not a Python package)."""
+    path = HERE / name / "package.py"
+    spec = importlib.util.spec_from_file_location(f"findling_packaging_{name}", path)
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def run_pyinstaller(ver: str, clean: bool) -> None:
+    if importlib.util.find_spec("PyInstaller") is None:
+        raise SystemExit("error: PyInstaller is not installed here: pip install pyinstaller")
+    cmd = [
+        sys.executable,
+        "-m",
+        "PyInstaller",
+        "--noconfirm",
+        "--log-level",
+        "WARN",
+        "--distpath",
+        str(DIST),
+        "--workpath",
+        str(BUILD / "pyinstaller"),
+        str(SPEC),
+    ]
+    if clean:
+        cmd.insert(3, "--clean")
+    print("+", " ".join(cmd), flush=True)
+    subprocess.run(cmd, check=True, cwd=ROOT, env={**os.environ, "FINDLING_VERSION": ver})
+
+
+def cli_path() -> Path:
+    if sys.platform == "darwin":
+        return DIST / "Findling.app" / "Contents" / "MacOS" / "findling-cli"
+    if sys.platform == "win32":
+        return DIST / "Findling" / "findling-cli.exe"
+    return DIST / "Findling" / "findling"
+
+
+def smoke_test() -> None:
+    """The frozen CLI must start: catches missing modules and libraries early."""
+    exe = cli_path()
+    print(f"+ {exe} --help", flush=True)
+    # A throw-away home, so the test never touches the builder's own Findling data.
+    home = BUILD / "smoke-home"
+    shutil.rmtree(home, ignore_errors=True)
+    env = {**os.environ, "FINDLING_HOME": str(home)}
+    result = subprocess.run(
+        [str(exe), "--help"], env=env, capture_output=True, text=True, timeout=180
+    )
+    if result.returncode != 0:
+        sys.stderr.write(result.stdout + result.stderr)
+        raise SystemExit(f"error: smoke test failed: {exe} --help exited {result.returncode}")
+
+
+def add_licences() -> None:
+    """Put LICENSE and the notices beside the executables (the .app has them in Resources)."""
+    if sys.platform == "darwin":
+        return
+    for name in ("LICENSE", "THIRD_PARTY_NOTICES.md"):
+        shutil.copy2(ROOT / name, DIST / "Findling" / name)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument(
+        "--clean", action="store_true", help="empty PyInstaller's cache and the build folder first"
+    )
+    parser.add_argument(
+        "--skip-pyinstaller",
+        action="store_true",
+        help="reuse the existing dist/ output and only run the platform step",
+    )
+    parser.add_argument(
+        "--no-installer",
+        action="store_true",
+        help="stop after PyInstaller (no tarball/AppImage/dmg/setup.exe)",
+    )
+    parser.add_argument(
+        "--no-smoke-test",
+        action="store_true",
+        help="do not run the frozen CLI's --help after building",
+    )
+    args = parser.parse_args(argv)
+
+    ver = version()
+    print(f"Building Findling {ver} for {sys.platform}")
+
+    if not args.skip_pyinstaller:
+        if args.clean:
+            shutil.rmtree(BUILD, ignore_errors=True)
+        run_pyinstaller(ver, args.clean)
+        add_licences()
+        if not args.no_smoke_test:
+            smoke_test()
+    if args.no_installer:
+        return 0
+
+    if sys.platform == "darwin":
+        made = load_step("macos").package(DIST / "Findling.app", ver, DIST)
+    elif sys.platform == "win32":
+        made = load_step("windows").package(DIST / "Findling", ver, DIST)
+    else:
+        made = load_step("linux").package(DIST / "Findling", ver, DIST, BUILD / "linux")
+    for path in made:
+        print(f"made {path}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
