@@ -16,6 +16,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
+import sqlite3
 import sys
 import time
 from collections.abc import Callable, Iterable
@@ -28,7 +29,6 @@ import numpy as np
 
 from indexer.chunk import CHUNKER_VERSION
 from indexer.config import IndexConfig
-from indexer.errors import IndexCorruptError
 from indexer.extract.sandbox import Extracted, ExtractorPool
 from indexer.lock import WriterLock
 from indexer.scan import FileInfo, IgnoreRules, content_hash, walk
@@ -128,7 +128,9 @@ class Indexer:
         try:
             self.state = StateDB(config.index_dir / "state.sqlite")
             self.store = ChunkStore(config.index_dir, embedder.dims)
-        except IndexCorruptError as exc:
+        except Exception as exc:  # lancedb raises many types for a damaged folder
+            if isinstance(exc, sqlite3.Error):
+                raise
             log.error("Index damaged (%s); rebuilding from the files", exc)
             self._reset_store()
             self.rebuilt: str | None = f"The index was damaged and is being rebuilt: {exc}"
@@ -137,7 +139,15 @@ class Indexer:
         self.rules = IgnoreRules(config.ignore)
         self._pool: ExtractorPool | None = None
         self._vec_cache: dict[str, np.ndarray[Any, Any]] = {}
-        self.recover()
+        try:
+            self.recover()
+        except Exception as exc:  # damaged data files only show when the table is read
+            if isinstance(exc, sqlite3.Error):
+                raise
+            log.error("Index damaged (%s); rebuilding from the files", exc)
+            self._reset_store()
+            self.rebuilt = f"The index was damaged and is being rebuilt: {exc}"
+            self.recover()
 
     # -- lifecycle ----------------------------------------------------------------------------
     def close(self) -> None:

@@ -50,6 +50,50 @@ CREATE TABLE IF NOT EXISTS docs (
 """
 
 
+_ESC = "\ue000"  # a private-use character that starts an escape in stored paths
+
+
+def db_path(path: str) -> str:
+    """A path as stored: valid UTF-8 even for names that are not (POSIX allows any bytes).
+
+    ``os.fsdecode`` turns undecodable bytes into lone surrogates, which SQLite cannot store.
+    They become ``_ESC`` + a private-use character (and ``_ESC`` itself is doubled), which is
+    reversible and keeps folder prefixes intact for ``LIKE 'folder/%'`` filters.
+    """
+    if path.isascii():
+        return path
+    out = []
+    for ch in path:
+        o = ord(ch)
+        if ch == _ESC:
+            out.append(_ESC + _ESC)
+        elif 0xDC80 <= o <= 0xDCFF:
+            out.append(_ESC + chr(0xE100 + o - 0xDC80))
+        else:
+            out.append(ch)
+    return "".join(out)
+
+
+def fs_path(stored: str) -> str:
+    """Inverse of :func:`db_path`."""
+    if _ESC not in stored:
+        return stored
+    out = []
+    it = iter(stored)
+    for ch in it:
+        if ch == _ESC:
+            nxt = next(it, "")
+            out.append(_ESC if nxt == _ESC else chr(0xDC80 + ord(nxt) - 0xE100))
+        else:
+            out.append(ch)
+    return "".join(out)
+
+
+def _row(r: tuple[object, ...]) -> FileRow:
+    t = tuple(r)
+    return FileRow(fs_path(str(t[0])), fs_path(str(t[1])), *t[2:])  # type: ignore[arg-type]
+
+
 @dataclass(frozen=True)
 class FileRow:
     """One known file."""
@@ -116,17 +160,17 @@ class StateDB:
         args: tuple[str, ...] = ()
         if folder is not None:
             sql += " WHERE folder=?"
-            args = (folder,)
-        return [FileRow(*r) for r in self.conn.execute(sql + " ORDER BY path", args)]
+            args = (db_path(folder),)
+        return [_row(r) for r in self.conn.execute(sql + " ORDER BY path", args)]
 
     def file(self, path: str) -> FileRow | None:
         """One file's row."""
         r = self.conn.execute(
             "SELECT path, folder, size, mtime_ns, hash, state, reason, chunks, updated"
             " FROM files WHERE path=?",
-            (path,),
+            (db_path(path),),
         ).fetchone()
-        return FileRow(*r) if r else None
+        return _row(r) if r else None
 
     def upsert_file(
         self,
@@ -141,6 +185,7 @@ class StateDB:
         chunks: int,
     ) -> None:
         """Insert or replace a file row (inside a :meth:`transaction`)."""
+        path, folder = db_path(path), db_path(folder)
         p = Path(path)
         conn.execute(
             "INSERT OR REPLACE INTO files(path, folder, name, suffix, size, mtime_ns, hash, state,"
@@ -151,10 +196,11 @@ class StateDB:
 
     def delete_files(self, conn: sqlite3.Connection, paths: Iterable[str]) -> None:
         """Forget files (inside a :meth:`transaction`)."""
-        conn.executemany("DELETE FROM files WHERE path=?", ((p,) for p in paths))
+        conn.executemany("DELETE FROM files WHERE path=?", ((db_path(p),) for p in paths))
 
     def set_folder_online(self, folder: str, online: bool) -> int:
         """Mark an unplugged folder's indexed files offline, or bring them back. Returns count."""
+        folder = db_path(folder)
         with self.conn:
             if online:
                 cur = self.conn.execute(
@@ -214,7 +260,7 @@ class StateDB:
                 f" WHERE hash IN ({q}) AND state IN (?, ?) ORDER BY updated, path",
                 (*part, INDEXED, OFFLINE),
             ):
-                row = FileRow(*r)
+                row = _row(r)
                 out.setdefault(str(row.hash), []).append(row)
         return out
 
@@ -230,7 +276,7 @@ class StateDB:
         """Hashes of indexed files that pass the given filters."""
         sql = "SELECT DISTINCT hash FROM files WHERE state IN (?, ?) AND hash IS NOT NULL"
         args: list[object] = [INDEXED, OFFLINE]
-        fl = [f.rstrip("/\\") for f in folders]
+        fl = [db_path(f.rstrip("/\\")) for f in folders]
         if fl:
             sql += " AND (" + " OR ".join("path = ? OR path LIKE ? ESCAPE '\\'" for _ in fl) + ")"
             for f in fl:

@@ -12,9 +12,10 @@ import logging
 import os
 import threading
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from watchdog.events import FileSystemEvent, FileSystemEventHandler
 from watchdog.observers import Observer
@@ -48,6 +49,40 @@ class _Handler(FileSystemEventHandler):
                           is_dir=bool(event.is_directory))
 
 
+def _make_observer(on_overflow: Callable[[], None]) -> Any:
+    """The platform's observer; on Linux one that reports inotify queue overflows.
+
+    watchdog (7.x) handles ``IN_Q_OVERFLOW`` by re-adding its watches and logging a warning; the
+    events lost are not replayed and no event reaches the handler. The overflow callback of each
+    watch group is wrapped so the watcher can fall back to a full rescan.
+    """
+    try:
+        from watchdog.observers.inotify import InotifyEmitter, InotifyObserver
+    except ImportError:  # not Linux
+        return Observer()
+    if Observer is not InotifyObserver:
+        return Observer()
+
+    class _Emitter(InotifyEmitter):
+        def on_thread_start(self) -> None:
+            super().on_thread_start()
+            group = getattr(self, "_inotify", None)
+            original = getattr(group, "on_queue_overflow", None)
+            if group is None or original is None:
+                log.warning("Cannot hook inotify overflow in this watchdog version")
+                return
+
+            def overflow() -> None:
+                original()
+                on_overflow()
+
+            group.on_queue_overflow = overflow
+
+    obs = InotifyObserver()
+    obs._emitter_class = _Emitter
+    return obs
+
+
 class Watcher:
     """Watches folders and hands out coalesced batches of changed paths.
 
@@ -76,7 +111,7 @@ class Watcher:
 
     def start(self) -> None:
         """Start watching. Folders that do not exist are skipped (and rescanned later)."""
-        obs = Observer()
+        obs = _make_observer(self._on_overflow)
         for folder in self.folders:
             if folder.is_dir():
                 obs.schedule(_Handler(self, folder), str(folder), recursive=True)
@@ -98,6 +133,10 @@ class Watcher:
     def alive(self) -> bool:
         """Whether the observer thread is running (it dies on fatal errors such as overflow)."""
         return self._observer is not None and self._observer.is_alive()
+
+    def _on_overflow(self) -> None:
+        log.warning("The file watcher lost events (kernel queue overflow); rescanning")
+        self.request_rescan()
 
     def request_rescan(self) -> None:
         """Ask for a full rescan with the next batch."""
