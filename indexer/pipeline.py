@@ -14,6 +14,7 @@ are missing or incomplete are dropped and their files re-queued.
 from __future__ import annotations
 
 import hashlib
+import json
 import logging
 import os
 import sqlite3
@@ -39,6 +40,7 @@ from models.embedder import Embedder
 log = logging.getLogger(__name__)
 
 StopFn = Callable[[], bool]
+BUILD_FILE = "findling-build.json"
 
 
 @dataclass
@@ -125,17 +127,16 @@ class Indexer:
         self.lock = lock or WriterLock(config.index_dir, role="indexer")
         if not self.lock.held:
             self.lock.acquire()
+        self.rebuilt: str | None = None
+        self.state = self._open_state(config.index_dir / "state.sqlite")
         try:
-            self.state = StateDB(config.index_dir / "state.sqlite")
             self.store = ChunkStore(config.index_dir, embedder.dims)
         except Exception as exc:  # lancedb raises many types for a damaged folder
-            if isinstance(exc, sqlite3.Error):
-                raise
             log.error("Index damaged (%s); rebuilding from the files", exc)
             self._reset_store()
-            self.rebuilt: str | None = f"The index was damaged and is being rebuilt: {exc}"
+            self.rebuilt = f"The index was damaged and is being rebuilt: {exc}"
         else:
-            self.rebuilt = self._check_build()
+            self.rebuilt = self._check_build() or self.rebuilt
         self.rules = IgnoreRules(config.ignore)
         self._pool: ExtractorPool | None = None
         self._vec_cache: dict[str, np.ndarray[Any, Any]] = {}
@@ -173,11 +174,35 @@ class Indexer:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
+    def _open_state(self, path: Path) -> StateDB:
+        """Open the file-state record; a damaged one is set aside and started afresh.
+
+        Nothing is lost by that: recovery adopts the chunks already in LanceDB, so files are
+        matched to them again by content hash without being re-embedded.
+        """
+        try:
+            db = StateDB(path)
+            bad = db.conn.execute("PRAGMA quick_check").fetchone()[0]
+            if bad == "ok":
+                return db
+            db.close()
+            reason = f"integrity check failed: {bad}"
+        except sqlite3.DatabaseError as exc:
+            reason = str(exc)
+        aside = path.with_name(f"{path.name}.damaged-{int(time.time())}")
+        for suffix in ("", "-wal", "-shm"):
+            src = Path(str(path) + suffix)
+            if src.exists():
+                os.replace(src, Path(str(aside) + suffix))
+        log.error("The file-state record was damaged (%s); kept it as %s and started afresh",
+                  reason, aside.name)
+        self.rebuilt = f"The index's file record was damaged ({reason}) and is being rebuilt"
+        return StateDB(path)
+
     def _reset_store(self) -> None:
         import shutil
 
         shutil.rmtree(self.config.index_dir / "lance", ignore_errors=True)
-        self.state = StateDB(self.config.index_dir / "state.sqlite")
         self.store = ChunkStore(self.config.index_dir, self.embedder.dims)
         self._forget_all_docs()
 
@@ -193,12 +218,32 @@ class Indexer:
         self.state.set_meta("embed_model", self.embedder.model_id)
         self.state.set_meta("dims", str(self.embedder.dims))
         self.state.set_meta("chunker_version", str(CHUNKER_VERSION))
+        # A copy beside the vectors, so a lost state record does not orphan good vectors.
+        build = self.config.index_dir / "lance" / BUILD_FILE
+        build.parent.mkdir(parents=True, exist_ok=True)
+        tmp = build.with_suffix(".tmp")
+        tmp.write_text(json.dumps({"embed_model": self.embedder.model_id,
+                                   "dims": str(self.embedder.dims),
+                                   "chunker_version": str(CHUNKER_VERSION)}), encoding="utf-8")
+        os.replace(tmp, build)
+
+    def _build_from_file(self) -> tuple[str | None, str | None, str | None]:
+        try:
+            data = json.loads((self.config.index_dir / "lance" / BUILD_FILE).read_text("utf-8"))
+            return (data.get("embed_model"), data.get("dims"), data.get("chunker_version"))
+        except (OSError, ValueError, AttributeError):
+            return (None, None, None)
 
     def _check_build(self) -> str | None:
         """Re-embed everything when the model or chunker differs from what built the index."""
         have = (self.state.get_meta("embed_model"), self.state.get_meta("dims"),
                 self.state.get_meta("chunker_version"))
         want = (self.embedder.model_id, str(self.embedder.dims), str(CHUNKER_VERSION))
+        if have == (None, None, None) and not self.store.empty:
+            have = self._build_from_file()  # the state record was lost; the vectors were not
+            if have == want:
+                self._record_build()
+                return None
         if have == want:
             return None
         if have == (None, None, None) and self.store.empty:

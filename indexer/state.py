@@ -12,12 +12,23 @@ from __future__ import annotations
 
 import sqlite3
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-SCHEMA_VERSION = 1
+from indexer.errors import IndexCorruptError
+
+SCHEMA_VERSION = 2
+
+
+def _v1_to_v2(conn: sqlite3.Connection) -> None:
+    # status and the GUI count files per state on every refresh.
+    conn.execute("CREATE INDEX IF NOT EXISTS files_state ON files(state)")
+
+
+# Ordered migrations: MIGRATIONS[n] turns a schema-n database into schema n+1, in place.
+MIGRATIONS: dict[int, Callable[[sqlite3.Connection], None]] = {1: _v1_to_v2}
 
 INDEXED = "indexed"
 PENDING = "pending"
@@ -127,10 +138,36 @@ class StateDB:
             self.conn = sqlite3.connect(str(path), timeout=30.0, check_same_thread=False)
             self.conn.execute("PRAGMA journal_mode=WAL")
             self.conn.execute("PRAGMA synchronous=NORMAL")
+            fresh = not self.conn.execute(
+                "SELECT 1 FROM sqlite_master WHERE name='meta'").fetchone()
             self.conn.executescript(_SCHEMA)
-            if self.get_meta("schema_version") is None:
-                self.set_meta("schema_version", str(SCHEMA_VERSION))
+            if fresh or self.get_meta("schema_version") is None:
+                if fresh:
+                    _v1_to_v2(self.conn)
+                    self.set_meta("schema_version", str(SCHEMA_VERSION))
+                else:
+                    self.set_meta("schema_version", "1")
+            self._migrate()
         self.conn.row_factory = sqlite3.Row
+
+    @property
+    def schema_version(self) -> int:
+        """The schema version the database is at."""
+        return int(self.get_meta("schema_version") or 1)
+
+    def _migrate(self) -> None:
+        version = self.schema_version
+        if version > SCHEMA_VERSION:
+            raise IndexCorruptError(
+                f"The index was written by a newer Findling (schema {version}, this version "
+                f"understands {SCHEMA_VERSION}); update Findling or remove {self.path.parent}"
+            )
+        while version < SCHEMA_VERSION:
+            with self.conn:
+                MIGRATIONS[version](self.conn)
+                version += 1
+                self.conn.execute("INSERT OR REPLACE INTO meta(key, value) VALUES (?, ?)",
+                                  ("schema_version", str(version)))
 
     def close(self) -> None:
         """Close the connection."""

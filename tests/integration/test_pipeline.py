@@ -183,3 +183,19 @@ def test_model_change_means_reembedding(tmp_path, corpus, embedder):
         r = ix.sync()
         assert r.rebuilt and r.embedded > 0
         _consistent(ix)
+
+
+def test_damaged_state_record_is_rebuilt_without_reembedding(tmp_path, corpus, embedder):
+    cfg = index_config(tmp_path / "index", corpus)
+    with Indexer(cfg, embedder) as ix:
+        ix.sync()
+        n_docs = len(_consistent(ix))
+    state = cfg.index_dir / "state.sqlite"
+    state.write_bytes(b"this is not a database" * 100)
+    with Indexer(cfg, embedder) as ix:
+        assert ix.rebuilt and "damaged" in ix.rebuilt
+        r = ix.sync()
+        assert r.embedded == 0, "the chunks already in LanceDB must be adopted, not redone"
+        assert len(_consistent(ix)) == n_docs
+        assert {x.state for x in ix.state.files()} == {"indexed"}
+    assert list(cfg.index_dir.glob("state.sqlite.damaged-*"))

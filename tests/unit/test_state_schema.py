@@ -1,0 +1,38 @@
+import sqlite3
+
+import pytest
+
+from indexer.errors import IndexCorruptError
+from indexer.state import SCHEMA_VERSION, StateDB
+
+
+def test_fresh_database_is_at_current_schema(tmp_path):
+    db = StateDB(tmp_path / "s.sqlite")
+    assert db.schema_version == SCHEMA_VERSION
+    assert db.conn.execute("SELECT 1 FROM sqlite_master WHERE name='files_state'").fetchone()
+
+
+def test_v1_database_is_migrated_in_place(tmp_path):
+    path = tmp_path / "s.sqlite"
+    db = StateDB(path)
+    db.conn.execute("DROP INDEX files_state")
+    db.set_meta("schema_version", "1")
+    db.conn.execute("INSERT INTO files(path, folder, name, suffix, size, mtime_ns, hash, state,"
+                    " reason, chunks, updated) VALUES ('/a/b.txt','/a','b.txt','.txt',1,1,'h',"
+                    "'indexed',NULL,2,0)")
+    db.conn.commit()
+    db.close()
+    again = StateDB(path)
+    assert again.schema_version == SCHEMA_VERSION
+    assert again.conn.execute("SELECT 1 FROM sqlite_master WHERE name='files_state'").fetchone()
+    assert [r.path for r in again.files()] == ["/a/b.txt"]  # data kept
+
+
+def test_newer_schema_is_refused_not_destroyed(tmp_path):
+    path = tmp_path / "s.sqlite"
+    StateDB(path).set_meta("schema_version", str(SCHEMA_VERSION + 5))
+    with pytest.raises(IndexCorruptError, match="newer Findling"):
+        StateDB(path)
+    con = sqlite3.connect(path)
+    assert con.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()[0] == str(
+        SCHEMA_VERSION + 5)
