@@ -70,3 +70,39 @@ def test_odt_from_shared_corpus():
         except Exception as exc:  # every failure must be a typed, explained error
             assert getattr(exc, "reason", None), (p, exc)
     assert ok >= 1
+
+
+def _write_epub(path, chapters):
+    import zipfile
+
+    with zipfile.ZipFile(path, "w") as z:
+        z.writestr("mimetype", "application/epub+zip", compress_type=zipfile.ZIP_STORED)
+        z.writestr("META-INF/container.xml",
+                   '<?xml version="1.0"?><container version="1.0" xmlns="urn:oasis:names:tc:'
+                   'opendocument:xmlns:container"><rootfiles><rootfile full-path="OEBPS/c.opf" '
+                   'media-type="application/oebps-package+xml"/></rootfiles></container>')
+        items = "".join(f'<item id="c{i}" href="c{i}.xhtml" media-type="application/xhtml+xml"/>'
+                        for i in range(len(chapters)))
+        spine = "".join(f'<itemref idref="c{i}"/>' for i in range(len(chapters)))
+        z.writestr("OEBPS/c.opf",
+                   '<?xml version="1.0"?><package xmlns="http://www.idpf.org/2007/opf" '
+                   'version="3.0" unique-identifier="id"><metadata xmlns:dc="http://purl.org/dc/'
+                   'elements/1.1/"><dc:identifier id="id">x</dc:identifier><dc:title>Book'
+                   '</dc:title><dc:language>en</dc:language></metadata>'
+                   f"<manifest>{items}</manifest><spine>{spine}</spine></package>")
+        for i, (title, body) in enumerate(chapters):
+            z.writestr(f"OEBPS/c{i}.xhtml",
+                       '<?xml version="1.0"?><html xmlns="http://www.w3.org/1999/xhtml"><head>'
+                       f"<title>{title}</title></head><body><h1>{title}</h1><p>{body}</p>"
+                       "</body></html>")
+
+
+def test_epub_is_paged_as_pymupdf_lays_it_out(tmp_path):
+    p = tmp_path / "book.epub"
+    _write_epub(p, [("Chapter One", "The lighthouse keeper kept a diary. " * 5),
+                    ("Chapter Two", "Storms arrived every October. " * 5)])
+    doc = extract(p)
+    assert doc.paged and len(doc.segments) >= 2
+    pages_with_storms = [s.page for s in doc.segments if "Storms arrived" in s.text]
+    assert pages_with_storms and pages_with_storms[0] >= 2
+    assert all(s.page == i + 1 for i, s in enumerate(doc.segments))
