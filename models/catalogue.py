@@ -157,12 +157,21 @@ def user_models(models_dir: Path) -> list[ModelSpec]:
         return specs
     for sub in sorted(p for p in models_dir.iterdir() if p.is_dir()):
         if not (sub / MANIFEST_NAME).is_file():
+            specs += [_bare_gguf(f) for f in sorted(sub.glob("*.gguf"))]
             continue
         try:
             specs.append(read_manifest(sub))
         except ModelError as exc:
             log.warning("Skipping model folder %s: %s", sub, exc)
+    # A chat model dropped straight into the folder needs no manifest: GGUF files describe
+    # themselves (architecture, chat template). Embedding models do need one (pooling, dims).
+    specs += [_bare_gguf(f) for f in sorted(models_dir.glob("*.gguf"))]
     return specs
+
+
+def _bare_gguf(path: Path) -> ModelSpec:
+    return ModelSpec(id=path.stem, kind="llm", file=path, size=path.stat().st_size,
+                     source="user", display_name=path.stem)
 
 
 def all_models(models_dir: Path, kind: Kind | None = None) -> list[ModelSpec]:

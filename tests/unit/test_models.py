@@ -117,3 +117,17 @@ def test_download_with_wrong_checksum_is_rejected(tmp_path, server):
     with pytest.raises(DownloadError, match="Checksum"):
         download_model(spec, tmp_path)
     assert not (tmp_path / "bad" / "bad.gguf").exists()
+
+
+def test_a_gguf_dropped_in_the_models_folder_is_found_without_manifest(tmp_path):
+    import shutil
+
+    src = find_model(Path("/nonexistent"), None, "llm").file
+    models_dir = tmp_path / "models"
+    models_dir.mkdir()
+    shutil.copy(src, models_dir / "my-chat.gguf")
+    spec = find_model(models_dir, "my-chat", "llm")
+    assert spec.source == "user" and spec.available
+    from models.llm import Llm
+
+    assert "".join(Llm(spec).stream_chat([{"role": "user", "content": "Hi"}], max_tokens=4))
