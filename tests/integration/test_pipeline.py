@@ -199,3 +199,21 @@ def test_damaged_state_record_is_rebuilt_without_reembedding(tmp_path, corpus, e
         assert len(_consistent(ix)) == n_docs
         assert {x.state for x in ix.state.files()} == {"indexed"}
     assert list(cfg.index_dir.glob("state.sqlite.damaged-*"))
+
+
+def test_identical_passages_in_different_files_are_embedded_once(tmp_path, embedder):
+    d = tmp_path / "dup"
+    d.mkdir()
+    boiler = "Standard disclaimer: this document is confidential and for internal use only."
+    (d / "a.md").write_text(f"# Memo A\n\nBudget talks start Monday.\n\n## Legal\n\n{boiler}\n")
+    (d / "b.md").write_text(f"# Memo B\n\nHiring freeze ends in May.\n\n## Legal\n\n{boiler}\n")
+    cfg = index_config(tmp_path / "index", d)
+    with Indexer(cfg, embedder) as ix:
+        r = ix.sync()
+    # Different heading paths ("Memo A > Legal" vs "Memo B > Legal"): nothing to share yet.
+    assert r.chunks == 4 and r.embedded == 4
+    (d / "c.md").write_text(f"# Memo A\n\nBudget talks start Monday.\n\n## Legal\n\n{boiler}\n\n"
+                            "## Extra\n\nOne more line.\n")
+    with Indexer(cfg, embedder) as ix:
+        r2 = ix.sync()
+    assert r2.added == 1 and r2.reused_vectors == 2 and r2.embedded == 1
