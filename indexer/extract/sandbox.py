@@ -25,6 +25,9 @@ from indexer.extract.base import ExtractLimits
 
 log = logging.getLogger(__name__)
 
+READY = "ready"
+STARTUP_LIMIT_S = 300.0
+
 
 @dataclass(frozen=True)
 class Extracted:
@@ -123,6 +126,7 @@ def _worker(conn: Connection, tokenizer: str, config: ChunkerConfig, memory_mb: 
             pass
     lower_priority(nice)
     chunker = _make_chunker(tokenizer, config)
+    conn.send(READY)  # the per-file clock starts now, not while Python starts up
     while True:
         try:
             msg = conn.recv()
@@ -144,6 +148,8 @@ class _Worker:
         child.close()
         self.job: Path | None = None
         self.started = 0.0
+        self.ready = False
+        self.spawned = time.monotonic()
 
     def kill(self) -> None:
         try:
@@ -199,26 +205,48 @@ class ExtractorPool:
                     except (OSError, BrokenPipeError):
                         w = self._replace(w)
                         w.conn.send((str(path), self.limits))
-                    w.job, w.started = path, time.monotonic()
+                    w.job = path
+                    if w.ready:
+                        w.started = time.monotonic()
                     busy[w.conn] = w
             ready = wait(list(busy), timeout=0.5)
             for conn in ready:
-                w = busy.pop(conn)  # type: ignore[call-overload]
+                w = busy[conn]  # type: ignore[index]
                 job = w.job
                 assert job is not None
-                w.job = None
                 try:
-                    result: Extracted = w.conn.recv()
+                    result: Extracted | str = w.conn.recv()
                 except (EOFError, OSError):
+                    del busy[conn]  # type: ignore[arg-type]
+                    w.job = None
                     code = w.proc.exitcode
                     self._replace(w)
                     yield Extracted(job, state="failed", reason=_crash_reason(code))
                     continue
+                if result == READY:
+                    w.ready, w.started = True, time.monotonic()
+                    continue
+                del busy[conn]  # type: ignore[arg-type]
+                w.job = None
+                assert isinstance(result, Extracted)
                 yield result
             now = time.monotonic()
             for conn, w in list(busy.items()):
-                if w.job is not None and now - w.started > self.cfg.timeout_s:
+                if not w.ready:
+                    if now - w.spawned > STARTUP_LIMIT_S:  # a worker that never came up
+                        job = w.job
+                        assert job is not None
+                        del busy[conn]
+                        self._replace(w)
+                        yield Extracted(job, state="failed",
+                                        reason="The file reader could not start; skipped")
+                    continue
+                # A worker whose answer is waiting finished in time: its reply was just not read
+                # yet because the caller was busy (e.g. embedding a batch) between our yields.
+                overdue = w.job is not None and now - w.started > self.cfg.timeout_s
+                if overdue and not _has_reply(conn):
                     job = w.job
+                    assert job is not None
                     del busy[conn]
                     self._replace(w)
                     yield Extracted(
@@ -245,6 +273,13 @@ class ExtractorPool:
                 w.proc.kill()
             w.conn.close()
         self._workers.clear()
+
+
+def _has_reply(conn: Connection) -> bool:
+    try:
+        return bool(conn.poll(0))
+    except (OSError, EOFError):
+        return True  # the worker died: the next wait() reports it as a crash
 
 
 def _crash_reason(code: int | None) -> str:

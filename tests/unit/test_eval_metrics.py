@@ -1,0 +1,114 @@
+"""The retrieval-evaluation metrics, checked against a worked example and against trec_eval."""
+
+from __future__ import annotations
+
+import math
+import random
+
+import pytest
+
+from benchmarks import metrics
+from benchmarks.metrics import mrr_at, ndcg_at, per_query_reference, recall_at
+
+QRELS = {
+    "q1": {"d1": 1, "d2": 1, "d3": 1},
+    "q2": {"d9": 1},
+    "q3": {"d7": 2, "d8": 1},
+    "q4": {"d50": 1},
+}
+RUN = {
+    "q1": ["d4", "d1", "d5", "d2"],
+    "q2": [],
+    "q3": ["d8", "d7"],
+    "q4": [f"x{i}" for i in range(49)] + ["d50"],
+}
+
+
+def test_worked_example_by_hand() -> None:
+    # q1: relevant at ranks 2 and 4 of three relevant documents.
+    dcg = 1 / math.log2(3) + 1 / math.log2(5)
+    idcg = 1 + 1 / math.log2(3) + 1 / math.log2(4)
+    assert ndcg_at(RUN["q1"], QRELS["q1"], 10) == pytest.approx(dcg / idcg)
+    assert ndcg_at(RUN["q1"], QRELS["q1"], 10) == pytest.approx(0.49819, abs=1e-5)
+    assert recall_at(RUN["q1"], QRELS["q1"], 10) == pytest.approx(2 / 3)
+    assert mrr_at(RUN["q1"], QRELS["q1"], 10) == pytest.approx(0.5)
+    # q3: graded judgements, gains are linear (2 for the highly relevant document).
+    assert ndcg_at(RUN["q3"], QRELS["q3"], 10) == pytest.approx(
+        (1 + 2 / math.log2(3)) / (2 + 1 / math.log2(3)))
+    # q4: the only relevant document at rank 50 counts for Recall@100, not @10 or MRR@10.
+    assert recall_at(RUN["q4"], QRELS["q4"], 10) == 0.0
+    assert recall_at(RUN["q4"], QRELS["q4"], 100) == 1.0
+    assert mrr_at(RUN["q4"], QRELS["q4"], 10) == 0.0
+    assert ndcg_at(RUN["q4"], QRELS["q4"], 10) == 0.0
+
+
+def test_empty_results_score_zero_and_count_in_the_mean() -> None:
+    per_q = per_query_reference(QRELS, RUN)
+    assert per_q["q2"] == {"ndcg@10": 0.0, "recall@10": 0.0, "recall@100": 0.0, "mrr@10": 0.0}
+    means = {m: sum(v[m] for v in per_q.values()) / 4 for m in metrics.METRICS}
+    assert means["mrr@10"] == pytest.approx((0.5 + 0 + 1 + 0) / 4)
+
+
+def test_duplicates_in_a_run_count_once() -> None:
+    per_q = per_query_reference({"q": {"a": 1}}, {"q": ["b", "b", "a"]})
+    assert per_q["q"]["mrr@10"] == pytest.approx(0.5)
+
+
+def test_reference_matches_trec_eval_on_random_runs() -> None:
+    pytest.importorskip("pytrec_eval")
+    rnd = random.Random(3)
+    docs = [f"d{i}" for i in range(300)]
+    qrels = {f"q{i}": {d: rnd.choice((1, 1, 2)) for d in rnd.sample(docs, rnd.randint(1, 6))}
+             for i in range(60)}
+    run = {q: rnd.sample(docs, rnd.randint(0, 150)) for q in qrels}
+    trec = metrics.per_query_trec(qrels, run)
+    ref = per_query_reference(qrels, run)
+    for q in qrels:
+        for m in metrics.METRICS:
+            assert trec[q][m] == pytest.approx(ref[q][m], abs=1e-6), (q, m)
+    means, backend = metrics.evaluate(qrels, run)
+    assert backend == "pytrec_eval"
+    assert means["ndcg@10"] == pytest.approx(sum(r["ndcg@10"] for r in ref.values()) / 60)
+
+
+# -- the roll-up and fusion options the evaluation compares (indexer.search) -----------------
+
+
+def _hit(doc: str, page: int | None, ordinal: int, score: float):  # type: ignore[no-untyped-def]
+    from indexer.store import RawHit
+
+    return RawHit({"chunk_id": f"{doc}:{ordinal}", "doc": doc, "page": page}, score)
+
+
+def test_page_rollup_keeps_the_best_passage_of_each_page() -> None:
+    from indexer.search import _best_per_page
+
+    hits = [_hit("a", 1, 0, 9), _hit("a", 1, 1, 8), _hit("a", 2, 2, 7), _hit("b", None, 0, 6),
+            _hit("b", None, 3, 5)]
+    assert [h.row["chunk_id"] for h in _best_per_page(hits)] == ["a:0", "a:2", "b:0"]
+
+
+def test_fusion_contributions() -> None:
+    from indexer.search import SearchConfig, _contributions
+
+    hits = [_hit("a", None, 0, 12.0), _hit("b", None, 0, 8.0), _hit("c", None, 0, 2.0)]
+    rrf = _contributions(hits, 2.0, SearchConfig(fusion="rrf", rrf_k=60))
+    assert rrf == pytest.approx([2 / 61, 2 / 62, 2 / 63])
+    score = _contributions(hits, 0.5, SearchConfig(fusion="score"))
+    assert score == pytest.approx([0.5, 0.5 * 0.6, 0.0])
+    assert _contributions(hits[:1], 0.5, SearchConfig(fusion="score")) == [0.5]
+
+
+def test_page_grouping_lets_neighbouring_passages_reinforce_each_other() -> None:
+    from indexer.search import SearchConfig, Searcher
+
+    # Keyword search finds passage 0 of doc a, vector search finds passage 1 of the same page.
+    kw = [_hit("b", None, 0, 10.0), _hit("a", None, 0, 9.5), _hit("d", None, 0, 1.0)]
+    vec = [_hit("c", None, 0, 0.9), _hit("a", None, 1, 0.85), _hit("e", None, 0, 0.3)]
+    s = Searcher.__new__(Searcher)
+    for fusion in ("rrf", "score"):
+        chunk_cfg = SearchConfig(group="chunk", fusion=fusion)
+        by_chunk = [r["chunk_id"] for _, r, *_ in s._fuse(kw, vec, [], chunk_cfg)]
+        by_page = [r["doc"] for _, r, *_ in s._fuse(kw, vec, [], SearchConfig(fusion=fusion))]
+        assert by_chunk[0] in ("b:0", "c:0"), fusion
+        assert by_page[0] == "a", fusion
