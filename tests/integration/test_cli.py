@@ -102,6 +102,17 @@ def test_exit_codes_usage_and_locked(tmp_path, docs):
         holder.wait()
 
 
+def _eventually_found(home, query, path, seconds):
+    """Whether a search finds ``path`` within ``seconds`` (polling the public CLI)."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        res = run(home, "search", query, "--json")
+        if any(h["path"] == str(path) for h in lines(res.stdout)):
+            return True
+        time.sleep(0.5)
+    return False
+
+
 def test_index_hands_over_to_running_watch(tmp_path, docs):
     home = tmp_path / "home"
     assert run(home, "index", str(docs)).returncode == 0
@@ -116,22 +127,10 @@ def test_index_hands_over_to_running_watch(tmp_path, docs):
         (more / "x.md").write_text("# Recipes\n\nThe secret ingredient is cardamom.")
         r = run(home, "index", str(more), "--json")
         assert r.returncode == 0 and "handed" in r.stderr.lower()
-        deadline = time.monotonic() + 60
-        found = False
-        while time.monotonic() < deadline and not found:
-            res = run(home, "search", "cardamom", "--json")
-            found = any(h["path"] == str(more / "x.md") for h in lines(res.stdout))
-            time.sleep(0.5)
-        assert found
+        assert _eventually_found(home, "cardamom", more / "x.md", 60)
         # A change on disk is picked up within seconds.
         (docs / "new.txt").write_text("Flamingos stand on one leg to save heat.")
-        deadline = time.monotonic() + 30
-        found = False
-        while time.monotonic() < deadline and not found:
-            res = run(home, "search", "flamingos", "--json")
-            found = any(h["path"] == str(docs / "new.txt") for h in lines(res.stdout))
-            time.sleep(0.5)
-        assert found
+        assert _eventually_found(home, "flamingos", docs / "new.txt", 30)
     finally:
         watch.terminate()
         watch.wait(30)
