@@ -96,8 +96,9 @@ def _desktop_entry(cmd: list[str]) -> bytes:
 
 
 def _plist(cmd: list[str]) -> bytes:
-    return plistlib.dumps({"Label": APP_ID, "ProgramArguments": cmd, "RunAtLoad": True,
-                           "ProcessType": "Interactive"})
+    return plistlib.dumps(
+        {"Label": APP_ID, "ProgramArguments": cmd, "RunAtLoad": True, "ProcessType": "Interactive"}
+    )
 
 
 def _set_file(path: Path, enabled: bool, content: bytes) -> None:

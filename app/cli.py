@@ -71,8 +71,10 @@ class ProgressPrinter:
             bar = "█" * filled + "░" * (width - filled)
             eta = f" · {p.eta_s:.0f}s left" if p.eta_s is not None and p.done else ""
             name = Path(p.current).name[:40] if p.current else ""
-            line = (f"Indexing {bar} {p.done}/{p.total} files · {p.rate:.1f}/s{eta}"
-                    f"{' · ' + name if name else ''}")
+            line = (
+                f"Indexing {bar} {p.done}/{p.total} files · {p.rate:.1f}/s{eta}"
+                f"{' · ' + name if name else ''}"
+            )
             if self.tty:
                 sys.stderr.write("\r\x1b[2K" + line)
                 sys.stderr.flush()
@@ -90,16 +92,33 @@ class ProgressPrinter:
 
 
 def _report_json(r: SyncReport) -> dict[str, Any]:
-    return {"event": "sync", "added": r.added, "updated": r.updated, "moved": r.moved,
-            "removed": r.removed, "failed": r.failed, "unchanged": r.unchanged,
-            "chunks": r.chunks, "embedded": r.embedded, "reused_vectors": r.reused_vectors,
-            "offline_folders": r.offline_folders, "stopped": r.stopped,
-            "rebuilt": r.rebuilt, "seconds": round(r.seconds, 3)}
+    return {
+        "event": "sync",
+        "added": r.added,
+        "updated": r.updated,
+        "moved": r.moved,
+        "removed": r.removed,
+        "failed": r.failed,
+        "unchanged": r.unchanged,
+        "chunks": r.chunks,
+        "embedded": r.embedded,
+        "reused_vectors": r.reused_vectors,
+        "offline_folders": r.offline_folders,
+        "stopped": r.stopped,
+        "rebuilt": r.rebuilt,
+        "seconds": round(r.seconds, 3),
+    }
 
 
 def _report_text(r: SyncReport) -> str:
-    parts = [f"{r.added} added", f"{r.updated} updated", f"{r.moved} moved/renamed",
-             f"{r.removed} removed", f"{r.failed} not indexed", f"{r.unchanged} unchanged"]
+    parts = [
+        f"{r.added} added",
+        f"{r.updated} updated",
+        f"{r.moved} moved/renamed",
+        f"{r.removed} removed",
+        f"{r.failed} not indexed",
+        f"{r.unchanged} unchanged",
+    ]
     text = "Done in {:.1f}s: {}.".format(r.seconds, ", ".join(parts))
     if r.failed:
         text += " See `findling status` for the reasons."
@@ -122,6 +141,7 @@ class _StopFlag:
                 raise KeyboardInterrupt
             self.event.set()
             _err("\nStopping after the current file… (Ctrl-C again to abort)")
+
         signal.signal(signal.SIGINT, handler)
         if hasattr(signal, "SIGTERM"):
             signal.signal(signal.SIGTERM, handler)
@@ -133,14 +153,18 @@ def _hand_over(engine: Engine, args: argparse.Namespace, what: str) -> int:
     pid = info.get("pid", "?")
     if info.get("accepts_requests"):
         submit_request(engine.paths.index_dir, {"op": "sync", "what": what, "time": time.time()})
-        msg = (f"Findling is already running (pid {pid}); handed the request to it. "
-               "It will bring the index up to date now.")
+        msg = (
+            f"Findling is already running (pid {pid}); handed the request to it. "
+            "It will bring the index up to date now."
+        )
         if args.json:
             _emit({"event": "handed-over", "pid": pid})
         _err(msg)
         return EXIT_OK
-    _err(f"Another Findling process (pid {pid}) is updating the index. "
-         "Try again when it has finished.")
+    _err(
+        f"Another Findling process (pid {pid}) is updating the index. "
+        "Try again when it has finished."
+    )
     return EXIT_LOCKED
 
 
@@ -177,8 +201,11 @@ def cmd_index(engine: Engine, args: argparse.Namespace) -> int:
         lock.release()
     if args.json:
         _emit(_report_json(report))
-    _err(_report_text(report) if not report.stopped else
-         "Stopped. Work done so far is kept; run `findling index` again to continue.")
+    _err(
+        _report_text(report)
+        if not report.stopped
+        else "Stopped. Work done so far is kept; run `findling index` again to continue."
+    )
     return EXIT_OK
 
 
@@ -191,8 +218,10 @@ def cmd_watch(engine: Engine, args: argparse.Namespace) -> int:
         lock.acquire()
     except IndexLockedError:
         info = holder(engine.paths.index_dir) or {}
-        _err(f"Another Findling process (pid {info.get('pid', '?')}) is already keeping the "
-             "index up to date.")
+        _err(
+            f"Another Findling process (pid {info.get('pid', '?')}) is already keeping the "
+            "index up to date."
+        )
         return EXIT_LOCKED
     stop = _StopFlag()
     stop.install()
@@ -211,8 +240,7 @@ def cmd_watch(engine: Engine, args: argparse.Namespace) -> int:
             _emit(_report_json(report))
         _err(_report_text(report))
 
-    engine.run_watch(stop.event, lock=lock, on_progress=printer, on_ready=ready,
-                     on_report=changed)
+    engine.run_watch(stop.event, lock=lock, on_progress=printer, on_ready=ready, on_report=changed)
     if args.json:
         _emit({"event": "stopped"})
     _err("Stopped watching.")
@@ -227,9 +255,11 @@ def _filters(args: argparse.Namespace) -> SearchFilters | None:
             return datetime.fromisoformat(s).timestamp()
         except ValueError as exc:
             raise SystemExit(f"findling: bad date {s!r} (use YYYY-MM-DD)") from exc
+
     f = SearchFilters(
         folders=tuple(str(Path(x).expanduser().resolve()) for x in args.folder or ()),
-        types=tuple(args.type or ()), modified_after=date(args.after),
+        types=tuple(args.type or ()),
+        modified_after=date(args.after),
         modified_before=date(args.before),
     )
     return f if f.active else None
@@ -243,12 +273,21 @@ def cmd_search(engine: Engine, args: argparse.Namespace) -> int:
             _emit(h.to_json())
     else:
         if not result.hits:
-            _err("No results." + ("" if (engine.paths.index_dir / "state.sqlite").exists()
-                                  else " The index is empty: run `findling index FOLDER`."))
+            _err(
+                "No results."
+                + (
+                    ""
+                    if (engine.paths.index_dir / "state.sqlite").exists()
+                    else " The index is empty: run `findling index FOLDER`."
+                )
+            )
         for i, h in enumerate(result.hits, start=1):
             where = f"page {h.page}" if h.page else (h.section or "")
-            print(f"{i:>2}. {h.path}" + (f"  ({where})" if where else "")
-                  + ("  [offline]" if h.offline else ""))
+            print(
+                f"{i:>2}. {h.path}"
+                + (f"  ({where})" if where else "")
+                + ("  [offline]" if h.offline else "")
+            )
             print(f"    {_highlight(h.snippet, h.highlights)}")
     _err(f"{len(result.hits)} result(s) in {result.took_ms:.0f} ms")
     return EXIT_OK
@@ -280,8 +319,9 @@ def cmd_ask(engine: Engine, args: argparse.Namespace) -> int:
             sys.stdout.flush()
             streamed = True
 
-    answer = asker.ask(args.question, on_token=on_token, should_stop=stop.event.is_set,
-                       filters=_filters(args))
+    answer = asker.ask(
+        args.question, on_token=on_token, should_stop=stop.event.is_set, filters=_filters(args)
+    )
     if args.json:
         _emit(answer.to_json())
         return EXIT_OK
@@ -327,7 +367,8 @@ def cmd_status(engine: Engine, args: argparse.Namespace) -> int:
         "chunks": chunks,
         "index_bytes": size,
         "folders": engine.settings.folders,
-        "embedding_model": meta.get("embed_model") or engine.settings.embedding_model
+        "embedding_model": meta.get("embed_model")
+        or engine.settings.embedding_model
         or "all-MiniLM-L6-v2",
         "llm_model": engine.settings.llm_model or "SmolLM2-135M-Instruct-Q4_1",
         "writer": {"pid": writer.get("pid"), "role": writer.get("role")} if writer else None,
@@ -339,9 +380,11 @@ def cmd_status(engine: Engine, args: argparse.Namespace) -> int:
         _emit(summary)
         return EXIT_OK
     print(f"Folders: {', '.join(engine.settings.folders) or '(none)'}")
-    print(f"Files: {summary['files']} known · {summary['indexed']} indexed · "
-          f"{summary['pending']} pending · {summary['failed']} not indexed · "
-          f"{summary['offline']} offline")
+    print(
+        f"Files: {summary['files']} known · {summary['indexed']} indexed · "
+        f"{summary['pending']} pending · {summary['failed']} not indexed · "
+        f"{summary['offline']} offline"
+    )
     print(f"Index: {chunks} passages, {size / 2**20:.1f} MB on disk")
     print(f"Models: {summary['embedding_model']} (search), {summary['llm_model']} (answers)")
     if writer:
@@ -393,29 +436,48 @@ def cmd_models(engine: Engine, args: argparse.Namespace) -> int:
             _err("models download needs --id and --url")
             return EXIT_ERROR
         name = args.url.rstrip("/").rsplit("/", 1)[-1] or f"{args.id}.gguf"
-        spec = ModelSpec(id=args.id, kind=args.kind, file=Path(name), url=args.url,
-                         sha256=args.sha256, dims=args.dims, source="user")
+        spec = ModelSpec(
+            id=args.id,
+            kind=args.kind,
+            file=Path(name),
+            url=args.url,
+            sha256=args.sha256,
+            dims=args.dims,
+            source="user",
+        )
         extra = {"tokenizer.json": args.tokenizer_url} if args.tokenizer_url else None
 
         def progress(done: int, total: int | None) -> None:
             if sys.stderr.isatty():
                 pct = f"{100 * done / total:.0f}%" if total else f"{done / 2**20:.0f} MB"
                 sys.stderr.write(f"\rDownloading {args.id}: {pct}")
-        installed = download_model(spec, engine.paths.models_dir, progress=progress,
-                                   extra_files=extra)
+
+        installed = download_model(
+            spec, engine.paths.models_dir, progress=progress, extra_files=extra
+        )
         _err(f"\nInstalled {installed.id} in {installed.file}")
         return EXIT_OK
-    active = {"embedding": engine.settings.embedding_model or DEFAULT_EMBEDDING_ID,
-              "llm": engine.settings.llm_model or DEFAULT_LLM_ID}
+    active = {
+        "embedding": engine.settings.embedding_model or DEFAULT_EMBEDDING_ID,
+        "llm": engine.settings.llm_model or DEFAULT_LLM_ID,
+    }
     for spec in all_models(engine.paths.models_dir):
-        entry = {"id": spec.id, "kind": spec.kind, "source": spec.source,
-                 "available": spec.available, "active": active[spec.kind] == spec.id,
-                 "file": str(spec.file) if spec.file else None, "licence": spec.licence}
+        entry = {
+            "id": spec.id,
+            "kind": spec.kind,
+            "source": spec.source,
+            "available": spec.available,
+            "active": active[spec.kind] == spec.id,
+            "file": str(spec.file) if spec.file else None,
+            "licence": spec.licence,
+        }
         if args.json:
             _emit(entry)
         else:
-            print(f"{'*' if entry['active'] else ' '} {spec.kind:<9} {spec.id:<32} "
-                  f"{spec.source:<8} {'ok' if spec.available else 'missing'}")
+            print(
+                f"{'*' if entry['active'] else ' '} {spec.kind:<9} {spec.id:<32} "
+                f"{spec.source:<8} {'ok' if spec.available else 'missing'}"
+            )
     return EXIT_OK
 
 

@@ -38,13 +38,19 @@ RESCAN_EVERY_S = 15 * 60
 class Engine:
     """Models, index and settings for one Findling process."""
 
-    def __init__(self, paths: AppPaths, settings: Settings | None = None, *,
-                 embedder: Embedder | None = None, llm: Llm | None = None) -> None:
+    def __init__(
+        self,
+        paths: AppPaths,
+        settings: Settings | None = None,
+        *,
+        embedder: Embedder | None = None,
+        llm: Llm | None = None,
+    ) -> None:
         """Args:
-            paths: Findling's folders.
-            settings: The user's settings (default: read from the settings file).
-            embedder: An already-loaded embedding model to use (e.g. shared by tests).
-            llm: An already-loaded LLM to use.
+        paths: Findling's folders.
+        settings: The user's settings (default: read from the settings file).
+        embedder: An already-loaded embedding model to use (e.g. shared by tests).
+        llm: An already-loaded LLM to use.
         """
         self.paths = paths.ensure()
         self.settings = settings or settings_mod.load(paths.settings_file)
@@ -99,8 +105,12 @@ class Engine:
             sandbox=SandboxConfig(workers=workers, timeout_s=float(s.extract_timeout_s)),
         )
 
-    def open_indexer(self, *, lock: WriterLock | None = None,
-                     on_progress: Callable[[Progress], None] | None = None) -> Indexer:
+    def open_indexer(
+        self,
+        *,
+        lock: WriterLock | None = None,
+        on_progress: Callable[[Progress], None] | None = None,
+    ) -> Indexer:
         """The index writer (raises IndexLockedError if another process writes)."""
         return Indexer(self.index_config(), self.embedder, lock=lock, on_progress=on_progress)
 

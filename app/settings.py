@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import tomllib
@@ -95,12 +96,14 @@ def load(path: Path) -> Settings:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except (OSError, tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         backup = path.with_suffix(".toml.broken")
-        log.error("Settings file %s is unreadable (%s); using defaults, kept a copy at %s",
-                  path, exc, backup)
-        try:
+        log.error(
+            "Settings file %s is unreadable (%s); using defaults, kept a copy at %s",
+            path,
+            exc,
+            backup,
+        )
+        with contextlib.suppress(OSError):
             os.replace(path, backup)
-        except OSError:
-            pass
         return Settings()
     version = int(data.pop("schema", 1))
     while version < SCHEMA:

@@ -83,8 +83,9 @@ def write_markdown(ds: Dataset, folder: Path) -> dict[str, str]:
     return names
 
 
-def write_pdfs(ds: Dataset, folder: Path, per_pdf: int = 12, seed: int = 5
-               ) -> dict[str, dict[int, str]]:
+def write_pdfs(
+    ds: Dataset, folder: Path, per_pdf: int = 12, seed: int = 5
+) -> dict[str, dict[int, str]]:
     """Documents as multi-page PDFs, one per page; returns file name -> {page: document id}.
 
     The PDFs have no outline: the title is only a bold line at the top of its page, as in a
@@ -109,8 +110,12 @@ def write_pdfs(ds: Dataset, folder: Path, per_pdf: int = 12, seed: int = 5
                 left = page.insert_textbox(rect, title, fontsize=13, fontname="hebo")
                 y += 80 - max(0.0, left) + 14
             for size in (10.0, 9.0, 8.0, 7.0, 6.0):
-                if page.insert_textbox(pymupdf.Rect(56, y, 539, 800), text, fontsize=size,
-                                       fontname="helv") >= 0:
+                if (
+                    page.insert_textbox(
+                        pymupdf.Rect(56, y, 539, 800), text, fontsize=size, fontname="helv"
+                    )
+                    >= 0
+                ):
                     break
             else:
                 raise ValueError(f"document {did} does not fit on a page")

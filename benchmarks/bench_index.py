@@ -23,7 +23,49 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-WORDS = ["inverter", "warranty", "battery", "panel", "grid", "voltage", "maintenance", "contract", "invoice", "pension", "policy", "insurance", "garden", "boiler", "valve", "pressure", "report", "budget", "meeting", "schedule", "travel", "passport", "vaccine", "appointment", "recipe", "ingredient", "oven", "mortgage", "interest", "rate", "salary", "research", "experiment", "protein", "cell", "membrane", "patient", "trial", "dosage", "outcome", "analysis"]
+WORDS = [
+    "inverter",
+    "warranty",
+    "battery",
+    "panel",
+    "grid",
+    "voltage",
+    "maintenance",
+    "contract",
+    "invoice",
+    "pension",
+    "policy",
+    "insurance",
+    "garden",
+    "boiler",
+    "valve",
+    "pressure",
+    "report",
+    "budget",
+    "meeting",
+    "schedule",
+    "travel",
+    "passport",
+    "vaccine",
+    "appointment",
+    "recipe",
+    "ingredient",
+    "oven",
+    "mortgage",
+    "interest",
+    "rate",
+    "salary",
+    "research",
+    "experiment",
+    "protein",
+    "cell",
+    "membrane",
+    "patient",
+    "trial",
+    "dosage",
+    "outcome",
+    "analysis",
+]
 
 
 def make_corpus(folder: Path, files: int, pages: int, seed: int = 7) -> None:
@@ -35,11 +77,14 @@ def make_corpus(folder: Path, files: int, pages: int, seed: int = 7) -> None:
         for _ in range(pages):
             paras = []
             for _ in range(4):
-                sent = [" ".join(rnd.choices(WORDS, k=rnd.randint(8, 16))).capitalize() + "."
-                        for _ in range(rnd.randint(3, 6))]
+                sent = [
+                    " ".join(rnd.choices(WORDS, k=rnd.randint(8, 16))).capitalize() + "."
+                    for _ in range(rnd.randint(3, 6))
+                ]
                 paras.append(" ".join(sent))
-            doc.new_page().insert_textbox(pymupdf.Rect(50, 50, 550, 800), "\n\n".join(paras),
-                                          fontsize=9)
+            doc.new_page().insert_textbox(
+                pymupdf.Rect(50, 50, 550, 800), "\n\n".join(paras), fontsize=9
+            )
         doc.save(str(folder / f"doc{f:04d}.pdf"))
         doc.close()
 
@@ -59,8 +104,9 @@ def raw_onnx_chunks_per_s(spec, texts: list[str]) -> float:
         enc = tok.encode_batch(texts[i : i + 32])
         ids = np.array([e.ids for e in enc], dtype=np.int64)
         mask = np.array([e.attention_mask for e in enc], dtype=np.int64)
-        sess.run(None, {"input_ids": ids, "attention_mask": mask,
-                        "token_type_ids": np.zeros_like(ids)})
+        sess.run(
+            None, {"input_ids": ids, "attention_mask": mask, "token_type_ids": np.zeros_like(ids)}
+        )
     return len(texts) / (time.perf_counter() - t0)
 
 
@@ -108,7 +154,9 @@ def main() -> None:
         emb.embed(texts[:1500])
         ours_embed = min(1500, len(texts)) / (time.perf_counter() - t)
     result = {
-        "files": args.files, "pages": args.files * args.pages, "chunks": report.chunks,
+        "files": args.files,
+        "pages": args.files * args.pages,
+        "chunks": report.chunks,
         "index_seconds": round(first, 2),
         "pages_per_s": round(args.files * args.pages / first, 1),
         "chunks_per_s_pipeline": round(report.chunks / first, 1),
@@ -121,7 +169,8 @@ def main() -> None:
         "search_ms_p95": round(sorted(lat)[int(len(lat) * 0.95) - 1], 1),
         "peak_rss_mb_after_indexing": round(rss_index),
         "peak_rss_mb_incl_raw_runtime_run": round(
-            resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
+            resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        ),
     }
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
     Path(args.out).write_text(json.dumps(result, indent=2))

@@ -56,8 +56,12 @@ def main() -> None:
         engine = Engine(paths, Settings(folders=[str(docs)], workers=1))
         ready = threading.Event()
         stop = threading.Event()
-        t = threading.Thread(target=engine.run_watch, args=(stop,),
-                             kwargs={"on_ready": lambda r: ready.set()}, daemon=True)
+        t = threading.Thread(
+            target=engine.run_watch,
+            args=(stop,),
+            kwargs={"on_ready": lambda r: ready.set()},
+            daemon=True,
+        )
         t.start()
         assert ready.wait(300), "watch did not become ready"
         time.sleep(2)

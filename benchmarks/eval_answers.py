@@ -86,8 +86,9 @@ def main() -> None:
             path = folder / f"papers-{i // args.per_pdf:03d}.pdf"
             for page, did in enumerate(docs[i : i + args.per_pdf], start=1):
                 d = corpus[did]
-                pdf.new_page().insert_textbox(pymupdf.Rect(50, 50, 550, 800),
-                                              f"{d['title']}\n\n{d['text']}", fontsize=9)
+                pdf.new_page().insert_textbox(
+                    pymupdf.Rect(50, 50, 550, 800), f"{d['title']}\n\n{d['text']}", fontsize=9
+                )
                 where[did] = (str(path), page)
             pdf.save(str(path))
             pdf.close()
@@ -104,14 +105,19 @@ def main() -> None:
             target = where.get(rel[qid])
             cited = [(c.path, c.page) for c in ans.citations if c.cited]
             top = (ans.citations[0].path, ans.citations[0].page) if ans.citations else None
-            rows.append({
-                "qid": qid, "present": qid in present, "found": ans.found,
-                "model_cited_any": bool(cited),
-                "right_page_cited": target in cited if target else None,
-                "right_page_first_source": top == target if target else None,
-                "right_page_retrieved": (target in [(c.path, c.page) for c in ans.citations])
-                if target else None,
-            })
+            rows.append(
+                {
+                    "qid": qid,
+                    "present": qid in present,
+                    "found": ans.found,
+                    "model_cited_any": bool(cited),
+                    "right_page_cited": target in cited if target else None,
+                    "right_page_first_source": top == target if target else None,
+                    "right_page_retrieved": (target in [(c.path, c.page) for c in ans.citations])
+                    if target
+                    else None,
+                }
+            )
         seconds = time.perf_counter() - t0
     pres = [r for r in rows if r["present"]]
     abst = [r for r in rows if not r["present"]]
@@ -120,7 +126,9 @@ def main() -> None:
         return round(sum(bool(r[key]) for r in rs) / max(1, len(rs)), 3)
 
     result = {
-        "llm": llm.model_id, "questions_with_answer": len(pres), "questions_without": len(abst),
+        "llm": llm.model_id,
+        "questions_with_answer": len(pres),
+        "questions_without": len(abst),
         "answer_present": {
             "found_rate": share(pres, "found"),
             "model_gave_markers_rate": share(pres, "model_cited_any"),

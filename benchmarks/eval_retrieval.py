@@ -61,37 +61,63 @@ def _extra_variants(base: Any) -> list[Any]:
     from benchmarks.runner import Variant
 
     return [
-        Variant("hybrid-rrf-chunk (old default)", replace(
-            base, group="chunk", fusion="rrf", keyword_weight=1.0, vector_weight=1.0,
-            name_weight=1.0)),
-        Variant("hybrid-rrf-page", replace(base, group="page", fusion="rrf", keyword_weight=1.0,
-                                           vector_weight=1.0, name_weight=1.0)),
+        Variant(
+            "hybrid-rrf-chunk (old default)",
+            replace(
+                base,
+                group="chunk",
+                fusion="rrf",
+                keyword_weight=1.0,
+                vector_weight=1.0,
+                name_weight=1.0,
+            ),
+        ),
+        Variant(
+            "hybrid-rrf-page",
+            replace(
+                base,
+                group="page",
+                fusion="rrf",
+                keyword_weight=1.0,
+                vector_weight=1.0,
+                name_weight=1.0,
+            ),
+        ),
         Variant("hybrid-score-chunk", replace(base, group="chunk")),
     ]
 
 
-def load_dataset(folder: Path, split: str, mode: str, queries: int | None = None,
-                 distractors: int | None = None) -> Any:
+def load_dataset(
+    folder: Path, split: str, mode: str, queries: int | None = None, distractors: int | None = None
+) -> Any:
     """The split's queries and judgements; in fast mode a fixed-seed sample."""
     from benchmarks import beir
 
     ds = beir.load(folder, split)
     if mode == "fast":
-        ds = beir.sample(ds, queries or FAST_QUERIES,
-                         FAST_DISTRACTORS if distractors is None else distractors, FAST_SEED)
+        ds = beir.sample(
+            ds,
+            queries or FAST_QUERIES,
+            FAST_DISTRACTORS if distractors is None else distractors,
+            FAST_SEED,
+        )
     return ds
 
 
 def markdown_table(results: list[dict[str, Any]], title: str) -> str:
     """A short Markdown table of the results."""
-    lines = [f"### {title}", "",
-             "| variant | nDCG@10 | Recall@10 | Recall@100 | MRR@10 | p50 ms | p95 ms |",
-             "|---|---:|---:|---:|---:|---:|---:|"]
+    lines = [
+        f"### {title}",
+        "",
+        "| variant | nDCG@10 | Recall@10 | Recall@100 | MRR@10 | p50 ms | p95 ms |",
+        "|---|---:|---:|---:|---:|---:|---:|",
+    ]
     for r in results:
         lines.append(
             f"| {r['variant']} | {r['ndcg@10']:.4f} | {r['recall@10']:.4f} | "
             f"{r['recall@100']:.4f} | {r['mrr@10']:.4f} | {r['latency_ms_p50']:.1f} | "
-            f"{r['latency_ms_p95']:.1f} |")
+            f"{r['latency_ms_p95']:.1f} |"
+        )
     return "\n".join(lines) + "\n"
 
 
@@ -100,12 +126,17 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--dataset", type=Path, default=ROOT.parent / "shared" / "eval" / "scifact")
     ap.add_argument("--split", default="test", choices=("test", "train", "dev"))
     ap.add_argument("--mode", default="full", choices=("full", "fast"))
-    ap.add_argument("--corpus", default="markdown", choices=("markdown", "pdf"),
-                    help="write the corpus as one Markdown file per document, or as "
-                         "multi-page PDFs (one document per page)")
+    ap.add_argument(
+        "--corpus",
+        default="markdown",
+        choices=("markdown", "pdf"),
+        help="write the corpus as one Markdown file per document, or as "
+        "multi-page PDFs (one document per page)",
+    )
     ap.add_argument("--queries", type=int, help=f"fast mode: sample size ({FAST_QUERIES})")
-    ap.add_argument("--distractors", type=int,
-                    help=f"fast mode: unjudged documents added ({FAST_DISTRACTORS})")
+    ap.add_argument(
+        "--distractors", type=int, help=f"fast mode: unjudged documents added ({FAST_DISTRACTORS})"
+    )
     ap.add_argument("--variants", nargs="*", help="only these configurations")
     ap.add_argument("--out", type=Path, help="JSON results file (a .md table is written beside)")
     ap.add_argument("--cache", type=Path, help="where built indexes are kept")
@@ -122,30 +153,47 @@ def main(argv: list[str] | None = None) -> int:
     ds = load_dataset(args.dataset, args.split, args.mode, args.queries, args.distractors)
     embedder = Embedder(find_model(Path("/nonexistent-models-dir"), None, "embedding"))
     t0 = time.perf_counter()
-    built = build(ds, args.corpus, embedder, cache=args.cache, workers=args.workers,
-                  rebuild=args.rebuild)
-    print(f"index: {len(ds.corpus)} documents, {built.chunks} chunks, built in "
-          f"{built.index_seconds:.0f} s (ready after {time.perf_counter() - t0:.0f} s)",
-          file=sys.stderr)
+    built = build(
+        ds, args.corpus, embedder, cache=args.cache, workers=args.workers, rebuild=args.rebuild
+    )
+    print(
+        f"index: {len(ds.corpus)} documents, {built.chunks} chunks, built in "
+        f"{built.index_seconds:.0f} s (ready after {time.perf_counter() - t0:.0f} s)",
+        file=sys.stderr,
+    )
     searcher = Searcher(built.index_dir, embedder)
     searcher.search("warm up the caches", limit=10)
     results = run_variants(searcher, built, ds, variants(args.variants))
     for r in results:
-        print(f"{r['variant']:24s} nDCG@10 {r['ndcg@10']:.4f}  R@100 {r['recall@100']:.4f}  "
-              f"p50 {r['latency_ms_p50']:.1f} ms", file=sys.stderr)
+        print(
+            f"{r['variant']:24s} nDCG@10 {r['ndcg@10']:.4f}  R@100 {r['recall@100']:.4f}  "
+            f"p50 {r['latency_ms_p50']:.1f} ms",
+            file=sys.stderr,
+        )
     searcher.close()
-    title = (f"{ds.name} {args.split} ({args.mode}, {args.corpus} corpus: "
-             f"{len(ds.queries)} queries, {len(ds.corpus)} documents, {built.chunks} chunks)")
+    title = (
+        f"{ds.name} {args.split} ({args.mode}, {args.corpus} corpus: "
+        f"{len(ds.queries)} queries, {len(ds.corpus)} documents, {built.chunks} chunks)"
+    )
     table = markdown_table(results, title)
     print(table)
     if args.out:
         payload = {
-            "dataset": ds.name, "split": args.split, "mode": args.mode, "corpus": args.corpus,
-            "queries": len(ds.queries), "documents": len(ds.corpus), "chunks": built.chunks,
-            "index_seconds": built.index_seconds, "failed_files": built.failed,
+            "dataset": ds.name,
+            "split": args.split,
+            "mode": args.mode,
+            "corpus": args.corpus,
+            "queries": len(ds.queries),
+            "documents": len(ds.corpus),
+            "chunks": built.chunks,
+            "index_seconds": built.index_seconds,
+            "failed_files": built.failed,
             "embedding_model": embedder.spec.id,
-            "machine": {"cpus": os.cpu_count(), "python": platform.python_version(),
-                        "platform": platform.platform()},
+            "machine": {
+                "cpus": os.cpu_count(),
+                "python": platform.python_version(),
+                "platform": platform.platform(),
+            },
             "results": results,
         }
         args.out.parent.mkdir(parents=True, exist_ok=True)

@@ -61,7 +61,8 @@ def per_query_trec(qrels: Qrels, run: Run) -> dict[str, dict[str, float]]:
 
     trec_run = {
         q: {d: float(len(docs) - i) for i, d in enumerate(dict.fromkeys(docs))}
-        for q, docs in run.items() if q in qrels
+        for q, docs in run.items()
+        if q in qrels
     }
     trec_run.update({q: {} for q in qrels if q not in trec_run})
     # MRR@10 is reciprocal rank over a run cut at 10 (BEIR does the same).

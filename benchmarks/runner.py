@@ -55,13 +55,32 @@ def _fingerprint(ds: beir.Dataset, kind: str, chunker: Any, embedder_id: str) ->
     from indexer.chunk import CHUNKER_VERSION
 
     h = hashlib.sha256()
-    h.update(json.dumps([CORPUS_VERSION, CHUNKER_VERSION, ds.name, kind, sorted(ds.corpus),
-                         asdict(chunker), embedder_id]).encode())
+    h.update(
+        json.dumps(
+            [
+                CORPUS_VERSION,
+                CHUNKER_VERSION,
+                ds.name,
+                kind,
+                sorted(ds.corpus),
+                asdict(chunker),
+                embedder_id,
+            ]
+        ).encode()
+    )
     return h.hexdigest()[:16]
 
 
-def build(ds: beir.Dataset, kind: str, embedder: Any, *, cache: Path | None = None,
-          chunker: Any = None, workers: int = 2, rebuild: bool = False) -> Built:
+def build(
+    ds: beir.Dataset,
+    kind: str,
+    embedder: Any,
+    *,
+    cache: Path | None = None,
+    chunker: Any = None,
+    workers: int = 2,
+    rebuild: bool = False,
+) -> Built:
     """Write the corpus as files and index it, reusing a cached index with the same inputs."""
     from indexer.chunk import ChunkerConfig
     from indexer.config import IndexConfig
@@ -75,9 +94,16 @@ def build(ds: beir.Dataset, kind: str, embedder: Any, *, cache: Path | None = No
     if meta_file.exists() and not rebuild:
         meta = json.loads(meta_file.read_text())
         log.info("Reusing cached index %s", base)
-        return Built(base / "index", base / "docs", kind, meta["names"],
-                     {k: {int(p): d for p, d in v.items()} for k, v in meta["pages"].items()},
-                     meta["index_seconds"], meta["chunks"], meta.get("failed", 0))
+        return Built(
+            base / "index",
+            base / "docs",
+            kind,
+            meta["names"],
+            {k: {int(p): d for p, d in v.items()} for k, v in meta["pages"].items()},
+            meta["index_seconds"],
+            meta["chunks"],
+            meta.get("failed", 0),
+        )
     shutil.rmtree(base, ignore_errors=True)
     docs = base / "docs"
     names: dict[str, str] = {}
@@ -88,9 +114,14 @@ def build(ds: beir.Dataset, kind: str, embedder: Any, *, cache: Path | None = No
         names = beir.write_markdown(ds, docs)
     # A generous per-file timeout: the pool's clock keeps running while the pipeline embeds a
     # batch, so on a busy machine small files can be reported as too slow (see the README).
-    cfg = IndexConfig(index_dir=base / "index", folders=(docs,), chunker=chunker,
-                      sandbox=SandboxConfig(workers=workers, nice=0, timeout_s=3600),
-                      low_priority=False, batch_chunks=512)
+    cfg = IndexConfig(
+        index_dir=base / "index",
+        folders=(docs,),
+        chunker=chunker,
+        sandbox=SandboxConfig(workers=workers, nice=0, timeout_s=3600),
+        low_priority=False,
+        batch_chunks=512,
+    )
     t0 = time.perf_counter()
     with Indexer(cfg, embedder) as ix:
         report = ix.sync()
@@ -98,10 +129,18 @@ def build(ds: beir.Dataset, kind: str, embedder: Any, *, cache: Path | None = No
     seconds = time.perf_counter() - t0
     if report.failed:  # counted as misses, never hidden
         log.warning("%d corpus files failed to index", report.failed)
-    meta_file.write_text(json.dumps({"names": names, "pages": pages, "failed": report.failed,
-                                     "index_seconds": round(seconds, 1), "chunks": chunks}))
-    return Built(base / "index", docs, kind, names, pages, round(seconds, 1), chunks,
-                 report.failed)
+    meta_file.write_text(
+        json.dumps(
+            {
+                "names": names,
+                "pages": pages,
+                "failed": report.failed,
+                "index_seconds": round(seconds, 1),
+                "chunks": chunks,
+            }
+        )
+    )
+    return Built(base / "index", docs, kind, names, pages, round(seconds, 1), chunks, report.failed)
 
 
 def ranked_docs(built: Built, hits: list[Any]) -> list[str]:
@@ -123,8 +162,9 @@ class Variant:
     config: Any  # indexer.search.SearchConfig
 
 
-def run_variants(searcher: Any, built: Built, ds: beir.Dataset, variants: list[Variant], *,
-                 deep: bool = True) -> list[dict[str, Any]]:
+def run_variants(
+    searcher: Any, built: Built, ds: beir.Dataset, variants: list[Variant], *, deep: bool = True
+) -> list[dict[str, Any]]:
     """Metrics and latency of each configuration over every query of ``ds``.
 
     Per configuration, two searches per query: ``limit=10`` exactly as the app asks (nDCG@10,
@@ -157,16 +197,18 @@ def run_variants(searcher: Any, built: Built, ds: beir.Dataset, variants: list[V
         m10, backend = evaluate(ds.qrels, run10[i])
         r100 = evaluate(ds.qrels, run100[i])[0]["recall@100"] if deep else float("nan")
         ms = sorted(lat[i])
-        out.append({
-            "variant": v.name,
-            "config": asdict(v.config),
-            "ndcg@10": round(m10["ndcg@10"], 4),
-            "recall@10": round(m10["recall@10"], 4),
-            "recall@100": round(r100, 4),
-            "mrr@10": round(m10["mrr@10"], 4),
-            "latency_ms_p50": round(statistics.median(ms), 2),
-            "latency_ms_p95": round(ms[max(0, int(len(ms) * 0.95) - 1)], 2),
-            "queries": len(ds.queries),
-            "metrics_backend": backend,
-        })
+        out.append(
+            {
+                "variant": v.name,
+                "config": asdict(v.config),
+                "ndcg@10": round(m10["ndcg@10"], 4),
+                "recall@10": round(m10["recall@10"], 4),
+                "recall@100": round(r100, 4),
+                "mrr@10": round(m10["mrr@10"], 4),
+                "latency_ms_p50": round(statistics.median(ms), 2),
+                "latency_ms_p95": round(ms[max(0, int(len(ms) * 0.95) - 1)], 2),
+                "queries": len(ds.queries),
+                "metrics_backend": backend,
+            }
+        )
     return out

@@ -47,15 +47,32 @@ def main() -> None:
     grid = []
     if args.grid == "fine":  # around the best of the coarse grid
         for a, depth in itertools.product((0.45, 0.5, 0.55, 0.6), (50, 100)):
-            grid.append(replace(base, group="page", fusion="score", keyword_weight=a,
-                                vector_weight=1 - a, name_weight=0.5, depth=depth))
+            grid.append(
+                replace(
+                    base,
+                    group="page",
+                    fusion="score",
+                    keyword_weight=a,
+                    vector_weight=1 - a,
+                    name_weight=0.5,
+                    depth=depth,
+                )
+            )
     for group in ("chunk", "page") if args.grid == "default" else ():
         for k, wk in itertools.product((20, 60), (0.7, 0.85, 1.0, 1.2)):
             grid.append(replace(base, group=group, rrf_k=k, keyword_weight=wk))
         grid.append(replace(base, group=group, depth=100))
         for a in (0.3, 0.4, 0.5):
-            grid.append(replace(base, group=group, fusion="score", keyword_weight=a,
-                                vector_weight=1 - a, name_weight=0.5))
+            grid.append(
+                replace(
+                    base,
+                    group=group,
+                    fusion="score",
+                    keyword_weight=a,
+                    vector_weight=1 - a,
+                    name_weight=0.5,
+                )
+            )
     rows = []
     for cfg in grid:
         run, lat = {}, []
@@ -66,9 +83,12 @@ def main() -> None:
             run[qid] = ranked_docs(built, hits)
         m, _ = evaluate(ds.qrels, run)
         rows.append((m["ndcg@10"], cfg, statistics.fmean(lat)))
-        print(f"{m['ndcg@10']:.4f} {m['mrr@10']:.4f} {statistics.fmean(lat):6.1f}ms "
-              f"group={cfg.group} fusion={cfg.fusion} k={cfg.rrf_k} wk={cfg.keyword_weight} "
-              f"wv={cfg.vector_weight} depth={cfg.depth}", flush=True)
+        print(
+            f"{m['ndcg@10']:.4f} {m['mrr@10']:.4f} {statistics.fmean(lat):6.1f}ms "
+            f"group={cfg.group} fusion={cfg.fusion} k={cfg.rrf_k} wk={cfg.keyword_weight} "
+            f"wv={cfg.vector_weight} depth={cfg.depth}",
+            flush=True,
+        )
     rows.sort(key=lambda r: -r[0])
     print("best:")
     for n, cfg, _ms in rows[:8]:

@@ -13,7 +13,6 @@ import logging
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any, Protocol
 
 from indexer.search import Hit, Searcher, SearchFilters
@@ -39,9 +38,15 @@ INSTRUCTIONS = (
 class ChatModel(Protocol):
     """What ``ask`` needs from an LLM (implemented by :class:`models.llm.Llm`)."""
 
-    def stream_chat(self, messages: list[dict[str, str]], *, max_tokens: int = ...,
-                    temperature: float = ..., should_stop: Callable[[], bool] | None = ...,
-                    stop: list[str] | None = ...) -> Any: ...
+    def stream_chat(
+        self,
+        messages: list[dict[str, str]],
+        *,
+        max_tokens: int = ...,
+        temperature: float = ...,
+        should_stop: Callable[[], bool] | None = ...,
+        stop: list[str] | None = ...,
+    ) -> Any: ...
 
     def count_tokens(self, text: str) -> int: ...
 
@@ -76,9 +81,16 @@ class Citation:
 
     def to_json(self) -> dict[str, Any]:
         """Stable JSON shape (CLI ``--json``)."""
-        return {"n": self.n, "path": self.path, "page": self.page, "snippet": self.snippet,
-                "chunk_id": self.chunk_id, "section": self.section, "cited": self.cited,
-                "support": round(self.support, 3)}
+        return {
+            "n": self.n,
+            "path": self.path,
+            "page": self.page,
+            "snippet": self.snippet,
+            "chunk_id": self.chunk_id,
+            "section": self.section,
+            "cited": self.cited,
+            "support": round(self.support, 3),
+        }
 
 
 @dataclass
@@ -92,8 +104,12 @@ class Answer:
 
     def to_json(self) -> dict[str, Any]:
         """Stable JSON shape (CLI ``--json``)."""
-        return {"answer": self.answer, "found": self.found, "stopped": self.stopped,
-                "citations": [c.to_json() for c in self.citations]}
+        return {
+            "answer": self.answer,
+            "found": self.found,
+            "stopped": self.stopped,
+            "citations": [c.to_json() for c in self.citations],
+        }
 
 
 def neutralise(text: str) -> str:
@@ -115,8 +131,11 @@ def build_prompt(question: str, hits: list[Hit]) -> list[dict[str, str]]:
     document text has no way to leave its line.
     """
     lines = [f"[{n}] {neutralise(h.text)}" for n, h in enumerate(hits, start=1)]
-    user = (f"{INSTRUCTIONS}\n\nSources:\n" + "\n".join(lines)
-            + f"\n\nQuestion: {' '.join(question.split())}")
+    user = (
+        f"{INSTRUCTIONS}\n\nSources:\n"
+        + "\n".join(lines)
+        + f"\n\nQuestion: {' '.join(question.split())}"
+    )
     return [{"role": "user", "content": user}]
 
 
@@ -133,10 +152,12 @@ def parse_citations(answer: str, n_sources: int) -> list[int]:
 
 def strip_invalid_markers(answer: str, n_sources: int) -> str:
     """Remove markers that point at no source (the model invented them)."""
+
     def fix(m: re.Match[str]) -> str:
         nums = [p.strip() for p in re.split(r"[,;]", m.group(1))]
         keep = [p for p in nums if p.isdigit() and 1 <= int(p) <= n_sources]
         return f"[{', '.join(keep)}]" if keep else ""
+
     return _CITE.sub(fix, answer)
 
 
@@ -169,8 +190,7 @@ def is_not_found(answer: str) -> bool:
 class Asker:
     """Answers questions from the index with a local LLM."""
 
-    def __init__(self, searcher: Searcher, llm: ChatModel, config: AskConfig | None = None
-                 ) -> None:
+    def __init__(self, searcher: Searcher, llm: ChatModel, config: AskConfig | None = None) -> None:
         self.searcher = searcher
         self.llm = llm
         self.config = config or AskConfig()
@@ -180,10 +200,16 @@ class Asker:
         result = self.searcher.search(question, limit=self.config.passages * 2, filters=filters)
         min_sim = self.searcher.config.min_similarity
         terms = _content_words(question)
-        relevant = [h for h in result.hits
-                    if (h.similarity is not None and h.similarity >= min_sim)
-                    or (h.keyword_rank is not None and terms
-                        and len(terms & _content_words(h.text)) / len(terms) >= KEYWORD_COVERAGE)]
+        relevant = [
+            h
+            for h in result.hits
+            if (h.similarity is not None and h.similarity >= min_sim)
+            or (
+                h.keyword_rank is not None
+                and terms
+                and len(terms & _content_words(h.text)) / len(terms) >= KEYWORD_COVERAGE
+            )
+        ]
         chosen: list[Hit] = []
         used = 0
         for h in relevant:
@@ -196,9 +222,14 @@ class Asker:
                 break
         return chosen
 
-    def ask(self, question: str, *, on_token: Callable[[str], None] | None = None,
-            should_stop: Callable[[], bool] | None = None,
-            filters: SearchFilters | None = None) -> Answer:
+    def ask(
+        self,
+        question: str,
+        *,
+        on_token: Callable[[str], None] | None = None,
+        should_stop: Callable[[], bool] | None = None,
+        filters: SearchFilters | None = None,
+    ) -> Answer:
         """Answer ``question``, streaming pieces to ``on_token``."""
         hits = self.retrieve(question, filters)
         if not hits:
@@ -206,21 +237,28 @@ class Asker:
         messages = build_prompt(question, hits)
         pieces: list[str] = []
         stop = should_stop or (lambda: False)
-        for piece in self.llm.stream_chat(messages, max_tokens=self.config.max_answer_tokens,
-                                          temperature=0.1, should_stop=stop,
-                                          stop=["\nSources:", "\nQuestion:"]):
+        for piece in self.llm.stream_chat(
+            messages,
+            max_tokens=self.config.max_answer_tokens,
+            temperature=0.1,
+            should_stop=stop,
+            stop=["\nSources:", "\nQuestion:"],
+        ):
             pieces.append(piece)
             if on_token is not None:
                 on_token(piece)
         raw = "".join(pieces).strip()
         return self.finish(question, raw, hits, stopped=stop())
 
-    def finish(self, question: str, raw: str, hits: list[Hit], *, stopped: bool = False
-               ) -> Answer:
+    def finish(self, question: str, raw: str, hits: list[Hit], *, stopped: bool = False) -> Answer:
         """Turn the model's raw text into an :class:`Answer` with mapped citations."""
         if is_not_found(raw) and not stopped:
-            return Answer(NOT_FOUND_TEXT, found=False,
-                          citations=self._citations(hits, raw, []), stopped=stopped)
+            return Answer(
+                NOT_FOUND_TEXT,
+                found=False,
+                citations=self._citations(hits, raw, []),
+                stopped=stopped,
+            )
         text = strip_invalid_markers(raw, len(hits))
         cited = parse_citations(text, len(hits))
         citations = self._citations(hits, text, cited)
@@ -234,11 +272,18 @@ class Asker:
     def _citations(self, hits: list[Hit], answer: str, cited: list[int]) -> list[Citation]:
         out = []
         for n, h in enumerate(hits, start=1):
-            out.append(Citation(
-                n=n, path=h.path, page=h.page, snippet=make_snippet(h.text, answer).text,
-                chunk_id=h.chunk_id, section=h.section, cited=n in cited,
-                support=support(answer, h.text),
-            ))
+            out.append(
+                Citation(
+                    n=n,
+                    path=h.path,
+                    page=h.page,
+                    snippet=make_snippet(h.text, answer).text,
+                    chunk_id=h.chunk_id,
+                    section=h.section,
+                    cited=n in cited,
+                    support=support(answer, h.text),
+                )
+            )
         order = {n: i for i, n in enumerate(cited)}
         out.sort(key=lambda c: (0, order[c.n]) if c.cited else (1, -c.support))
         return out

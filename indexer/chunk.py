@@ -109,7 +109,9 @@ class Chunker:
             if block.level > 0:
                 yield from emit()
                 pieces = []
-                del stack[next((j for j, (lv, _) in enumerate(stack) if lv >= block.level), len(stack)):]
+                del stack[
+                    next((j for j, (lv, _) in enumerate(stack) if lv >= block.level), len(stack)) :
+                ]
                 stack.append((block.level, block.text[:150]))
                 heading = self._heading(stack, seg)
                 budget = self._budget(heading)

@@ -49,8 +49,12 @@ class WriterLock:
         self._fh = fh
         _write_json(
             self.index_dir / INFO_NAME,
-            {"pid": os.getpid(), "role": self.role, "accepts_requests": self.accepts_requests,
-             "since": time.time()},
+            {
+                "pid": os.getpid(),
+                "role": self.role,
+                "accepts_requests": self.accepts_requests,
+                "since": time.time(),
+            },
         )
 
     def set_accepts_requests(self, value: bool) -> None:
@@ -59,8 +63,12 @@ class WriterLock:
         if self._fh is not None:
             _write_json(
                 self.index_dir / INFO_NAME,
-                {"pid": os.getpid(), "role": self.role, "accepts_requests": value,
-                 "since": time.time()},
+                {
+                    "pid": os.getpid(),
+                    "role": self.role,
+                    "accepts_requests": value,
+                    "since": time.time(),
+                },
             )
 
     def release(self) -> None:

@@ -194,8 +194,11 @@ class Indexer:
             src = Path(str(path) + suffix)
             if src.exists():
                 os.replace(src, Path(str(aside) + suffix))
-        log.error("The file-state record was damaged (%s); kept it as %s and started afresh",
-                  reason, aside.name)
+        log.error(
+            "The file-state record was damaged (%s); kept it as %s and started afresh",
+            reason,
+            aside.name,
+        )
         self.rebuilt = f"The index's file record was damaged ({reason}) and is being rebuilt"
         return StateDB(path)
 
@@ -206,12 +209,13 @@ class Indexer:
         self.store = ChunkStore(self.config.index_dir, self.embedder.dims)
         self._forget_all_docs()
 
-
     def _forget_all_docs(self) -> None:
         with self.state.transaction() as c:
             c.execute("DELETE FROM docs")
-            c.execute("UPDATE files SET state=?, reason=NULL, chunks=0 WHERE state IN (?, ?)",
-                      (PENDING, INDEXED, OFFLINE))
+            c.execute(
+                "UPDATE files SET state=?, reason=NULL, chunks=0 WHERE state IN (?, ?)",
+                (PENDING, INDEXED, OFFLINE),
+            )
         self._record_build()
 
     def _record_build(self) -> None:
@@ -222,9 +226,16 @@ class Indexer:
         build = self.config.index_dir / "lance" / BUILD_FILE
         build.parent.mkdir(parents=True, exist_ok=True)
         tmp = build.with_suffix(".tmp")
-        tmp.write_text(json.dumps({"embed_model": self.embedder.model_id,
-                                   "dims": str(self.embedder.dims),
-                                   "chunker_version": str(CHUNKER_VERSION)}), encoding="utf-8")
+        tmp.write_text(
+            json.dumps(
+                {
+                    "embed_model": self.embedder.model_id,
+                    "dims": str(self.embedder.dims),
+                    "chunker_version": str(CHUNKER_VERSION),
+                }
+            ),
+            encoding="utf-8",
+        )
         os.replace(tmp, build)
 
     def _build_from_file(self) -> tuple[str | None, str | None, str | None]:
@@ -236,8 +247,11 @@ class Indexer:
 
     def _check_build(self) -> str | None:
         """Re-embed everything when the model or chunker differs from what built the index."""
-        have = (self.state.get_meta("embed_model"), self.state.get_meta("dims"),
-                self.state.get_meta("chunker_version"))
+        have = (
+            self.state.get_meta("embed_model"),
+            self.state.get_meta("dims"),
+            self.state.get_meta("chunker_version"),
+        )
         want = (self.embedder.model_id, str(self.embedder.dims), str(CHUNKER_VERSION))
         if have == (None, None, None) and not self.store.empty:
             have = self._build_from_file()  # the state record was lost; the vectors were not
@@ -266,8 +280,10 @@ class Indexer:
             bad = [h for h, n in known.items() if counts.get(h, 0) != n]
             for h in bad:
                 c.execute("DELETE FROM docs WHERE hash=?", (h,))
-                c.execute("UPDATE files SET state=?, chunks=0 WHERE hash=? AND state IN (?, ?)",
-                          (PENDING, h, INDEXED, OFFLINE))
+                c.execute(
+                    "UPDATE files SET state=?, chunks=0 WHERE hash=? AND state IN (?, ?)",
+                    (PENDING, h, INDEXED, OFFLINE),
+                )
             adopted = [h for h in counts if h not in known]
             for h in adopted:
                 self.state.add_doc(c, h, counts[h], None, None)
@@ -278,8 +294,9 @@ class Indexer:
             log.info("Recovery: kept %d document(s) written before an interruption", len(adopted))
 
     # -- the main entry points ---------------------------------------------------------------
-    def sync(self, should_stop: StopFn | None = None, paths: Iterable[Path] | None = None
-             ) -> SyncReport:
+    def sync(
+        self, should_stop: StopFn | None = None, paths: Iterable[Path] | None = None
+    ) -> SyncReport:
         """Bring the index up to date with the configured folders.
 
         Args:
@@ -299,15 +316,22 @@ class Indexer:
         known = {r.path: r for r in self.state.files()}
         # Files that are gone (only where we looked, and only on reachable folders).
         removed = [
-            p for p, row in known.items()
-            if p not in seen and self._looked_at(Path(p), scanned_roots, paths)
+            p
+            for p, row in known.items()
+            if p not in seen
+            and self._looked_at(Path(p), scanned_roots, paths)
             and row.state != OFFLINE
         ]
         removed += [p for p, row in known.items() if not self._under_any(Path(p), roots)]
         todo: list[tuple[FileInfo, Path]] = []
         for p, (fi, root) in seen.items():
             row = known.get(p)
-            if row is None or row.state == PENDING or (row.size, row.mtime_ns) != (fi.size, fi.mtime_ns) or row.state == OFFLINE:
+            if (
+                row is None
+                or row.state == PENDING
+                or (row.size, row.mtime_ns) != (fi.size, fi.mtime_ns)
+                or row.state == OFFLINE
+            ):
                 todo.append((fi, root))
             else:
                 report.unchanged += 1
@@ -315,8 +339,9 @@ class Indexer:
         if new_files:  # so that `status` can show them as pending while this run works
             with self.state.transaction() as c:
                 for fi, root in new_files:
-                    self.state.upsert_file(c, str(fi.path), str(root), fi.size, fi.mtime_ns, None,
-                                           PENDING, None, 0)
+                    self.state.upsert_file(
+                        c, str(fi.path), str(root), fi.size, fi.mtime_ns, None, PENDING, None, 0
+                    )
         progress = Progress(phase="indexing", total=len(todo))
         self._emit(progress)
         if todo:
@@ -327,8 +352,9 @@ class Indexer:
             self._emit(Progress(phase="finishing", done=progress.done, total=progress.total))
             self.optimize()
         report.seconds = time.monotonic() - t0
-        self._emit(Progress(phase="idle", done=progress.done, total=progress.total,
-                            failed=progress.failed))
+        self._emit(
+            Progress(phase="idle", done=progress.done, total=progress.total, failed=progress.failed)
+        )
         return report
 
     def purge_folder(self, folder: Path) -> int:
@@ -356,7 +382,9 @@ class Indexer:
             if not root.is_dir():
                 n = self.state.set_folder_online(str(root), False)
                 report.offline_folders.append(str(root))
-                log.warning("Folder %s is not reachable; keeping its %d file(s) as offline", root, n)
+                log.warning(
+                    "Folder %s is not reachable; keeping its %d file(s) as offline", root, n
+                )
                 continue
             self.state.set_folder_online(str(root), True)
             reachable.append(root)
@@ -398,8 +426,14 @@ class Indexer:
     def _under_any(self, p: Path, roots: list[Path]) -> bool:
         return any(self._under(p, r) for r in roots)
 
-    def _process(self, todo: list[tuple[FileInfo, Path]], known: dict[str, Any],
-                 report: SyncReport, progress: Progress, stop: StopFn) -> None:
+    def _process(
+        self,
+        todo: list[tuple[FileInfo, Path]],
+        known: dict[str, Any],
+        report: SyncReport,
+        progress: Progress,
+        stop: StopFn,
+    ) -> None:
         to_extract: dict[str, list[tuple[FileInfo, Path]]] = {}
         for fi, root in todo:
             if stop():
@@ -414,8 +448,9 @@ class Indexer:
             doc = self.state.doc(h)
             if doc is not None:
                 with self.state.transaction() as c:
-                    self.state.upsert_file(c, p, str(root), fi.size, fi.mtime_ns, h, INDEXED, None,
-                                           int(doc["chunks"]))
+                    self.state.upsert_file(
+                        c, p, str(root), fi.size, fi.mtime_ns, h, INDEXED, None, int(doc["chunks"])
+                    )
                 if row is not None and row.hash == h:
                     report.unchanged += 1
                 elif row is None or row.hash is None:
@@ -428,8 +463,9 @@ class Indexer:
             if row is not None and row.hash == h and row.state not in (INDEXED, PENDING, OFFLINE):
                 # Same bytes that failed before: do not retry forever, just note the new mtime.
                 with self.state.transaction() as c:
-                    self.state.upsert_file(c, p, str(root), fi.size, fi.mtime_ns, h, row.state,
-                                           row.reason, 0)
+                    self.state.upsert_file(
+                        c, p, str(root), fi.size, fi.mtime_ns, h, row.state, row.reason, 0
+                    )
                 progress.done += 1
                 progress.failed += 1
                 continue
@@ -451,8 +487,7 @@ class Indexer:
             if not ex.ok:
                 for fi, root in entries:
                     # Keep the hash so the same bytes are not retried on every touch.
-                    self._fail(fi, root, ex.state or "failed", ex.reason or "", report, progress,
-                               h)
+                    self._fail(fi, root, ex.state or "failed", ex.reason or "", report, progress, h)
                 continue
             batch.append((h, ex))
             batch_chunks += len(ex.chunks)
@@ -462,19 +497,32 @@ class Indexer:
         if batch:
             self._flush(batch, to_extract, known, report, progress)
 
-    def _flush(self, batch: list[tuple[str, Extracted]],
-               to_extract: dict[str, list[tuple[FileInfo, Path]]], known: dict[str, Any],
-               report: SyncReport, progress: Progress) -> None:
+    def _flush(
+        self,
+        batch: list[tuple[str, Extracted]],
+        to_extract: dict[str, list[tuple[FileInfo, Path]]],
+        known: dict[str, Any],
+        report: SyncReport,
+        progress: Progress,
+    ) -> None:
         rows: list[dict[str, Any]] = []
         texts: list[str] = []
         for h, ex in batch:
             for ch in ex.chunks:
-                rows.append({
-                    "chunk_id": f"{h}:{ch.ordinal}", "doc": h, "ordinal": ch.ordinal,
-                    "page": ch.page, "heading": ch.heading, "text": ch.text,
-                    "search_text": ch.embed_text, "start": ch.start, "end": ch.end,
-                    "th": text_hash(ch.embed_text),
-                })
+                rows.append(
+                    {
+                        "chunk_id": f"{h}:{ch.ordinal}",
+                        "doc": h,
+                        "ordinal": ch.ordinal,
+                        "page": ch.page,
+                        "heading": ch.heading,
+                        "text": ch.text,
+                        "search_text": ch.embed_text,
+                        "start": ch.start,
+                        "end": ch.end,
+                        "th": text_hash(ch.embed_text),
+                    }
+                )
                 texts.append(ch.embed_text)
         self._attach_vectors(rows, texts, report)
         self.store.replace_docs([h for h, _ in batch], rows)
@@ -483,8 +531,9 @@ class Indexer:
                 self.state.add_doc(c, h, len(ex.chunks), ex.pages, ex.title)
                 for fi, root in to_extract[h]:
                     p = str(fi.path)
-                    self.state.upsert_file(c, p, str(root), fi.size, fi.mtime_ns, h, INDEXED, None,
-                                           len(ex.chunks))
+                    self.state.upsert_file(
+                        c, p, str(root), fi.size, fi.mtime_ns, h, INDEXED, None, len(ex.chunks)
+                    )
                     prev = known.get(p)
                     if prev is not None and prev.hash is not None:
                         report.updated += 1
@@ -494,8 +543,9 @@ class Indexer:
         report.chunks += len(rows)
         self._emit(progress)
 
-    def _attach_vectors(self, rows: list[dict[str, Any]], texts: list[str],
-                        report: SyncReport) -> None:
+    def _attach_vectors(
+        self, rows: list[dict[str, Any]], texts: list[str], report: SyncReport
+    ) -> None:
         ths = [r["th"] for r in rows]
         missing = [t for t in dict.fromkeys(ths) if t not in self._vec_cache]
         if missing:
@@ -515,11 +565,20 @@ class Indexer:
         if len(self._vec_cache) > 50_000:
             self._vec_cache.clear()
 
-    def _fail(self, fi: FileInfo, root: Path, state: str, reason: str, report: SyncReport,
-              progress: Progress, hash_: str | None = None) -> None:
+    def _fail(
+        self,
+        fi: FileInfo,
+        root: Path,
+        state: str,
+        reason: str,
+        report: SyncReport,
+        progress: Progress,
+        hash_: str | None = None,
+    ) -> None:
         with self.state.transaction() as c:
-            self.state.upsert_file(c, str(fi.path), str(root), fi.size, fi.mtime_ns, hash_,
-                                   state, reason, 0)
+            self.state.upsert_file(
+                c, str(fi.path), str(root), fi.size, fi.mtime_ns, hash_, state, reason, 0
+            )
         log.info("Not indexed: %s (%s: %s)", fi.path, state, reason)
         report.failed += 1
         progress.done += 1

@@ -17,11 +17,36 @@ from indexer.extract.base import supported_suffixes
 log = logging.getLogger(__name__)
 
 ALWAYS_IGNORED_DIRS = frozenset(
-    {".git", ".hg", ".svn", "node_modules", "__pycache__", ".venv", ".tox", ".cache",
-     ".Trash", "$RECYCLE.BIN", "System Volume Information", ".findling"}
+    {
+        ".git",
+        ".hg",
+        ".svn",
+        "node_modules",
+        "__pycache__",
+        ".venv",
+        ".tox",
+        ".cache",
+        ".Trash",
+        "$RECYCLE.BIN",
+        "System Volume Information",
+        ".findling",
+    }
 )
-TEMP_PATTERNS = ("~$*", "*.tmp", "*.temp", "*.swp", "*.swx", "*~", ".#*", "#*#", "*.part",
-                 "*.crdownload", "*.partial", ".goutputstream-*", "*.bak")
+TEMP_PATTERNS = (
+    "~$*",
+    "*.tmp",
+    "*.temp",
+    "*.swp",
+    "*.swx",
+    "*~",
+    ".#*",
+    "#*#",
+    "*.part",
+    "*.crdownload",
+    "*.partial",
+    ".goutputstream-*",
+    "*.bak",
+)
 
 
 @dataclass(frozen=True)

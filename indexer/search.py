@@ -124,8 +124,9 @@ class SearchResult:
 class Searcher:
     """Read-only access to an index for search. Safe to use from one thread at a time."""
 
-    def __init__(self, index_dir: Path, embedder: Embedder, config: SearchConfig | None = None
-                 ) -> None:
+    def __init__(
+        self, index_dir: Path, embedder: Embedder, config: SearchConfig | None = None
+    ) -> None:
         self.index_dir = index_dir
         self.embedder = embedder
         self.config = config or SearchConfig()
@@ -148,8 +149,13 @@ class Searcher:
         self._state = None
         self._store = None
 
-    def search(self, query: str, limit: int = 10, filters: SearchFilters | None = None,
-               config: SearchConfig | None = None) -> SearchResult:
+    def search(
+        self,
+        query: str,
+        limit: int = 10,
+        filters: SearchFilters | None = None,
+        config: SearchConfig | None = None,
+    ) -> SearchResult:
         """Rank passages for ``query``. An empty index or empty query gives no hits."""
         t0 = time.perf_counter()
         cfg = config or self.config
@@ -161,8 +167,10 @@ class Searcher:
         allowed: set[str] | None = None
         if filters is not None and filters.active:
             allowed = self._state.docs_matching(
-                folders=[os.path.abspath(f) for f in filters.folders], suffixes=filters.types,
-                modified_after=filters.modified_after, modified_before=filters.modified_before,
+                folders=[os.path.abspath(f) for f in filters.folders],
+                suffixes=filters.types,
+                modified_after=filters.modified_after,
+                modified_before=filters.modified_before,
             )
             if not allowed:
                 return SearchResult([], (time.perf_counter() - t0) * 1000)
@@ -175,8 +183,9 @@ class Searcher:
         if cfg.mode in ("hybrid", "keyword"):
             kw = self._store.text_search(query, depth, where)
         if cfg.mode in ("hybrid", "vector"):
-            vec = self._store.vector_search(self.embedder.embed_query(query.replace('"', "")),
-                                            depth, where)
+            vec = self._store.vector_search(
+                self.embedder.embed_query(query.replace('"', "")), depth, where
+            )
         names = self._name_hits(query, allowed) if cfg.mode == "hybrid" else []
         if phrases:
             kw = [h for h in kw if _has_phrases(h.row, phrases)]
@@ -191,8 +200,11 @@ class Searcher:
     def _name_hits(self, query: str, allowed: set[str] | None) -> list[RawHit]:
         """Documents whose file name contains every word of the query."""
         assert self._state is not None and self._store is not None
-        words = [w for w in re.findall(r"[\w.-]+", query.lower().replace('"', ""))
-                 if len(w) >= 3 and w not in STOP_WORDS]
+        words = [
+            w
+            for w in re.findall(r"[\w.-]+", query.lower().replace('"', ""))
+            if len(w) >= 3 and w not in STOP_WORDS
+        ]
         if not words or len(words) > 4:
             return []
         docs = self._state.docs_matching(name_terms=words)
@@ -207,15 +219,20 @@ class Searcher:
                 out.append(RawHit(row, 1.0))
         return out
 
-    def _fuse(self, kw: list[RawHit], vec: list[RawHit], names: list[RawHit], cfg: SearchConfig
-              ) -> list[tuple[float, dict[str, Any], int | None, int | None, float | None]]:
+    def _fuse(
+        self, kw: list[RawHit], vec: list[RawHit], names: list[RawHit], cfg: SearchConfig
+    ) -> list[tuple[float, dict[str, Any], int | None, int | None, float | None]]:
         table: dict[Any, list[Any]] = {}
-        for weight, hits, slot in ((cfg.keyword_weight, kw, 2), (cfg.vector_weight, vec, 3),
-                                   (cfg.name_weight, names, None)):
+        for weight, hits, slot in (
+            (cfg.keyword_weight, kw, 2),
+            (cfg.vector_weight, vec, 3),
+            (cfg.name_weight, names, None),
+        ):
             if cfg.group == "page":
                 hits = _best_per_page(hits)
-            for rank, (h, part) in enumerate(zip(hits, _contributions(hits, weight, cfg),
-                                                 strict=True), start=1):
+            for rank, (h, part) in enumerate(
+                zip(hits, _contributions(hits, weight, cfg), strict=True), start=1
+            ):
                 key = (h.row["doc"], h.row["page"]) if cfg.group == "page" else h.row["chunk_id"]
                 entry = table.setdefault(key, [0.0, h.row, None, None, None, 0.0])
                 entry[0] += part
@@ -228,9 +245,14 @@ class Searcher:
         ranked = sorted(table.values(), key=lambda e: -e[0])
         return [(e[0], e[1], e[2], e[3], e[4]) for e in ranked]
 
-    def _resolve(self, fused: list[tuple[float, dict[str, Any], int | None, int | None,
-                                         float | None]], query: str, limit: int,
-                 cfg: SearchConfig, filters: SearchFilters | None = None) -> list[Hit]:
+    def _resolve(
+        self,
+        fused: list[tuple[float, dict[str, Any], int | None, int | None, float | None]],
+        query: str,
+        limit: int,
+        cfg: SearchConfig,
+        filters: SearchFilters | None = None,
+    ) -> list[Hit]:
         assert self._state is not None
         files = self._state.paths_for_docs(r["doc"] for _, r, *_ in fused[: limit * 4 + 20])
         hits: list[Hit] = []
@@ -247,14 +269,26 @@ class Searcher:
             online = [r for r in rows if r.state != OFFLINE] or rows
             primary = online[0]
             snip = make_snippet(row["text"], query)
-            hits.append(Hit(
-                path=primary.path, page=row["page"], section=row["heading"], score=score,
-                snippet=snip.text, chunk_id=row["chunk_id"], doc=row["doc"], text=row["text"],
-                start=row["start"] or 0, end=row["end"] or 0, highlights=snip.highlights,
-                other_paths=[r.path for r in rows if r.path != primary.path],
-                offline=primary.state == OFFLINE, keyword_rank=kr, vector_rank=vr,
-                similarity=sim,
-            ))
+            hits.append(
+                Hit(
+                    path=primary.path,
+                    page=row["page"],
+                    section=row["heading"],
+                    score=score,
+                    snippet=snip.text,
+                    chunk_id=row["chunk_id"],
+                    doc=row["doc"],
+                    text=row["text"],
+                    start=row["start"] or 0,
+                    end=row["end"] or 0,
+                    highlights=snip.highlights,
+                    other_paths=[r.path for r in rows if r.path != primary.path],
+                    offline=primary.state == OFFLINE,
+                    keyword_rank=kr,
+                    vector_rank=vr,
+                    similarity=sim,
+                )
+            )
             if len(hits) >= limit:
                 break
         return hits
@@ -263,8 +297,9 @@ class Searcher:
 def _passes(row: FileRow, f: SearchFilters) -> bool:
     """Whether one file (of several with the same content) passes the filters."""
     p = Path(row.path)
-    if f.folders and not any(p == Path(x) or Path(os.path.abspath(x)) in p.parents
-                             for x in f.folders):
+    if f.folders and not any(
+        p == Path(x) or Path(os.path.abspath(x)) in p.parents for x in f.folders
+    ):
         return False
     if f.types and p.suffix.lower().lstrip(".") not in {t.lower().lstrip(".") for t in f.types}:
         return False

@@ -139,7 +139,8 @@ class StateDB:
             self.conn.execute("PRAGMA journal_mode=WAL")
             self.conn.execute("PRAGMA synchronous=NORMAL")
             fresh = not self.conn.execute(
-                "SELECT 1 FROM sqlite_master WHERE name='meta'").fetchone()
+                "SELECT 1 FROM sqlite_master WHERE name='meta'"
+            ).fetchone()
             self.conn.executescript(_SCHEMA)
             if fresh or self.get_meta("schema_version") is None:
                 if fresh:
@@ -166,8 +167,10 @@ class StateDB:
             with self.conn:
                 MIGRATIONS[version](self.conn)
                 version += 1
-                self.conn.execute("INSERT OR REPLACE INTO meta(key, value) VALUES (?, ?)",
-                                  ("schema_version", str(version)))
+                self.conn.execute(
+                    "INSERT OR REPLACE INTO meta(key, value) VALUES (?, ?)",
+                    ("schema_version", str(version)),
+                )
 
     def close(self) -> None:
         """Close the connection."""
@@ -227,8 +230,19 @@ class StateDB:
         conn.execute(
             "INSERT OR REPLACE INTO files(path, folder, name, suffix, size, mtime_ns, hash, state,"
             " reason, chunks, updated) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
-            (path, folder, p.name.lower(), p.suffix.lower(), size, mtime_ns, hash_, state, reason,
-             chunks, time.time()),
+            (
+                path,
+                folder,
+                p.name.lower(),
+                p.suffix.lower(),
+                size,
+                mtime_ns,
+                hash_,
+                state,
+                reason,
+                chunks,
+                time.time(),
+            ),
         )
 
     def delete_files(self, conn: sqlite3.Connection, paths: Iterable[str]) -> None:
@@ -247,8 +261,12 @@ class StateDB:
             else:
                 cur = self.conn.execute(
                     "UPDATE files SET state=?, reason=? WHERE folder=? AND state=?",
-                    (OFFLINE, "The folder is not reachable (unplugged drive?); results are kept",
-                     folder, INDEXED),
+                    (
+                        OFFLINE,
+                        "The folder is not reachable (unplugged drive?); results are kept",
+                        folder,
+                        INDEXED,
+                    ),
                 )
         return cur.rowcount
 
@@ -265,7 +283,12 @@ class StateDB:
         return {r[0] for r in self.conn.execute("SELECT hash FROM docs")}
 
     def add_doc(
-        self, conn: sqlite3.Connection, hash_: str, chunks: int, pages: int | None, title: str | None
+        self,
+        conn: sqlite3.Connection,
+        hash_: str,
+        chunks: int,
+        pages: int | None,
+        title: str | None,
     ) -> None:
         """Record a document whose chunks are committed to LanceDB."""
         conn.execute(
@@ -337,4 +360,7 @@ class StateDB:
 
     def counts(self) -> dict[str, int]:
         """Number of files per state."""
-        return {r[0]: r[1] for r in self.conn.execute("SELECT state, COUNT(*) FROM files GROUP BY state")}
+        return {
+            r[0]: r[1]
+            for r in self.conn.execute("SELECT state, COUNT(*) FROM files GROUP BY state")
+        }

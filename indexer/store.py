@@ -166,8 +166,9 @@ class ChunkStore:
                 .limit(len(part) * 4)
                 .to_arrow()
             )
-            for th, vec in zip(res.column("th").to_pylist(), res.column("vector").to_pylist(),
-                               strict=True):
+            for th, vec in zip(
+                res.column("th").to_pylist(), res.column("vector").to_pylist(), strict=True
+            ):
                 out[th] = np.asarray(vec, dtype=np.float32)
         return out
 
@@ -178,8 +179,13 @@ class ChunkStore:
 
         self._table.create_index(
             FTS_COLUMN,
-            config=FTS(with_position=True, stem=True, remove_stop_words=True, ascii_folding=True,
-                       language="English"),
+            config=FTS(
+                with_position=True,
+                stem=True,
+                remove_stop_words=True,
+                ascii_folding=True,
+                language="English",
+            ),
             replace=True,
         )
 

@@ -45,8 +45,9 @@ class _Handler(FileSystemEventHandler):
         dest = getattr(event, "dest_path", "")
         if dest:
             paths.append(dest)
-        self.watcher._add([Path(os.fsdecode(p)) for p in paths], self.root,
-                          is_dir=bool(event.is_directory))
+        self.watcher._add(
+            [Path(os.fsdecode(p)) for p in paths], self.root, is_dir=bool(event.is_directory)
+        )
 
 
 def _make_observer(on_overflow: Callable[[], None]) -> Any:
@@ -94,9 +95,15 @@ class Watcher:
         max_pending: Above this many distinct paths, ask for a rescan instead.
     """
 
-    def __init__(self, folders: Iterable[Path], ignore: Iterable[str] = (), *,
-                 settle_s: float = 1.0, max_wait_s: float = 5.0, max_pending: int = 20_000
-                 ) -> None:
+    def __init__(
+        self,
+        folders: Iterable[Path],
+        ignore: Iterable[str] = (),
+        *,
+        settle_s: float = 1.0,
+        max_wait_s: float = 5.0,
+        max_pending: int = 20_000,
+    ) -> None:
         self.folders = [Path(os.path.abspath(f)) for f in folders]
         self.rules = IgnoreRules(ignore)
         self.settle_s = settle_s

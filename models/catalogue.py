@@ -135,7 +135,11 @@ def read_manifest(folder: Path) -> ModelSpec:
         data = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
         raise ModelError(f"Cannot read model manifest {path}: {exc}") from exc
-    if not isinstance(data, dict) or "id" not in data or data.get("kind") not in ("embedding", "llm"):
+    if (
+        not isinstance(data, dict)
+        or "id" not in data
+        or data.get("kind") not in ("embedding", "llm")
+    ):
         raise ModelError(f"Model manifest {path} needs an 'id' and a 'kind' of embedding or llm")
     fields = {f.name for f in dataclasses.fields(ModelSpec)}
     clean = {k: v for k, v in data.items() if k in fields and k != "source"}
@@ -170,8 +174,14 @@ def user_models(models_dir: Path) -> list[ModelSpec]:
 
 
 def _bare_gguf(path: Path) -> ModelSpec:
-    return ModelSpec(id=path.stem, kind="llm", file=path, size=path.stat().st_size,
-                     source="user", display_name=path.stem)
+    return ModelSpec(
+        id=path.stem,
+        kind="llm",
+        file=path,
+        size=path.stat().st_size,
+        source="user",
+        display_name=path.stem,
+    )
 
 
 def all_models(models_dir: Path, kind: Kind | None = None) -> list[ModelSpec]:

@@ -52,8 +52,13 @@ def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     yield h
 
 
-def make_pdf(path: Path, pages: list[str], *, title: str | None = None,
-             toc: list[tuple[int, str, int]] | None = None) -> Path:
+def make_pdf(
+    path: Path,
+    pages: list[str],
+    *,
+    title: str | None = None,
+    toc: list[tuple[int, str, int]] | None = None,
+) -> Path:
     """Write a real PDF with one text page per entry (PyMuPDF)."""
     import pymupdf
 

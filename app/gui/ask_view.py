@@ -38,12 +38,16 @@ def answer_html(outcome: AskOutcome) -> str:
     """The answer with its [n] markers as links, and the numbered sources under it."""
     a = outcome.answer
     if not a.found:
-        body = ('<p style="font-size:large"><b>Not in your files.</b></p>'
-                f"<p>{html.escape(a.answer)}</p>")
+        body = (
+            '<p style="font-size:large"><b>Not in your files.</b></p>'
+            f"<p>{html.escape(a.answer)}</p>"
+        )
     else:
+
         def link(m: re.Match[str]) -> str:
             nums = [n.strip() for n in re.split(r"[,;]", m.group(1))]
             return "[" + ", ".join(f'<a href="cite:{n}">{n}</a>' for n in nums) + "]"
+
         text = html.escape(a.answer)
         body = "".join(f"<p>{_MARK.sub(link, para)}</p>" for para in text.split("\n\n") if para)
         if a.stopped:
@@ -54,8 +58,9 @@ def answer_html(outcome: AskOutcome) -> str:
     if cited:
         parts.append("<h4>Sources</h4>" + _sources(cited))
     if others and not cited:
-        parts.append(("<h4>Sources</h4>" if a.found else "<h4>Closest passages</h4>")
-                     + _sources(others))
+        parts.append(
+            ("<h4>Sources</h4>" if a.found else "<h4>Closest passages</h4>") + _sources(others)
+        )
     return "".join(parts)
 
 
@@ -63,8 +68,10 @@ def _sources(cites: list[Citation]) -> str:
     rows = []
     for c in cites:
         where = html.escape(Path(c.path).name) + (f", page {c.page}" if c.page else "")
-        rows.append(f'<p><a href="cite:{c.n}"><b>[{c.n}]</b> {where}</a><br>'
-                    f'<span style="color:gray">{html.escape(c.snippet)}</span></p>')
+        rows.append(
+            f'<p><a href="cite:{c.n}"><b>[{c.n}]</b> {where}</a><br>'
+            f'<span style="color:gray">{html.escape(c.snippet)}</span></p>'
+        )
     return "".join(rows)
 
 
@@ -80,8 +87,13 @@ class AskView(QWidget):
     error = Signal(str)
     history_changed = Signal(list)
 
-    def __init__(self, service: AskService, preview_runner: TaskRunner,
-                 history: list[str] | None = None, parent: QWidget | None = None) -> None:
+    def __init__(
+        self,
+        service: AskService,
+        preview_runner: TaskRunner,
+        history: list[str] | None = None,
+        parent: QWidget | None = None,
+    ) -> None:
         super().__init__(parent)
         self.service = service
         self.outcome: AskOutcome | None = None
@@ -104,7 +116,8 @@ class AskView(QWidget):
         self.answer = QTextBrowser()
         self.answer.setOpenLinks(False)
         self.answer.setPlaceholderText(
-            "Answers come from your indexed files only, with numbered sources you can click.")
+            "Answers come from your indexed files only, with numbered sources you can click."
+        )
         self.answer.anchorClicked.connect(self._link)
         af = self.answer.font()
         af.setPointSizeF(af.pointSizeF() * 1.1)
@@ -245,8 +258,18 @@ class AskView(QWidget):
         hit = self.outcome.hits.get(c.chunk_id)
         if hit is not None:
             return hit
-        return Hit(path=c.path, page=c.page, section=c.section, score=0.0, snippet=c.snippet,
-                   chunk_id=c.chunk_id, doc="", text=c.snippet, start=0, end=0)
+        return Hit(
+            path=c.path,
+            page=c.page,
+            section=c.section,
+            score=0.0,
+            snippet=c.snippet,
+            chunk_id=c.chunk_id,
+            doc="",
+            text=c.snippet,
+            start=0,
+            end=0,
+        )
 
     def show_citation(self, n: int) -> None:
         """Select citation ``n``: show its passage on its page."""

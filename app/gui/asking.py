@@ -65,8 +65,12 @@ class _AskWorker(QObject):
             rec = _RecordingSearcher(self._searcher)
             self.status.emit(req, "Reading your files…")
             asker = self.engine.asker(rec)  # type: ignore[arg-type]
-            answer = asker.ask(question, on_token=lambda t: self.token.emit(req, t),
-                               should_stop=self.stop.is_set, filters=filters)
+            answer = asker.ask(
+                question,
+                on_token=lambda t: self.token.emit(req, t),
+                should_stop=self.stop.is_set,
+                filters=filters,
+            )
             self.finished.emit(req, AskOutcome(question, answer, rec.hits))
         except Exception as exc:
             log.exception("Asking failed")

@@ -20,8 +20,10 @@ log = logging.getLogger(__name__)
 def user_message(exc: BaseException) -> str:
     """A short, human sentence for an exception."""
     if isinstance(exc, IndexLockedError):
-        return ("Another Findling process is updating the index; this window searches it and "
-                "will take over when it stops.")
+        return (
+            "Another Findling process is updating the index; this window searches it and "
+            "will take over when it stops."
+        )
     text = str(exc).strip() or exc.__class__.__name__
     if isinstance(exc, OSError) and exc.strerror:
         text = f"{exc.strerror}: {exc.filename}" if exc.filename else exc.strerror
@@ -67,11 +69,11 @@ class ErrorReporter(QObject):
     def install(self) -> None:
         """Log and show uncaught exceptions from any thread."""
         sys.excepthook = self._excepthook
-        threading.excepthook = lambda a: self._excepthook(a.exc_type, a.exc_value,
-                                                          a.exc_traceback)
+        threading.excepthook = lambda a: self._excepthook(a.exc_type, a.exc_value, a.exc_traceback)
 
-    def _excepthook(self, etype: type[BaseException], value: BaseException | None,
-                    tb: TracebackType | None) -> None:
+    def _excepthook(
+        self, etype: type[BaseException], value: BaseException | None, tb: TracebackType | None
+    ) -> None:
         if etype is KeyboardInterrupt:
             sys.__excepthook__(etype, value or etype(), tb)
             return
@@ -82,9 +84,13 @@ class ErrorReporter(QObject):
     @Slot(str, str)
     def _show_crash(self, text: str, detail: str) -> None:
         self._send(f"Unexpected error: {text}", "error")
-        box = QMessageBox(QMessageBox.Icon.Critical, "Findling — unexpected error",
-                          "Something went wrong. Findling keeps running; details are in the log.",
-                          QMessageBox.StandardButton.Ok, self.dialog_parent)
+        box = QMessageBox(
+            QMessageBox.Icon.Critical,
+            "Findling — unexpected error",
+            "Something went wrong. Findling keeps running; details are in the log.",
+            QMessageBox.StandardButton.Ok,
+            self.dialog_parent,
+        )
         box.setInformativeText(text)
         box.setDetailedText(detail)
         box.setModal(False)

@@ -74,14 +74,20 @@ class FilterBar(QWidget):
         folder = self.folder.currentData()
         types = TYPES[self.type.currentIndex()][1]
         age = DATES[self.date.currentIndex()][1]
-        f = SearchFilters(folders=(folder,) if folder else (), types=types,
-                          modified_after=time.time() - age if age else None)
+        f = SearchFilters(
+            folders=(folder,) if folder else (),
+            types=types,
+            modified_after=time.time() - age if age else None,
+        )
         return f if f.active else None
 
     def state(self) -> dict[str, Any]:
         """What to remember in settings.ui."""
-        return {"folder": self.folder.currentData() or "", "type": self.type.currentText(),
-                "date": self.date.currentText()}
+        return {
+            "folder": self.folder.currentData() or "",
+            "type": self.type.currentText(),
+            "date": self.date.currentText(),
+        }
 
     def restore(self, state: dict[str, Any]) -> None:
         """Bring back what :meth:`state` saved."""

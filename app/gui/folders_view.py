@@ -35,9 +35,11 @@ from indexer.state import INDEXED, OFFLINE, PENDING, StateDB
 log = logging.getLogger(__name__)
 
 STATE_TEXT = {
-    ix.STARTING: "Starting…", ix.INDEXING: "Indexing…",
+    ix.STARTING: "Starting…",
+    ix.INDEXING: "Indexing…",
     ix.IDLE: "Up to date — watching for changes",
-    ix.PAUSED: "Paused", ix.LOCKED: "Another Findling process is updating the index",
+    ix.PAUSED: "Paused",
+    ix.LOCKED: "Another Findling process is updating the index",
     ix.FAILED: "Stopped because of an error",
 }
 
@@ -79,8 +81,11 @@ def read_status(index_dir: Path) -> IndexStatus:
         db = StateDB(db_path, readonly=True)
         try:
             st.counts = db.counts()
-            st.failed = sorted((r.path, r.reason or r.state) for r in db.files()
-                               if r.state not in (INDEXED, PENDING, OFFLINE))
+            st.failed = sorted(
+                (r.path, r.reason or r.state)
+                for r in db.files()
+                if r.state not in (INDEXED, PENDING, OFFLINE)
+            )
         finally:
             db.close()
     for root, _dirs, files in os.walk(index_dir):
@@ -101,8 +106,13 @@ class FoldersView(QWidget):
     folders_changed = Signal()
     status_updated = Signal(object)
 
-    def __init__(self, engine: Engine, service: IndexService, runner: TaskRunner,
-                 parent: QWidget | None = None) -> None:
+    def __init__(
+        self,
+        engine: Engine,
+        service: IndexService,
+        runner: TaskRunner,
+        parent: QWidget | None = None,
+    ) -> None:
         super().__init__(parent)
         self.engine = engine
         self.service = service
@@ -116,7 +126,8 @@ class FoldersView(QWidget):
         self.remove_button = QPushButton("Remove")
         self.remove_button.setEnabled(False)
         self.folder_list.itemSelectionChanged.connect(
-            lambda: self.remove_button.setEnabled(bool(self.folder_list.selectedItems())))
+            lambda: self.remove_button.setEnabled(bool(self.folder_list.selectedItems()))
+        )
         self.add_button.clicked.connect(self._ask_folder)
         self.remove_button.clicked.connect(self._remove_selected)
         self.ignore = QPlainTextEdit()
@@ -252,7 +263,8 @@ class FoldersView(QWidget):
             self.bar.setFormat(f"{p.fraction:.0%}")
             self.files_label.setText(
                 (f"{p.done:,} of {p.total:,}" if p.total else "No new or changed files")
-                + (f" · {p.failed} not indexed" if p.failed else ""))
+                + (f" · {p.failed} not indexed" if p.failed else "")
+            )
         name = Path(p.current).name if p.current else "—"
         self.current_label.setText(name)
         self.current_label.setToolTip(p.current or "")
@@ -301,6 +313,7 @@ class FoldersView(QWidget):
             item.setToolTip(0, path)
             item.setToolTip(1, reason)
             self.failed.addTopLevelItem(item)
-        self.failed_box.setTitle(f"Files not indexed ({len(st.failed)})" if st.failed
-                                 else "Files not indexed")
+        self.failed_box.setTitle(
+            f"Files not indexed ({len(st.failed)})" if st.failed else "Files not indexed"
+        )
         self.status_updated.emit(st)

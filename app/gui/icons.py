@@ -11,16 +11,29 @@ from PySide6.QtGui import QColor, QFont, QIcon, QPainter, QPainterPath, QPixmap
 
 FAMILIES: dict[str, tuple[str, str]] = {
     # suffix -> (icon family, fallback colour)
-    "pdf": ("pdf", "#d93025"), "xps": ("pdf", "#d93025"), "oxps": ("pdf", "#d93025"),
-    "epub": ("epub", "#8e44ad"), "mobi": ("epub", "#8e44ad"), "fb2": ("epub", "#8e44ad"),
+    "pdf": ("pdf", "#d93025"),
+    "xps": ("pdf", "#d93025"),
+    "oxps": ("pdf", "#d93025"),
+    "epub": ("epub", "#8e44ad"),
+    "mobi": ("epub", "#8e44ad"),
+    "fb2": ("epub", "#8e44ad"),
     "cbz": ("epub", "#8e44ad"),
-    "docx": ("docx", "#2b579a"), "doc": ("docx", "#2b579a"), "odt": ("odt", "#2b579a"),
+    "docx": ("docx", "#2b579a"),
+    "doc": ("docx", "#2b579a"),
+    "odt": ("odt", "#2b579a"),
     "rtf": ("docx", "#2b579a"),
-    "xlsx": ("sheet", "#217346"), "ods": ("sheet", "#217346"), "csv": ("sheet", "#217346"),
-    "pptx": ("slides", "#d24726"), "odp": ("slides", "#d24726"),
-    "html": ("html", "#e8710a"), "htm": ("html", "#e8710a"), "xhtml": ("html", "#e8710a"),
-    "md": ("markdown", "#5f6368"), "markdown": ("markdown", "#5f6368"),
-    "txt": ("text", "#5f6368"), "rst": ("text", "#5f6368"),
+    "xlsx": ("sheet", "#217346"),
+    "ods": ("sheet", "#217346"),
+    "csv": ("sheet", "#217346"),
+    "pptx": ("slides", "#d24726"),
+    "odp": ("slides", "#d24726"),
+    "html": ("html", "#e8710a"),
+    "htm": ("html", "#e8710a"),
+    "xhtml": ("html", "#e8710a"),
+    "md": ("markdown", "#5f6368"),
+    "markdown": ("markdown", "#5f6368"),
+    "txt": ("text", "#5f6368"),
+    "rst": ("text", "#5f6368"),
 }
 
 
@@ -71,8 +84,12 @@ def file_type_icon(suffix: str) -> QIcon:
     """The icon for a file suffix (without dot), e.g. ``"pdf"``."""
     suffix = suffix.lower().lstrip(".")
     family, colour = FAMILIES.get(suffix, ("file", "#80868b"))
-    found = _file_icon(f"filetypes/{suffix}.svg", f"filetypes/{family}.svg",
-                       "filetypes/file.svg", "filetypes/generic.svg")
+    found = _file_icon(
+        f"filetypes/{suffix}.svg",
+        f"filetypes/{family}.svg",
+        "filetypes/file.svg",
+        "filetypes/generic.svg",
+    )
     if found is not None:
         return found
     return QIcon(_badge(suffix[:4].upper() or "?", colour, 64))

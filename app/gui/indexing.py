@@ -21,7 +21,13 @@ RETRY_LOCKED_MS = 30_000
 
 # States shown in the status view and the tray.
 STARTING, INDEXING, IDLE, PAUSED, LOCKED, FAILED = (
-    "starting", "indexing", "idle", "paused", "locked", "failed")
+    "starting",
+    "indexing",
+    "idle",
+    "paused",
+    "locked",
+    "failed",
+)
 
 
 @dataclass(frozen=True)
@@ -51,8 +57,12 @@ class _WatchThread(QThread):
     def run(self) -> None:
         svc = self.service
         try:
-            svc.engine.run_watch(self.stop, on_progress=svc._on_progress,
-                                 on_ready=svc._on_ready, on_report=svc._on_report)
+            svc.engine.run_watch(
+                self.stop,
+                on_progress=svc._on_progress,
+                on_ready=svc._on_ready,
+                on_report=svc._on_report,
+            )
         except IndexLockedError as exc:
             svc._finished.emit(LOCKED, str(exc))
         except Exception as exc:
@@ -144,8 +154,9 @@ class IndexService(QObject):
         if not last and p.phase == self._last_phase and now - self._last_emit < PROGRESS_EVERY_S:
             return
         self._last_emit, self._last_phase = now, p.phase
-        self.progress.emit(ProgressInfo(p.phase, p.done, p.total, p.current, p.failed,
-                                        p.rate, p.eta_s))
+        self.progress.emit(
+            ProgressInfo(p.phase, p.done, p.total, p.current, p.failed, p.rate, p.eta_s)
+        )
         if p.phase in ("scanning", "indexing", "finishing") and self.state != INDEXING:
             self._state.emit(INDEXING)
 
@@ -172,4 +183,3 @@ class IndexService(QObject):
         if state != self.state:
             self.state = state
             self.state_changed.emit(state)
-

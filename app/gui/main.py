@@ -20,8 +20,11 @@ from app.paths import app_paths
 
 log = logging.getLogger(__name__)
 
-SCHEMES = {"light": Qt.ColorScheme.Light, "dark": Qt.ColorScheme.Dark,
-           "system": Qt.ColorScheme.Unknown}
+SCHEMES = {
+    "light": Qt.ColorScheme.Light,
+    "dark": Qt.ColorScheme.Dark,
+    "system": Qt.ColorScheme.Unknown,
+}
 
 
 def dark_palette() -> QPalette:
@@ -29,20 +32,28 @@ def dark_palette() -> QPalette:
     p = QPalette()
     base, window, text = QColor(30, 31, 34), QColor(43, 45, 48), QColor(223, 225, 229)
     for role, colour in (
-        (QPalette.ColorRole.Window, window), (QPalette.ColorRole.WindowText, text),
-        (QPalette.ColorRole.Base, base), (QPalette.ColorRole.AlternateBase, window),
-        (QPalette.ColorRole.Text, text), (QPalette.ColorRole.Button, window),
-        (QPalette.ColorRole.ButtonText, text), (QPalette.ColorRole.ToolTipBase, window),
-        (QPalette.ColorRole.ToolTipText, text), (QPalette.ColorRole.Highlight,
-                                                 QColor(53, 116, 240)),
+        (QPalette.ColorRole.Window, window),
+        (QPalette.ColorRole.WindowText, text),
+        (QPalette.ColorRole.Base, base),
+        (QPalette.ColorRole.AlternateBase, window),
+        (QPalette.ColorRole.Text, text),
+        (QPalette.ColorRole.Button, window),
+        (QPalette.ColorRole.ButtonText, text),
+        (QPalette.ColorRole.ToolTipBase, window),
+        (QPalette.ColorRole.ToolTipText, text),
+        (QPalette.ColorRole.Highlight, QColor(53, 116, 240)),
         (QPalette.ColorRole.HighlightedText, QColor("white")),
         (QPalette.ColorRole.Link, QColor(110, 160, 255)),
         (QPalette.ColorRole.PlaceholderText, QColor(140, 143, 148)),
-        (QPalette.ColorRole.Dark, QColor(20, 21, 23)), (QPalette.ColorRole.Mid, base),
+        (QPalette.ColorRole.Dark, QColor(20, 21, 23)),
+        (QPalette.ColorRole.Mid, base),
     ):
         p.setColor(role, colour)
-    for role in (QPalette.ColorRole.Text, QPalette.ColorRole.WindowText,
-                 QPalette.ColorRole.ButtonText):
+    for role in (
+        QPalette.ColorRole.Text,
+        QPalette.ColorRole.WindowText,
+        QPalette.ColorRole.ButtonText,
+    ):
         p.setColor(QPalette.ColorGroup.Disabled, role, QColor(120, 122, 128))
     return p
 

@@ -23,8 +23,13 @@ _PAGE_VIEWERS = (
 
 def _spawn(cmd: list[str]) -> bool:
     try:
-        subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                         stderr=subprocess.DEVNULL, start_new_session=True)
+        subprocess.Popen(
+            cmd,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,
+        )
         return True
     except OSError as exc:
         log.warning("Could not run %s: %s", cmd[0], exc)
@@ -51,9 +56,17 @@ def reveal_file(path: str) -> bool:
         return _spawn(["explorer", f"/select,{p}"])
     if sys.platform == "darwin":
         return _spawn(["open", "-R", str(p)])
-    if shutil.which("dbus-send") and _spawn([
-            "dbus-send", "--session", "--dest=org.freedesktop.FileManager1", "--type=method_call",
-            "/org/freedesktop/FileManager1", "org.freedesktop.FileManager1.ShowItems",
-            f"array:string:{p.as_uri()}", "string:"]):
+    if shutil.which("dbus-send") and _spawn(
+        [
+            "dbus-send",
+            "--session",
+            "--dest=org.freedesktop.FileManager1",
+            "--type=method_call",
+            "/org/freedesktop/FileManager1",
+            "org.freedesktop.FileManager1.ShowItems",
+            f"array:string:{p.as_uri()}",
+            "string:",
+        ]
+    ):
         return True
     return QDesktopServices.openUrl(QUrl.fromLocalFile(str(p.parent)))

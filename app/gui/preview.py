@@ -62,7 +62,8 @@ class PreviewPane(QWidget):
         self.reveal_button.setToolTip("Show the file in the file manager (Ctrl+Enter)")
         self.open_button.clicked.connect(self._open)
         self.reveal_button.clicked.connect(
-            lambda: self.hit and self.reveal_requested.emit(self.hit.path))
+            lambda: self.hit and self.reveal_requested.emit(self.hit.path)
+        )
 
         head = QHBoxLayout()
         head.addWidget(self.icon)
@@ -124,14 +125,17 @@ class PreviewPane(QWidget):
         if p.suffix.lower() in PAGED and hit.page:
             width = max(300, self.scroll.viewport().width() - 24)
             ratio = self.devicePixelRatioF()
-            self.runner.submit(lambda: render_page(hit.path, hit.page or 1, hit.text, width, ratio),
-                               lambda v: self._show_page(req, v),
-                               lambda e: self._failed(req, e))
+            self.runner.submit(
+                lambda: render_page(hit.path, hit.page or 1, hit.text, width, ratio),
+                lambda v: self._show_page(req, v),
+                lambda e: self._failed(req, e),
+            )
         else:
-            self.runner.submit(lambda: text_around(hit.path, hit.text, hit.start, hit.end),
-                               lambda v: self._show_text(req, v),
-                               lambda e: self._show_text(req, TextView(hit.text, 0,
-                                                                       len(hit.text))))
+            self.runner.submit(
+                lambda: text_around(hit.path, hit.text, hit.start, hit.end),
+                lambda v: self._show_text(req, v),
+                lambda e: self._show_text(req, TextView(hit.text, 0, len(hit.text))),
+            )
 
     # -- results ------------------------------------------------------------------------------
     def _show_page(self, req: int, view: PageView) -> None:

@@ -79,20 +79,29 @@ def passage_rects(page: pymupdf.Page, passage: str) -> list[pymupdf.Rect]:
     return list(lines.values())
 
 
-def render_page(path: str, page_no: int, passage: str, width_px: int,
-                device_ratio: float = 1.0) -> PageView:
+def render_page(
+    path: str, page_no: int, passage: str, width_px: int, device_ratio: float = 1.0
+) -> PageView:
     """Render page ``page_no`` (1-based) about ``width_px`` wide with ``passage`` highlighted."""
     with pymupdf.open(path) as doc:
         n = doc.page_count
         page = doc[max(0, min(n - 1, page_no - 1))]
         zoom = max(0.4, min(4.0, width_px / max(page.rect.width, 1))) * device_ratio
         pix = page.get_pixmap(matrix=pymupdf.Matrix(zoom, zoom), alpha=False)
-        image = QImage(pix.samples, pix.width, pix.height, pix.stride,
-                       QImage.Format.Format_RGB888).copy()  # copy: pix's buffer goes away
+        image = QImage(
+            pix.samples, pix.width, pix.height, pix.stride, QImage.Format.Format_RGB888
+        ).copy()  # copy: pix's buffer goes away
         image.setDevicePixelRatio(device_ratio)
         scale = zoom / device_ratio
-        rects = [QRectF((r.x0 - 1) * scale, (r.y0 - 1) * scale, (r.width + 2) * scale,
-                        (r.height + 2) * scale) for r in passage_rects(page, passage)]
+        rects = [
+            QRectF(
+                (r.x0 - 1) * scale,
+                (r.y0 - 1) * scale,
+                (r.width + 2) * scale,
+                (r.height + 2) * scale,
+            )
+            for r in passage_rects(page, passage)
+        ]
     painter = QPainter(image)
     painter.setCompositionMode(QPainter.CompositionMode.CompositionMode_Multiply)
     for r in rects:
@@ -101,8 +110,7 @@ def render_page(path: str, page_no: int, passage: str, width_px: int,
     return PageView(image, rects, page_no, n)
 
 
-def text_around(path: str, passage: str, start: int, end: int, context: int = 2500
-                ) -> TextView:
+def text_around(path: str, passage: str, start: int, end: int, context: int = 2500) -> TextView:
     """The text around a passage of a file without pages (extracted again, in-process)."""
     doc = extract(Path(path))
     for seg in doc.segments:

@@ -41,7 +41,7 @@ def short_folder(path: str) -> str:
 
 
 def location(hit: Hit) -> str:
-    """"page 3 · Section · ~/Documents" for the second line of a result."""
+    """ "page 3 · Section · ~/Documents" for the second line of a result."""
     parts = []
     if hit.page:
         parts.append(f"page {hit.page}")
@@ -115,8 +115,12 @@ class ResultDelegate(QStyledItemDelegate):
     def sizeHint(self, option: QStyleOptionViewItem, index: Index) -> QSize:
         title, small = self._fonts(option)
 
-        h = (QFontMetrics(title).height() + QFontMetrics(small).height()
-             + 2 * QFontMetrics(option.font).lineSpacing() + 3 * self.PAD)
+        h = (
+            QFontMetrics(title).height()
+            + QFontMetrics(small).height()
+            + 2 * QFontMetrics(option.font).lineSpacing()
+            + 3 * self.PAD
+        )
         return QSize(300, h)
 
     def paint(self, painter: Any, option: QStyleOptionViewItem, index: Index) -> None:
@@ -128,8 +132,7 @@ class ResultDelegate(QStyledItemDelegate):
         style = opt.widget.style() if opt.widget else QApplication.style()
         opt.text = ""
         opt.icon = QIcon()  # drawn below; the style draws only the background
-        style.drawPrimitive(QStyle.PrimitiveElement.PE_PanelItemViewItem, opt, painter,
-                            opt.widget)
+        style.drawPrimitive(QStyle.PrimitiveElement.PE_PanelItemViewItem, opt, painter, opt.widget)
         selected = bool(opt.state & QStyle.StateFlag.State_Selected)
         pal = opt.palette
         text_role = QPalette.ColorRole.HighlightedText if selected else QPalette.ColorRole.Text
@@ -147,14 +150,20 @@ class ResultDelegate(QStyledItemDelegate):
         painter.setFont(title_f)
         painter.setPen(text_col)
         tfm = QFontMetrics(title_f)
-        painter.drawText(QRect(x, r.top(), w, tfm.height()), Qt.AlignmentFlag.AlignLeft,
-                         tfm.elidedText(Path(hit.path).name, Qt.TextElideMode.ElideMiddle, w))
+        painter.drawText(
+            QRect(x, r.top(), w, tfm.height()),
+            Qt.AlignmentFlag.AlignLeft,
+            tfm.elidedText(Path(hit.path).name, Qt.TextElideMode.ElideMiddle, w),
+        )
         y = r.top() + tfm.height() + 1
         painter.setFont(small_f)
         painter.setPen(dim)
         sfm = QFontMetrics(small_f)
-        painter.drawText(QRect(x, y, w, sfm.height()), Qt.AlignmentFlag.AlignLeft,
-                         sfm.elidedText(location(hit), Qt.TextElideMode.ElideMiddle, w))
+        painter.drawText(
+            QRect(x, y, w, sfm.height()),
+            Qt.AlignmentFlag.AlignLeft,
+            sfm.elidedText(location(hit), Qt.TextElideMode.ElideMiddle, w),
+        )
         y += sfm.height() + self.PAD // 2
         mark = "rgba(255, 200, 0, 0.45)" if not selected else "rgba(255, 255, 255, 0.25)"
         doc = QTextDocument()

@@ -47,8 +47,13 @@ class SearchView(QWidget):
     reveal_requested = Signal(str)
     error = Signal(str)
 
-    def __init__(self, engine: Engine, search_runner: TaskRunner, preview_runner: TaskRunner,
-                 parent: QWidget | None = None) -> None:
+    def __init__(
+        self,
+        engine: Engine,
+        search_runner: TaskRunner,
+        preview_runner: TaskRunner,
+        parent: QWidget | None = None,
+    ) -> None:
         super().__init__(parent)
         self.engine = engine
         self.runner = search_runner
@@ -130,9 +135,11 @@ class SearchView(QWidget):
             self.searched.emit("", 0)
             return
         filters = self.filters.filters()
-        self.runner.submit(lambda: self._search(req, query, filters),
-                           lambda r: self._results(req, query, r),
-                           lambda e: self._failed(req, e))
+        self.runner.submit(
+            lambda: self._search(req, query, filters),
+            lambda r: self._results(req, query, r),
+            lambda e: self._failed(req, e),
+        )
 
     def refresh(self) -> None:
         """Search again (the index changed)."""
@@ -157,17 +164,22 @@ class SearchView(QWidget):
         if result.hits:
             row = 0
             if selected is not None:
-                row = next((i for i, h in enumerate(result.hits)
-                            if h.chunk_id == selected.chunk_id), 0)
+                row = next(
+                    (i for i, h in enumerate(result.hits) if h.chunk_id == selected.chunk_id), 0
+                )
             self.list.selectionModel().setCurrentIndex(
-                self.model.index(row), QItemSelectionModel.SelectionFlag.ClearAndSelect)
+                self.model.index(row), QItemSelectionModel.SelectionFlag.ClearAndSelect
+            )
             self._set_empty(None)
             n = len(result.hits)
             self.info.setText(f"{n} result{'s' if n != 1 else ''} · {result.took_ms:.0f} ms")
         else:
             self.preview.clear("No results.")
-            hint = " Try other words or clear the filters." if self.filters.filters() else \
-                " Try other words."
+            hint = (
+                " Try other words or clear the filters."
+                if self.filters.filters()
+                else " Try other words."
+            )
             self._set_empty(f"Nothing found for “{query}”.{hint}")
             self.info.clear()
         self.searched.emit(query, len(result.hits))
@@ -204,15 +216,20 @@ class SearchView(QWidget):
             if key in (Qt.Key.Key_Return, Qt.Key.Key_Enter):
                 hit = self.current_hit()
                 if hit is not None:
-                    ctrl = mods & (Qt.KeyboardModifier.ControlModifier
-                                   | Qt.KeyboardModifier.MetaModifier)
+                    ctrl = mods & (
+                        Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.MetaModifier
+                    )
                     if ctrl:
                         self.reveal_requested.emit(hit.path)
                     else:
                         self._open(hit)
                     return True
-            if obj is self.field and key in (Qt.Key.Key_Down, Qt.Key.Key_Up,
-                                              Qt.Key.Key_PageDown, Qt.Key.Key_PageUp):
+            if obj is self.field and key in (
+                Qt.Key.Key_Down,
+                Qt.Key.Key_Up,
+                Qt.Key.Key_PageDown,
+                Qt.Key.Key_PageUp,
+            ):
                 self.list.keyPressEvent(event)  # the list moves its selection; typing goes on
                 return True
             if obj is self.list and key == Qt.Key.Key_Escape:

@@ -28,8 +28,10 @@ from models.llm import gpu_offload_supported
 log = logging.getLogger(__name__)
 
 THEMES = [("Follow the system", "system"), ("Light", "light"), ("Dark", "dark")]
-LOGIN_WHERE = {"win32": "Windows: Run key of your user",
-               "darwin": "macOS: a LaunchAgent in ~/Library/LaunchAgents"}
+LOGIN_WHERE = {
+    "win32": "Windows: Run key of your user",
+    "darwin": "macOS: a LaunchAgent in ~/Library/LaunchAgents",
+}
 
 
 def model_combo(engine: Engine, kind: str, current: str | None) -> QComboBox:
@@ -70,8 +72,11 @@ class SettingsDialog(QDialog):
         self.embedding = model_combo(engine, "embedding", s.embedding_model)
         self.llm = model_combo(engine, "llm", s.llm_model)
         self.gpu_mode = QComboBox()
-        for label, v in (("Automatic", "auto"), ("Off (CPU only)", "off"),
-                         ("Number of layers", "layers")):
+        for label, v in (
+            ("Automatic", "auto"),
+            ("Off (CPU only)", "off"),
+            ("Number of layers", "layers"),
+        ):
             self.gpu_mode.addItem(label, v)
         self.gpu_layers = QSpinBox()
         self.gpu_layers.setRange(1, 200)
@@ -84,8 +89,11 @@ class SettingsDialog(QDialog):
         gpu_row.addWidget(self.gpu_mode, 1)
         gpu_row.addWidget(self.gpu_layers)
         supported = gpu_offload_supported()
-        gpu_note = QLabel("GPU offload is available." if supported else
-                          "This build of llama.cpp runs on the CPU only.")
+        gpu_note = QLabel(
+            "GPU offload is available."
+            if supported
+            else "This build of llama.cpp runs on the CPU only."
+        )
         gpu_note.setEnabled(False)
         if not supported:
             self.gpu_mode.setEnabled(False)
@@ -97,8 +105,10 @@ class SettingsDialog(QDialog):
         mf.addRow("Answers (language model):", self.llm)
         mf.addRow("GPU offload:", gpu_row)
         mf.addRow("", gpu_note)
-        note = QLabel("Changing the search model re-indexes your files. Model changes apply "
-                      "after Findling restarts.")
+        note = QLabel(
+            "Changing the search model re-indexes your files. Model changes apply "
+            "after Findling restarts."
+        )
         note.setWordWrap(True)
         note.setEnabled(False)
         mf.addRow(note)
@@ -119,8 +129,9 @@ class SettingsDialog(QDialog):
         gf.addRow("Appearance:", self.theme)
         gf.addRow("Quick-search shortcut:", self.hotkey)
 
-        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok
-                                   | QDialogButtonBox.StandardButton.Cancel)
+        buttons = QDialogButtonBox(
+            QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
+        )
         buttons.accepted.connect(self.accept)
         buttons.rejected.connect(self.reject)
         lay = QVBoxLayout(self)

@@ -48,8 +48,12 @@ class TaskRunner(QObject):
         self.pool.setMaxThreadCount(max_threads)
         self._relays: set[_Relay] = set()
 
-    def submit(self, fn: Callable[[], Any], on_done: Callable[[Any], None],
-               on_error: Callable[[BaseException], None] | None = None) -> None:
+    def submit(
+        self,
+        fn: Callable[[], Any],
+        on_done: Callable[[Any], None],
+        on_error: Callable[[BaseException], None] | None = None,
+    ) -> None:
         """Run ``fn()`` on the pool; ``on_done(result)`` or ``on_error(exc)`` on this thread."""
         relay = _Relay()
         self._relays.add(relay)

@@ -9,10 +9,14 @@ from PySide6.QtWidgets import QMenu, QSystemTrayIcon
 from app.gui import indexing as ix
 from app.gui.icons import tray_icon
 
-TIPS = {ix.INDEXING: "Findling — indexing…", ix.STARTING: "Findling — starting…",
-        ix.IDLE: "Findling — up to date", ix.PAUSED: "Findling — indexing paused",
-        ix.LOCKED: "Findling — another Findling process is indexing",
-        ix.FAILED: "Findling — indexing stopped (error)"}
+TIPS = {
+    ix.INDEXING: "Findling — indexing…",
+    ix.STARTING: "Findling — starting…",
+    ix.IDLE: "Findling — up to date",
+    ix.PAUSED: "Findling — indexing paused",
+    ix.LOCKED: "Findling — another Findling process is indexing",
+    ix.FAILED: "Findling — indexing stopped (error)",
+}
 
 
 class Tray(QObject):
@@ -51,19 +55,25 @@ class Tray(QObject):
         """Reflect the indexer's state."""
         self.icon.setIcon(tray_icon(state in (ix.INDEXING, ix.STARTING)))
         self.icon.setToolTip(TIPS.get(state, "Findling"))
-        self.pause_action.setText("Resume indexing" if state in (ix.PAUSED, ix.FAILED)
-                                  else "Pause indexing")
+        self.pause_action.setText(
+            "Resume indexing" if state in (ix.PAUSED, ix.FAILED) else "Pause indexing"
+        )
 
     def notify(self, title: str, text: str, error: bool = False) -> None:
         """A desktop notification from the tray (if there is one)."""
         if self.available and self.icon.isVisible():
-            icon = (QSystemTrayIcon.MessageIcon.Warning if error
-                    else QSystemTrayIcon.MessageIcon.Information)
+            icon = (
+                QSystemTrayIcon.MessageIcon.Warning
+                if error
+                else QSystemTrayIcon.MessageIcon.Information
+            )
             self.icon.showMessage(title, text, icon, 6000)
 
     def _activated(self, reason: QSystemTrayIcon.ActivationReason) -> None:
-        if reason in (QSystemTrayIcon.ActivationReason.Trigger,
-                      QSystemTrayIcon.ActivationReason.DoubleClick):
+        if reason in (
+            QSystemTrayIcon.ActivationReason.Trigger,
+            QSystemTrayIcon.ActivationReason.DoubleClick,
+        ):
             self.show_requested.emit()
 
     def hide(self) -> None:

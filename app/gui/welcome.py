@@ -30,7 +30,7 @@ def default_folders() -> list[str]:
 
 
 def model_line(engine: Engine, kind: str, chosen: str | None) -> str:
-    """"Name (size)" of the model in use, or why it is missing."""
+    """ "Name (size)" of the model in use, or why it is missing."""
     try:
         spec = find_model(engine.paths.models_dir, chosen, kind)  # type: ignore[arg-type]
     except Exception as exc:
@@ -48,9 +48,11 @@ class WelcomeDialog(QDialog):
         self.engine = engine
         logo = QLabel()
         logo.setPixmap(app_icon().pixmap(64, 64))
-        title = QLabel("<h2>Welcome to Findling</h2>"
-                       "<p>Search and ask questions about your own files — everything stays on "
-                       "this computer.</p>")
+        title = QLabel(
+            "<h2>Welcome to Findling</h2>"
+            "<p>Search and ask questions about your own files — everything stays on "
+            "this computer.</p>"
+        )
         title.setWordWrap(True)
         head = QHBoxLayout()
         head.addWidget(logo, 0, Qt.AlignmentFlag.AlignTop)
@@ -63,8 +65,11 @@ class WelcomeDialog(QDialog):
         add = QPushButton("Add folder…")
         remove = QPushButton("Remove")
         add.clicked.connect(self._add)
-        remove.clicked.connect(lambda: [self.folders.takeItem(self.folders.row(i))
-                                        for i in self.folders.selectedItems()])
+        remove.clicked.connect(
+            lambda: [
+                self.folders.takeItem(self.folders.row(i)) for i in self.folders.selectedItems()
+            ]
+        )
         row = QHBoxLayout()
         row.addWidget(add)
         row.addWidget(remove)
@@ -73,7 +78,8 @@ class WelcomeDialog(QDialog):
         models = QLabel(
             "<b>Models in use</b> (they run on this computer):<br>"
             f"Search: {model_line(engine, 'embedding', s.embedding_model)}<br>"
-            f"Answers: {model_line(engine, 'llm', s.llm_model)}")
+            f"Answers: {model_line(engine, 'llm', s.llm_model)}"
+        )
         models.setWordWrap(True)
         buttons = QDialogButtonBox()
         self.start = buttons.addButton("Start indexing", QDialogButtonBox.ButtonRole.AcceptRole)

@@ -30,8 +30,9 @@ MESSAGE_MS = {"info": 5000, "warning": 10000, "error": 15000}
 class MainWindow(QMainWindow):
     """Findling's window. ``start()`` begins indexing; ``shutdown()`` stops every thread."""
 
-    def __init__(self, engine: Engine, reporter: ErrorReporter | None = None,
-                 use_tray: bool = True) -> None:
+    def __init__(
+        self, engine: Engine, reporter: ErrorReporter | None = None, use_tray: bool = True
+    ) -> None:
         super().__init__()
         self.engine = engine
         self.setWindowTitle("Findling")
@@ -95,11 +96,13 @@ class MainWindow(QMainWindow):
         find = QAction("&Search", self, shortcut=QKeySequence.StandardKey.Find)
         find.triggered.connect(self.focus_search)
         ask = QAction("&Ask a question", self, shortcut=QKeySequence("Ctrl+Shift+A"))
-        ask.triggered.connect(lambda: (self.tabs.setCurrentWidget(self.ask),
-                                       self.ask.field.setFocus()))
+        ask.triggered.connect(
+            lambda: (self.tabs.setCurrentWidget(self.ask), self.ask.field.setFocus())
+        )
         add = QAction("Add &folder…", self)
-        add.triggered.connect(lambda: (self.tabs.setCurrentWidget(self.folders),
-                                       self.folders._ask_folder()))
+        add.triggered.connect(
+            lambda: (self.tabs.setCurrentWidget(self.folders), self.folders._ask_folder())
+        )
         settings = QAction("Se&ttings…", self, shortcut=QKeySequence.StandardKey.Preferences)
         settings.setMenuRole(QAction.MenuRole.PreferencesRole)
         settings.triggered.connect(self.open_settings)
@@ -116,9 +119,14 @@ class MainWindow(QMainWindow):
         help_menu = self.menuBar().addMenu("&Help")
         about = QAction("&About Findling", self)
         about.setMenuRole(QAction.MenuRole.AboutRole)
-        about.triggered.connect(lambda: QMessageBox.about(
-            self, "About Findling", "<b>Findling</b><p>Search and question your own files, "
-            "entirely offline.</p><p>Index and logs: " + str(self.engine.paths.data_dir)))
+        about.triggered.connect(
+            lambda: QMessageBox.about(
+                self,
+                "About Findling",
+                "<b>Findling</b><p>Search and question your own files, "
+                "entirely offline.</p><p>Index and logs: " + str(self.engine.paths.data_dir),
+            )
+        )
         help_menu.addAction(about)
 
     def _restore_ui(self) -> None:
@@ -128,15 +136,16 @@ class MainWindow(QMainWindow):
             self.restoreGeometry(QByteArray.fromHex(geo.encode()))
         else:
             self.resize(1180, 760)
-        for key, splitter in (("search_splitter", self.search.splitter),
-                              ("ask_splitter", self.ask.splitter)):
+        for key, splitter in (
+            ("search_splitter", self.search.splitter),
+            ("ask_splitter", self.ask.splitter),
+        ):
             sizes = ui.get(key)
             if isinstance(sizes, list) and all(isinstance(x, int) for x in sizes):
                 splitter.setSizes(sizes)
             else:
                 splitter.setSizes([460, 700])
-        self.tabs.setCurrentIndex(int(ui.get("tab", 0)) if str(ui.get("tab", 0)).isdigit()
-                                  else 0)
+        self.tabs.setCurrentIndex(int(ui.get("tab", 0)) if str(ui.get("tab", 0)).isdigit() else 0)
 
     def save_ui(self) -> None:
         """Remember geometry, splitters, the last filter and the tab."""
@@ -238,8 +247,10 @@ class MainWindow(QMainWindow):
             self.hide()
             if not self._told_about_tray:
                 self._told_about_tray = True
-                self.tray.notify("Findling is still running",
-                                 "Findling keeps your index up to date from the tray.")
+                self.tray.notify(
+                    "Findling is still running",
+                    "Findling keeps your index up to date from the tray.",
+                )
             event.ignore()
             return
         self.shutdown()

@@ -10,8 +10,28 @@ from indexer.extract.base import Block, Document, ExtractLimits, Segment, read_t
 SUFFIXES = (".html", ".htm", ".xhtml")
 
 _SKIP = {"script", "style", "noscript", "template", "svg", "head"}
-_BREAK = {"p", "div", "li", "tr", "br", "section", "article", "blockquote", "pre", "table",
-          "ul", "ol", "dd", "dt", "figcaption", "header", "footer", "main", "nav", "aside"}
+_BREAK = {
+    "p",
+    "div",
+    "li",
+    "tr",
+    "br",
+    "section",
+    "article",
+    "blockquote",
+    "pre",
+    "table",
+    "ul",
+    "ol",
+    "dd",
+    "dt",
+    "figcaption",
+    "header",
+    "footer",
+    "main",
+    "nav",
+    "aside",
+}
 _HEADINGS = {"h1": 1, "h2": 2, "h3": 3, "h4": 4, "h5": 5, "h6": 6}
 
 

@@ -94,7 +94,9 @@ def extract(path: Path, limits: ExtractLimits) -> Document:
             segments.append(Segment(tuple(blocks), page=pno + 1, heading=headings.get(pno)))
         if failed == count:
             raise CorruptError(f"None of the {kind}'s {count} pages could be read")
-        result = Document(tuple(segments), title=(doc.metadata or {}).get("title") or None, paged=True)
+        result = Document(
+            tuple(segments), title=(doc.metadata or {}).get("title") or None, paged=True
+        )
         if not result.has_text:
             if kind == "PDF":
                 raise NoTextError(

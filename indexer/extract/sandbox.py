@@ -7,6 +7,7 @@ a fresh worker takes over. Workers run at low CPU priority so the computer stays
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import multiprocessing as mp
 import os
@@ -83,9 +84,7 @@ def lower_priority(increment: int) -> None:
         pass
 
 
-def extract_and_chunk(
-    path: Path, limits: ExtractLimits, chunker: Any
-) -> Extracted:
+def extract_and_chunk(path: Path, limits: ExtractLimits, chunker: Any) -> Extracted:
     """Extract one file and chunk it; errors become a state and reason."""
     from indexer.extract.base import extract
 
@@ -97,7 +96,9 @@ def extract_and_chunk(
         return Extracted(path, state="failed", reason="The file needs too much memory to read")
     except Exception as exc:  # an unexpected parser error must not stop the batch
         log.warning("Unexpected error extracting %s: %s", path, type(exc).__name__)
-        return Extracted(path, state="failed", reason=f"Could not read the file ({type(exc).__name__})")
+        return Extracted(
+            path, state="failed", reason=f"Could not read the file ({type(exc).__name__})"
+        )
     chunks = chunker.chunks(doc)
     pages = len(doc.segments) if doc.paged else None
     return Extracted(path, tuple(chunks), pages=pages, title=doc.title)
@@ -114,16 +115,15 @@ def _make_chunker(tokenizer: str, config: ChunkerConfig) -> Any:
     return Chunker(lambda t: len(tok.encode(t).ids), config)
 
 
-def _worker(conn: Connection, tokenizer: str, config: ChunkerConfig, memory_mb: int,
-            nice: int) -> None:
+def _worker(
+    conn: Connection, tokenizer: str, config: ChunkerConfig, memory_mb: int, nice: int
+) -> None:
     if memory_mb and sys.platform != "win32":
         import resource
 
         limit = memory_mb * 1024 * 1024
-        try:
+        with contextlib.suppress(ValueError, OSError):
             resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
-        except (ValueError, OSError):
-            pass
     lower_priority(nice)
     chunker = _make_chunker(tokenizer, config)
     conn.send(READY)  # the per-file clock starts now, not while Python starts up
@@ -139,7 +139,9 @@ def _worker(conn: Connection, tokenizer: str, config: ChunkerConfig, memory_mb: 
 
 
 class _Worker:
-    def __init__(self, ctx: Any, tokenizer: str, chunker: ChunkerConfig, cfg: SandboxConfig) -> None:
+    def __init__(
+        self, ctx: Any, tokenizer: str, chunker: ChunkerConfig, cfg: SandboxConfig
+    ) -> None:
         self.conn, child = ctx.Pipe()
         self.proc = ctx.Process(
             target=_worker, args=(child, tokenizer, chunker, cfg.memory_mb, cfg.nice), daemon=True
@@ -163,7 +165,10 @@ class ExtractorPool:
     """Runs :func:`extract_and_chunk` for many files on a pool of contained workers."""
 
     def __init__(
-        self, tokenizer: Path, chunker: ChunkerConfig, limits: ExtractLimits,
+        self,
+        tokenizer: Path,
+        chunker: ChunkerConfig,
+        limits: ExtractLimits,
         config: SandboxConfig | None = None,
     ) -> None:
         self.cfg = config or SandboxConfig()
@@ -177,8 +182,9 @@ class ExtractorPool:
     def _spawn(self) -> _Worker:
         return _Worker(self._ctx, self._tokenizer, self._chunker_cfg, self.cfg)
 
-    def run(self, paths: Iterable[Path], should_stop: Callable[[], bool] | None = None
-            ) -> Iterator[Extracted]:
+    def run(
+        self, paths: Iterable[Path], should_stop: Callable[[], bool] | None = None
+    ) -> Iterator[Extracted]:
         """Yield one :class:`Extracted` per path, in completion order."""
         if self.cfg.workers <= 0:
             if self._inline is None:
@@ -238,8 +244,9 @@ class ExtractorPool:
                         assert job is not None
                         del busy[conn]
                         self._replace(w)
-                        yield Extracted(job, state="failed",
-                                        reason="The file reader could not start; skipped")
+                        yield Extracted(
+                            job, state="failed", reason="The file reader could not start; skipped"
+                        )
                     continue
                 # A worker whose answer is waiting finished in time: its reply was just not read
                 # yet because the caller was busy (e.g. embedding a batch) between our yields.
@@ -250,7 +257,8 @@ class ExtractorPool:
                     del busy[conn]
                     self._replace(w)
                     yield Extracted(
-                        job, state="failed",
+                        job,
+                        state="failed",
                         reason=f"Reading the file took longer than {self.cfg.timeout_s:.0f} s; skipped",
                     )
 
@@ -263,10 +271,8 @@ class ExtractorPool:
     def close(self) -> None:
         """Stop all workers."""
         for w in self._workers:
-            try:
+            with contextlib.suppress(OSError, BrokenPipeError):
                 w.conn.send(None)
-            except (OSError, BrokenPipeError):
-                pass
         for w in self._workers:
             w.proc.join(2)
             if w.proc.is_alive():

@@ -24,18 +24,35 @@ INDEX_WAIT_MS = 90_000
 
 
 def _docs(root: Path) -> Path:
-    make_pdf(root / "solar-report.pdf", [
-        "Annual Solar Report\n\nThe rooftop array produced 48 megawatt hours in 2023.",
-        "Maintenance\n\nThe warranty on the inverters expires in March 2031. Replacement costs "
-        "are estimated at 12,000 euros. Bird nests under the panels were removed twice.",
-    ])
-    make_pdf(root / "sourdough.pdf", [
-        "Sourdough bread\n\nFeed the starter twice a day with flour and water. Bake the loaf at "
-        "250 degrees in a covered Dutch oven."])
-    make_docx(root / "kickoff.docx", [("Project Kickoff", 1), (
-        "The kickoff meeting for the bridge project is on 14 May. Anna prepares the budget.", 0)])
-    (root / "travel.md").write_text("# Lisbon\n\nBook the tram 28 tickets for the Alfama "
-                                    "district before the trip.\n", encoding="utf-8")
+    make_pdf(
+        root / "solar-report.pdf",
+        [
+            "Annual Solar Report\n\nThe rooftop array produced 48 megawatt hours in 2023.",
+            "Maintenance\n\nThe warranty on the inverters expires in March 2031. Replacement costs "
+            "are estimated at 12,000 euros. Bird nests under the panels were removed twice.",
+        ],
+    )
+    make_pdf(
+        root / "sourdough.pdf",
+        [
+            "Sourdough bread\n\nFeed the starter twice a day with flour and water. Bake the loaf at "
+            "250 degrees in a covered Dutch oven."
+        ],
+    )
+    make_docx(
+        root / "kickoff.docx",
+        [
+            ("Project Kickoff", 1),
+            (
+                "The kickoff meeting for the bridge project is on 14 May. Anna prepares the budget.",
+                0,
+            ),
+        ],
+    )
+    (root / "travel.md").write_text(
+        "# Lisbon\n\nBook the tram 28 tickets for the Alfama district before the trip.\n",
+        encoding="utf-8",
+    )
     return root
 
 
@@ -43,10 +60,12 @@ def _docs(root: Path) -> Path:
 def window(home, tmp_path, qtbot, embedder, monkeypatch):  # type: ignore[no-untyped-def]
     """The main window on an empty FINDLING_HOME; shut down (threads joined) at the end."""
     opened: list[tuple[str, object]] = []
-    monkeypatch.setattr("app.gui.window.open_file", lambda p, page=None: opened.append((p, page))
-                        or True)
-    monkeypatch.setattr("app.gui.window.reveal_file", lambda p: opened.append((p, "reveal"))
-                        or True)
+    monkeypatch.setattr(
+        "app.gui.window.open_file", lambda p, page=None: opened.append((p, page)) or True
+    )
+    monkeypatch.setattr(
+        "app.gui.window.reveal_file", lambda p: opened.append((p, "reveal")) or True
+    )
     # The session's model: loading it per test costs seconds.
     engine = Engine(app_paths(), embedder=embedder)
     engine.settings.workers = 1
@@ -68,8 +87,9 @@ def _index(qtbot, w: MainWindow, folder: Path) -> None:  # type: ignore[no-untyp
 
 def _search(qtbot, w: MainWindow, text: str) -> list:  # type: ignore[no-untyped-def]
     w.search.field.clear()
-    with qtbot.waitSignal(w.search.searched, timeout=30_000,
-                          check_params_cb=lambda q, n: q == text):
+    with qtbot.waitSignal(
+        w.search.searched, timeout=30_000, check_params_cb=lambda q, n: q == text
+    ):
         qtbot.keyClicks(w.search.field, text)
     return w.search.model.hits
 
@@ -131,8 +151,9 @@ def test_search_as_you_type_preview_highlight_and_keyboard(window, qtbot, tmp_pa
     # a file without pages: the text around the passage, highlighted
     hits = _search(qtbot, w, "tram tickets")
     assert Path(hits[0].path).name == "travel.md"
-    qtbot.waitUntil(lambda: w.search.preview.stack.currentWidget() is w.search.preview.text,
-                    timeout=20_000)
+    qtbot.waitUntil(
+        lambda: w.search.preview.stack.currentWidget() is w.search.preview.text, timeout=20_000
+    )
     doc_text = w.search.preview.text.toPlainText()
     assert "tram 28 tickets" in doc_text
     cur = w.search.preview.text.document().find("tram")
@@ -140,8 +161,9 @@ def test_search_as_you_type_preview_highlight_and_keyboard(window, qtbot, tmp_pa
 
     # filters: only PDFs
     w.search.filters.type.setCurrentText("PDF")
-    qtbot.waitUntil(lambda: all(h.path.endswith(".pdf") for h in w.search.model.hits),
-                    timeout=20_000)
+    qtbot.waitUntil(
+        lambda: all(h.path.endswith(".pdf") for h in w.search.model.hits), timeout=20_000
+    )
 
 
 def test_stale_results_are_dropped(window, qtbot, tmp_path):
@@ -166,8 +188,10 @@ def test_deleted_file_vanishes_from_results(window, qtbot, tmp_path):
     hits = _search(qtbot, w, "sourdough starter")
     assert Path(hits[0].path).name == "sourdough.pdf"
     (folder / "sourdough.pdf").unlink()
-    qtbot.waitUntil(lambda: all(Path(h.path).name != "sourdough.pdf"
-                                for h in w.search.model.hits), timeout=60_000)
+    qtbot.waitUntil(
+        lambda: all(Path(h.path).name != "sourdough.pdf" for h in w.search.model.hits),
+        timeout=60_000,
+    )
     assert Path(w.search.model.index(0).data(HitRole).path).exists()
 
 

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 from PySide6.QtWidgets import QDialog, QSystemTrayIcon
 
@@ -26,8 +24,9 @@ def _window(qtbot, embedder, *, use_tray: bool) -> MainWindow:  # type: ignore[n
     return w
 
 
-def test_welcome_suggests_documents_and_starts_indexing(home, tmp_path, qtbot, embedder,
-                                                        monkeypatch):
+def test_welcome_suggests_documents_and_starts_indexing(
+    home, tmp_path, qtbot, embedder, monkeypatch
+):
     docs = tmp_path / "Documents"
     docs.mkdir()
     (docs / "letter.txt").write_text("The landlord raised the rent by four percent in April.")
@@ -53,8 +52,7 @@ def test_welcome_suggests_documents_and_starts_indexing(home, tmp_path, qtbot, e
         w.shutdown()
 
 
-def test_closing_the_window_keeps_running_in_the_tray(home, tmp_path, qtbot, embedder,
-                                                       monkeypatch):
+def test_closing_the_window_keeps_running_in_the_tray(home, tmp_path, qtbot, embedder, monkeypatch):
     monkeypatch.setattr(QSystemTrayIcon, "isSystemTrayAvailable", staticmethod(lambda: True))
     folder = tmp_path / "docs"
     folder.mkdir()

@@ -17,8 +17,14 @@ ROOT = Path(__file__).resolve().parents[2]
 
 def run(home, *args, timeout=240):
     env = {**os.environ, "FINDLING_HOME": str(home)}
-    return subprocess.run([sys.executable, "-m", "app.cli", *args], cwd=ROOT, env=env,
-                          capture_output=True, text=True, timeout=timeout)
+    return subprocess.run(
+        [sys.executable, "-m", "app.cli", *args],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
 
 
 def lines(out):
@@ -28,8 +34,13 @@ def lines(out):
 @pytest.fixture
 def docs(tmp_path):
     d = tmp_path / "docs"
-    make_pdf(d / "solar.pdf", ["Introduction to the array.",
-                               "The inverter warranty lasts twelve years from installation."])
+    make_pdf(
+        d / "solar.pdf",
+        [
+            "Introduction to the array.",
+            "The inverter warranty lasts twelve years from installation.",
+        ],
+    )
     (d / "notes.txt").write_text("Serial ZX-5521 is printed under the battery lid.")
     (d / "locked.pdf").write_bytes(b"%PDF-1.7 nonsense")
     return d
@@ -41,7 +52,9 @@ def test_index_search_ask_status_json(tmp_path, docs):
     assert r.returncode == 0, r.stderr
     summary = lines(r.stdout)[-1]
     assert summary["added"] == 2 and summary["failed"] == 1
-    assert (home / "index" / "state.sqlite").exists() and (home / "config" / "settings.toml").exists()
+    assert (home / "index" / "state.sqlite").exists() and (
+        home / "config" / "settings.toml"
+    ).exists()
 
     r = run(home, "search", "how long is the inverter guaranteed", "--json", "--limit", "3")
     assert r.returncode == 0, r.stderr
@@ -55,7 +68,7 @@ def test_index_search_ask_status_json(tmp_path, docs):
     assert scores == sorted(scores, reverse=True)
 
     r = run(home, "search", "ZX-5521", "--json")
-    txt = [h for h in lines(r.stdout) if h["path"].endswith("notes.txt")][0]
+    txt = next(h for h in lines(r.stdout) if h["path"].endswith("notes.txt"))
     assert txt["page"] is None
 
     r = run(home, "ask", "How long does the inverter warranty last?", "--json")
@@ -83,11 +96,18 @@ def test_exit_codes_usage_and_locked(tmp_path, docs):
     assert run(home, "index", str(tmp_path / "missing")).returncode == 1
     # Hold the lock from another process that does not accept requests.
     holder = subprocess.Popen(
-        [sys.executable, "-c",
-         "import sys,time; sys.path.insert(0, sys.argv[1]);"
-         "from indexer.lock import WriterLock; l=WriterLock(__import__('pathlib').Path(sys.argv[2]),"
-         " role='test'); l.acquire(); print('held', flush=True); time.sleep(60)",
-         str(ROOT), str(home / "index")], stdout=subprocess.PIPE, text=True)
+        [
+            sys.executable,
+            "-c",
+            "import sys,time; sys.path.insert(0, sys.argv[1]);"
+            "from indexer.lock import WriterLock; l=WriterLock(__import__('pathlib').Path(sys.argv[2]),"
+            " role='test'); l.acquire(); print('held', flush=True); time.sleep(60)",
+            str(ROOT),
+            str(home / "index"),
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
     try:
         assert holder.stdout.readline().strip() == "held"
         t = time.monotonic()
@@ -117,8 +137,14 @@ def test_index_hands_over_to_running_watch(tmp_path, docs):
     home = tmp_path / "home"
     assert run(home, "index", str(docs)).returncode == 0
     env = {**os.environ, "FINDLING_HOME": str(home)}
-    watch = subprocess.Popen([sys.executable, "-m", "app.cli", "watch", "--json"], cwd=ROOT,
-                             env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    watch = subprocess.Popen(
+        [sys.executable, "-m", "app.cli", "watch", "--json"],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     try:
         first = json.loads(watch.stdout.readline())
         assert first["event"] == "ready"

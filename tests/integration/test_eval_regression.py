@@ -40,11 +40,17 @@ def test_hybrid_ndcg_on_scifact_sample(tmp_path: Path, embedder) -> None:  # typ
     searcher = Searcher(built.index_dir, embedder)
     try:
         base = SearchConfig()
-        results = run_variants(searcher, built, ds, [
-            Variant("keyword", replace(base, mode="keyword")),
-            Variant("vector", replace(base, mode="vector")),
-            Variant("hybrid", base),
-        ], deep=False)
+        results = run_variants(
+            searcher,
+            built,
+            ds,
+            [
+                Variant("keyword", replace(base, mode="keyword")),
+                Variant("vector", replace(base, mode="vector")),
+                Variant("hybrid", base),
+            ],
+            deep=False,
+        )
         scores = {r["variant"]: r["ndcg@10"] for r in results}
     finally:
         searcher.close()

@@ -24,9 +24,14 @@ def _consistent(ix: Indexer) -> dict[str, int]:
 @pytest.fixture
 def corpus(tmp_path):
     d = tmp_path / "docs"
-    make_pdf(d / "manual.pdf", ["Inverter manual. The warranty period is twelve years.",
-                                "Cleaning: wipe the panel with a dry cloth.",
-                                "Error E42 means the grid voltage is too high."])
+    make_pdf(
+        d / "manual.pdf",
+        [
+            "Inverter manual. The warranty period is twelve years.",
+            "Cleaning: wipe the panel with a dry cloth.",
+            "Error E42 means the grid voltage is too high.",
+        ],
+    )
     make_docx(d / "report.docx", [("Annual report", 1), ("Maintenance costs rose in 2023.", 0)])
     (d / "notes.md").write_text("# Garden\n\nTomatoes need sun.\n")
     (d / "sub").mkdir()
@@ -44,8 +49,9 @@ def test_index_update_rename_delete(tmp_path, corpus, embedder):
         r = ix.sync()
         assert (r.added, r.failed) == (4, 0)
         paths = {row.path for row in ix.state.files()}
-        assert paths == {str(corpus / n) for n in ("manual.pdf", "report.docx", "notes.md",
-                                                   "sub/todo.txt")}
+        assert paths == {
+            str(corpus / n) for n in ("manual.pdf", "report.docx", "notes.md", "sub/todo.txt")
+        }
         before = _consistent(ix)
         # Nothing changed: nothing redone.
         r = ix.sync()
@@ -95,8 +101,9 @@ def test_identical_files_show_once_and_filters(tmp_path, corpus, embedder):
     future = s.search("warranty", 5, SearchFilters(modified_after=time.time() + 3600)).hits
     assert future == []
     # File names are searchable.
-    assert s.search("todo", 3).hits[0].path.endswith("todo.txt") or \
-        s.search("todo", 3).hits[0].path.endswith("todo-copy.txt")
+    assert s.search("todo", 3).hits[0].path.endswith("todo.txt") or s.search("todo", 3).hits[
+        0
+    ].path.endswith("todo-copy.txt")
     # Quoted phrases match exactly.
     exact = s.search('"grid voltage"', 5).hits
     assert exact and all("grid voltage" in h.text.lower() for h in exact)
@@ -170,7 +177,9 @@ def test_removed_folder_is_purged_and_versions_are_cleaned(tmp_path, corpus, emb
         r = ix.sync()
         assert r.removed == 1
         _consistent(ix)
-    assert not any("x.txt" in h.path for h in Searcher(cfg.index_dir, embedder).search("zebra", 5).hits)
+    assert not any(
+        "x.txt" in h.path for h in Searcher(cfg.index_dir, embedder).search("zebra", 5).hits
+    )
 
 
 def test_model_change_means_reembedding(tmp_path, corpus, embedder):
@@ -212,8 +221,10 @@ def test_identical_passages_in_different_files_are_embedded_once(tmp_path, embed
         r = ix.sync()
     # Different heading paths ("Memo A > Legal" vs "Memo B > Legal"): nothing to share yet.
     assert r.chunks == 4 and r.embedded == 4
-    (d / "c.md").write_text(f"# Memo A\n\nBudget talks start Monday.\n\n## Legal\n\n{boiler}\n\n"
-                            "## Extra\n\nOne more line.\n")
+    (d / "c.md").write_text(
+        f"# Memo A\n\nBudget talks start Monday.\n\n## Legal\n\n{boiler}\n\n"
+        "## Extra\n\nOne more line.\n"
+    )
     with Indexer(cfg, embedder) as ix:
         r2 = ix.sync()
     assert r2.added == 1 and r2.reused_vectors == 2 and r2.embedded == 1

@@ -31,13 +31,16 @@ def index(tmp_path_factory, embedder):
     d = tmp_path_factory.mktemp("corpus")
     for name, pages in PAGES.items():
         make_pdf(d / name, pages)
-    make_docx(d / "pets.docx", [("Pets", 1),
-                                ("Our dog Biscuit must take his heartworm tablet monthly.", 0)])
+    make_docx(
+        d / "pets.docx",
+        [("Pets", 1), ("Our dog Biscuit must take his heartworm tablet monthly.", 0)],
+    )
     # A distractor that matches the question's words better than the page with the answer.
     (d / "boiler-faq.md").write_text(
         "# Who replaced the boiler pressure valve?\n\nA boiler pressure valve is replaced when the "
         "boiler pressure valve leaks. Who replaced the pressure valve on the boiler matters less "
-        "than the valve rating.\n")
+        "than the valve rating.\n"
+    )
     (d / "travel.md").write_text("# Travel\n\nPassports expire in 2029; renew six months ahead.\n")
     idx = d.parent / (d.name + "-index")
     with Indexer(index_config(idx, d), embedder) as ix:
@@ -78,8 +81,7 @@ def test_each_half_alone_misses_what_the_other_finds(index, embedder):
     _, idx = index
     s = Searcher(idx, embedder)
     kw = SearchConfig(mode="keyword")
-    misses = [q for q, n, p in MEANING
-              if _rank(s.search(q, 3, config=kw).hits, n, p) is None]
+    misses = [q for q, n, p in MEANING if _rank(s.search(q, 3, config=kw).hits, n, p) is None]
     assert misses, "keyword search alone should miss some paraphrases"
 
 

@@ -17,8 +17,12 @@ def test_time_spent_by_the_caller_does_not_count_against_a_file(tmp_path, embedd
         p = tmp_path / f"f{i}.txt"
         p.write_text(f"Small file number {i}.")
         files.append(p)
-    pool = ExtractorPool(embedder.spec.tokenizer, ChunkerConfig(), ExtractLimits(),
-                         SandboxConfig(workers=2, timeout_s=1.5))
+    pool = ExtractorPool(
+        embedder.spec.tokenizer,
+        ChunkerConfig(),
+        ExtractLimits(),
+        SandboxConfig(workers=2, timeout_s=1.5),
+    )
     try:
         results = []
         for ex in pool.run(files):

@@ -64,6 +64,7 @@ def test_changes_reach_the_index_within_seconds(tmp_path, embedder):
         w = Watcher([d], settle_s=0.5, max_wait_s=3)
         w.start()
         try:
+
             def step(action):
                 action()
                 t = time.monotonic()

@@ -83,8 +83,13 @@ def main() -> int:
 
     Indexer._flush = flush  # type: ignore[method-assign]
 
-    cfg = IndexConfig(index_dir=index_dir, folders=(corpus,), batch_chunks=12,
-                      sandbox=SandboxConfig(workers=1, timeout_s=60), keep_versions_minutes=0.01)
+    cfg = IndexConfig(
+        index_dir=index_dir,
+        folders=(corpus,),
+        batch_chunks=12,
+        sandbox=SandboxConfig(workers=1, timeout_s=60),
+        keep_versions_minutes=0.01,
+    )
     with Indexer(cfg, embedder) as ix:
         docs = sorted(ix.state.doc_hashes())
         mark("READY", *docs)

@@ -8,8 +8,17 @@ import stat
 from pathlib import Path
 from typing import Any
 
-FINAL_STATES = {"indexed", "encrypted", "no-text", "corrupt", "too-large", "empty",
-                "unsupported", "unreadable", "failed"}
+FINAL_STATES = {
+    "indexed",
+    "encrypted",
+    "no-text",
+    "corrupt",
+    "too-large",
+    "empty",
+    "unsupported",
+    "unreadable",
+    "failed",
+}
 
 
 def consistent(index_dir: Path, dims: int = 384) -> dict[str, int]:
@@ -46,6 +55,5 @@ def snapshot(root: Path) -> dict[str, Any]:
             digest = None
             if stat.S_ISREG(st.st_mode):
                 digest = hashlib.sha256(Path(p).read_bytes()).hexdigest()
-            snap[p] = (digest, st.st_mtime_ns, st.st_ctime_ns, st.st_mode, st.st_size,
-                       st.st_nlink)
+            snap[p] = (digest, st.st_mtime_ns, st.st_ctime_ns, st.st_mode, st.st_size, st.st_nlink)
     return snap

@@ -26,16 +26,23 @@ def _states(ix: Indexer) -> dict[str, tuple[str, str | None]]:
 def test_shared_bad_pdfs_and_office_files_all_get_a_state(tmp_path, embedder):
     bad = shared_path("corpus", "bad-pdfs")
     office = shared_path("corpus", "office")
-    cfg = index_config(tmp_path / "index", bad, office,
-                       sandbox=SandboxConfig(workers=2, timeout_s=60, memory_mb=3072))
+    cfg = index_config(
+        tmp_path / "index",
+        bad,
+        office,
+        sandbox=SandboxConfig(workers=2, timeout_s=60, memory_mb=3072),
+    )
     with Indexer(cfg, embedder) as ix:
         r = ix.sync()
         states = _states(ix)
     from indexer.extract.base import supported_suffixes
 
-    on_disk = {str(p) for root in (bad, office) for p in root.rglob("*")
-               if p.is_file() and p.suffix.lower() in supported_suffixes()
-               and not p.name.startswith(".")}
+    on_disk = {
+        str(p)
+        for root in (bad, office)
+        for p in root.rglob("*")
+        if p.is_file() and p.suffix.lower() in supported_suffixes() and not p.name.startswith(".")
+    }
     assert set(states) == on_disk, "every supported file has a record"
     by_state: dict[str, int] = {}
     for path, (state, reason) in states.items():
@@ -113,8 +120,9 @@ def test_memory_bomb_is_contained_by_the_memory_limit(tmp_path, embedder):
         f.truncate(400 * 1024 * 1024)
     (d / "b-good.txt").write_text("Barometers measure air pressure before storms.")
     make_pdf(d / "c-good.pdf", ["Tide tables list high and low water for each day."])
-    cfg = index_config(tmp_path / "index", d,
-                       sandbox=SandboxConfig(workers=1, timeout_s=60, memory_mb=768))
+    cfg = index_config(
+        tmp_path / "index", d, sandbox=SandboxConfig(workers=1, timeout_s=60, memory_mb=768)
+    )
     with Indexer(cfg, embedder) as ix:
         r = ix.sync()
         states = _states(ix)

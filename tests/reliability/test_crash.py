@@ -20,13 +20,44 @@ pytestmark = [pytest.mark.integration, pytest.mark.slow]
 CHILD = Path(__file__).with_name("_crash_child.py")
 ROOT = Path(__file__).resolve().parents[2]
 WORDS = [
-    "tide", "harbour", "lantern", "granite", "meadow", "compass", "ferry", "glacier", "orchard",
-    "quarry", "saddle", "thimble", "velvet", "walnut", "yarrow", "zephyr", "anchor", "beacon",
-    "cobalt", "dune", "ember", "falcon", "gravel", "heron",
+    "tide",
+    "harbour",
+    "lantern",
+    "granite",
+    "meadow",
+    "compass",
+    "ferry",
+    "glacier",
+    "orchard",
+    "quarry",
+    "saddle",
+    "thimble",
+    "velvet",
+    "walnut",
+    "yarrow",
+    "zephyr",
+    "anchor",
+    "beacon",
+    "cobalt",
+    "dune",
+    "ember",
+    "falcon",
+    "gravel",
+    "heron",
 ]
 LOOP_S = 75.0
-MID_WORK = {"READY", "EMBED_START", "EMBED_END", "MERGE_START", "MERGE_END", "COMMITTED",
-            "OPT_START", "OPT_END", "DELETE_START", "DELETE_END"}
+MID_WORK = {
+    "READY",
+    "EMBED_START",
+    "EMBED_END",
+    "MERGE_START",
+    "MERGE_END",
+    "COMMITTED",
+    "OPT_START",
+    "OPT_END",
+    "DELETE_START",
+    "DELETE_END",
+}
 
 
 def _write_doc(folder: Path, n: int, rng: random.Random) -> None:
@@ -62,7 +93,9 @@ class Markers:
 def _run_child(index_dir: Path, corpus: Path, marker_file: Path) -> subprocess.Popen[bytes]:
     return subprocess.Popen(
         [sys.executable, str(CHILD), str(index_dir), str(corpus), str(marker_file)],
-        cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
     )
 
 
@@ -163,11 +196,14 @@ def test_sigkill_anywhere_loses_nothing_and_duplicates_nothing(tmp_path, embedde
     final = Markers(mf)
     final.poll()
     ready_docs.append(set(next(ln for ln in final.lines if ln[0] == "READY")[1:]))
-    redone += [h for ln in final.lines if ln[0] == "MERGE_START" for h in ln[1:]
-               if h in merged_ever]
+    redone += [
+        h for ln in final.lines if ln[0] == "MERGE_START" for h in ln[1:] if h in merged_ever
+    ]
 
-    print(f"\n{kills} kills in {it} runs; landed: {landed}; lost in-flight batches: "
-          f"{lost_batches}; documents re-embedded after being written: {len(redone)}")
+    print(
+        f"\n{kills} kills in {it} runs; landed: {landed}; lost in-flight batches: "
+        f"{lost_batches}; documents re-embedded after being written: {len(redone)}"
+    )
     assert kills >= 6, f"only {kills} kills in {LOOP_S:.0f}s"
     mid = sum(n for k, n in landed.items() if k in MID_WORK)
     assert mid >= 0.7 * kills, f"only {mid}/{kills} kills landed mid-work: {landed}"
@@ -197,8 +233,9 @@ def test_sigkill_anywhere_loses_nothing_and_duplicates_nothing(tmp_path, embedde
     ids = table.column("chunk_id").to_pylist()
     assert len(ids) == len(set(ids)), "duplicate chunks"
     by_doc: dict[str, list[int]] = {}
-    for d, o in zip(table.column("doc").to_pylist(), table.column("ordinal").to_pylist(),
-                    strict=True):
+    for d, o in zip(
+        table.column("doc").to_pylist(), table.column("ordinal").to_pylist(), strict=True
+    ):
         by_doc.setdefault(d, []).append(o)
     assert all(sorted(v) == list(range(len(v))) for v in by_doc.values())
 

@@ -53,7 +53,8 @@ def test_a_2100_page_pdf_indexes_every_page(tmp_path, embedder):
 
 @pytest.mark.timeout(180)
 def test_empty_vanishing_truncated_unreadable_oddly_named_and_looping_files(
-        tmp_path, embedder, monkeypatch):
+    tmp_path, embedder, monkeypatch
+):
     d = tmp_path / "docs"
     d.mkdir()
     (d / "zero.txt").write_bytes(b"")

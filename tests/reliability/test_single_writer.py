@@ -21,8 +21,14 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def _cli(env: dict[str, str], *args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "app.cli", *args], capture_output=True,
-                          text=True, env=env, cwd=ROOT, timeout=timeout)
+    return subprocess.run(
+        [sys.executable, "-m", "app.cli", *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=ROOT,
+        timeout=timeout,
+    )
 
 
 @pytest.mark.timeout(300)
@@ -51,8 +57,14 @@ def test_second_writer_hands_over_or_exits_2_and_readers_work(tmp_path, embedder
         assert time.monotonic() - t0 < 90
 
     # `watch` takes requests: `index` hands over (exit 0) and the watcher does the work.
-    watch = subprocess.Popen([sys.executable, "-m", "app.cli", "watch", "--json"], env=env,
-                             cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    watch = subprocess.Popen(
+        [sys.executable, "-m", "app.cli", "watch", "--json"],
+        env=env,
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     try:
         assert watch.stdout is not None
         line = watch.stdout.readline()

@@ -115,7 +115,8 @@ def test_atomic_save_is_one_update(tmp_path, embedder):
             os.replace(tmp, target)
             deadline = time.monotonic() + 20
             while time.monotonic() < deadline and not any(
-                    getattr(r, "updated", 0) for r in loop.reports):
+                getattr(r, "updated", 0) for r in loop.reports
+            ):
                 time.sleep(0.2)
             time.sleep(2)  # let any trailing event arrive
         assert loop.error is None, loop.error
@@ -165,10 +166,12 @@ def test_storm_create_rename_delete_ends_with_index_equal_to_disk(tmp_path, embe
                 time.sleep(1.0)
             settled = time.monotonic() - t0
         assert loop.error is None, loop.error
-    assert set(rows) == disk, (f"{len(set(rows) - disk)} stale, {len(disk - set(rows))} missing")
+    assert set(rows) == disk, f"{len(set(rows) - disk)} stale, {len(disk - set(rows))} missing"
     counts = consistent(cfg.index_dir)
     assert len(counts) == len(disk)  # every file's distinct content, once
     embedded = sum(getattr(r, "embedded", 0) for r in loop.reports)
-    print(f"\nstorm of {n} files: events done in {t_storm:.1f}s, index equal to disk after "
-          f"{settled:.1f}s; {len(loop.reports)} syncs, {loop.rescans} overflow rescans, "
-          f"{embedded} chunks embedded")
+    print(
+        f"\nstorm of {n} files: events done in {t_storm:.1f}s, index equal to disk after "
+        f"{settled:.1f}s; {len(loop.reports)} syncs, {loop.rescans} overflow rescans, "
+        f"{embedded} chunks embedded"
+    )

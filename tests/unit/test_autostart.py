@@ -49,9 +49,14 @@ def test_windows_run_key(monkeypatch):
         del values[name]
 
     fake = types.SimpleNamespace(
-        HKEY_CURRENT_USER=object(), KEY_SET_VALUE=2, REG_SZ=1,
-        OpenKey=lambda *a: Key(), QueryValueEx=query, DeleteValue=delete,
-        SetValueEx=lambda key, name, _r, _t, value: values.__setitem__(name, value))
+        HKEY_CURRENT_USER=object(),
+        KEY_SET_VALUE=2,
+        REG_SZ=1,
+        OpenKey=lambda *a: Key(),
+        QueryValueEx=query,
+        DeleteValue=delete,
+        SetValueEx=lambda key, name, _r, _t, value: values.__setitem__(name, value),
+    )
     monkeypatch.setitem(sys.modules, "winreg", fake)
     monkeypatch.setattr(sys, "platform", "win32")
     cmd = [r"C:\Program Files\Findling\Findling.exe", "--tray"]

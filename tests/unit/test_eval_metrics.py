@@ -34,7 +34,8 @@ def test_worked_example_by_hand() -> None:
     assert mrr_at(RUN["q1"], QRELS["q1"], 10) == pytest.approx(0.5)
     # q3: graded judgements, gains are linear (2 for the highly relevant document).
     assert ndcg_at(RUN["q3"], QRELS["q3"], 10) == pytest.approx(
-        (1 + 2 / math.log2(3)) / (2 + 1 / math.log2(3)))
+        (1 + 2 / math.log2(3)) / (2 + 1 / math.log2(3))
+    )
     # q4: the only relevant document at rank 50 counts for Recall@100, not @10 or MRR@10.
     assert recall_at(RUN["q4"], QRELS["q4"], 10) == 0.0
     assert recall_at(RUN["q4"], QRELS["q4"], 100) == 1.0
@@ -58,8 +59,10 @@ def test_reference_matches_trec_eval_on_random_runs() -> None:
     pytest.importorskip("pytrec_eval")
     rnd = random.Random(3)
     docs = [f"d{i}" for i in range(300)]
-    qrels = {f"q{i}": {d: rnd.choice((1, 1, 2)) for d in rnd.sample(docs, rnd.randint(1, 6))}
-             for i in range(60)}
+    qrels = {
+        f"q{i}": {d: rnd.choice((1, 1, 2)) for d in rnd.sample(docs, rnd.randint(1, 6))}
+        for i in range(60)
+    }
     run = {q: rnd.sample(docs, rnd.randint(0, 150)) for q in qrels}
     trec = metrics.per_query_trec(qrels, run)
     ref = per_query_reference(qrels, run)
@@ -83,8 +86,13 @@ def _hit(doc: str, page: int | None, ordinal: int, score: float):  # type: ignor
 def test_page_rollup_keeps_the_best_passage_of_each_page() -> None:
     from indexer.search import _best_per_page
 
-    hits = [_hit("a", 1, 0, 9), _hit("a", 1, 1, 8), _hit("a", 2, 2, 7), _hit("b", None, 0, 6),
-            _hit("b", None, 3, 5)]
+    hits = [
+        _hit("a", 1, 0, 9),
+        _hit("a", 1, 1, 8),
+        _hit("a", 2, 2, 7),
+        _hit("b", None, 0, 6),
+        _hit("b", None, 3, 5),
+    ]
     assert [h.row["chunk_id"] for h in _best_per_page(hits)] == ["a:0", "a:2", "b:0"]
 
 

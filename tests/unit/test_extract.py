@@ -8,8 +8,11 @@ from tests.conftest import make_docx, make_pdf, shared_path
 
 
 def test_pdf_pages_and_outline(tmp_path):
-    p = make_pdf(tmp_path / "a.pdf", ["First page text.", "Second page text."],
-                 toc=[(1, "Intro", 1), (1, "Details", 2)])
+    p = make_pdf(
+        tmp_path / "a.pdf",
+        ["First page text.", "Second page text."],
+        toc=[(1, "Intro", 1), (1, "Details", 2)],
+    )
     doc = extract(p)
     assert doc.paged and [s.page for s in doc.segments] == [1, 2]
     assert doc.segments[1].heading == "Details"
@@ -28,11 +31,17 @@ def test_markdown_and_html(tmp_path):
     md = tmp_path / "n.md"
     md.write_text("# Title\n\nPara one\ncontinues.\n\n## Sub\n\nPara two.\n")
     b = extract(md).segments[0].blocks
-    assert [(x.text, x.level) for x in b] == [("Title", 1), ("Para one continues.", 0),
-                                             ("Sub", 2), ("Para two.", 0)]
+    assert [(x.text, x.level) for x in b] == [
+        ("Title", 1),
+        ("Para one continues.", 0),
+        ("Sub", 2),
+        ("Para two.", 0),
+    ]
     html = tmp_path / "p.html"
-    html.write_text("<html><head><title>T</title><script>x=1</script></head><body>"
-                    "<h2>Head</h2><p>Body &amp; soul</p></body></html>")
+    html.write_text(
+        "<html><head><title>T</title><script>x=1</script></head><body>"
+        "<h2>Head</h2><p>Body &amp; soul</p></body></html>"
+    )
     d = extract(html)
     assert d.title == "T"
     assert [(x.text, x.level) for x in d.segments[0].blocks] == [("Head", 2), ("Body & soul", 0)]
@@ -77,30 +86,43 @@ def _write_epub(path, chapters):
 
     with zipfile.ZipFile(path, "w") as z:
         z.writestr("mimetype", "application/epub+zip", compress_type=zipfile.ZIP_STORED)
-        z.writestr("META-INF/container.xml",
-                   '<?xml version="1.0"?><container version="1.0" xmlns="urn:oasis:names:tc:'
-                   'opendocument:xmlns:container"><rootfiles><rootfile full-path="OEBPS/c.opf" '
-                   'media-type="application/oebps-package+xml"/></rootfiles></container>')
-        items = "".join(f'<item id="c{i}" href="c{i}.xhtml" media-type="application/xhtml+xml"/>'
-                        for i in range(len(chapters)))
+        z.writestr(
+            "META-INF/container.xml",
+            '<?xml version="1.0"?><container version="1.0" xmlns="urn:oasis:names:tc:'
+            'opendocument:xmlns:container"><rootfiles><rootfile full-path="OEBPS/c.opf" '
+            'media-type="application/oebps-package+xml"/></rootfiles></container>',
+        )
+        items = "".join(
+            f'<item id="c{i}" href="c{i}.xhtml" media-type="application/xhtml+xml"/>'
+            for i in range(len(chapters))
+        )
         spine = "".join(f'<itemref idref="c{i}"/>' for i in range(len(chapters)))
-        z.writestr("OEBPS/c.opf",
-                   '<?xml version="1.0"?><package xmlns="http://www.idpf.org/2007/opf" '
-                   'version="3.0" unique-identifier="id"><metadata xmlns:dc="http://purl.org/dc/'
-                   'elements/1.1/"><dc:identifier id="id">x</dc:identifier><dc:title>Book'
-                   '</dc:title><dc:language>en</dc:language></metadata>'
-                   f"<manifest>{items}</manifest><spine>{spine}</spine></package>")
+        z.writestr(
+            "OEBPS/c.opf",
+            '<?xml version="1.0"?><package xmlns="http://www.idpf.org/2007/opf" '
+            'version="3.0" unique-identifier="id"><metadata xmlns:dc="http://purl.org/dc/'
+            'elements/1.1/"><dc:identifier id="id">x</dc:identifier><dc:title>Book'
+            "</dc:title><dc:language>en</dc:language></metadata>"
+            f"<manifest>{items}</manifest><spine>{spine}</spine></package>",
+        )
         for i, (title, body) in enumerate(chapters):
-            z.writestr(f"OEBPS/c{i}.xhtml",
-                       '<?xml version="1.0"?><html xmlns="http://www.w3.org/1999/xhtml"><head>'
-                       f"<title>{title}</title></head><body><h1>{title}</h1><p>{body}</p>"
-                       "</body></html>")
+            z.writestr(
+                f"OEBPS/c{i}.xhtml",
+                '<?xml version="1.0"?><html xmlns="http://www.w3.org/1999/xhtml"><head>'
+                f"<title>{title}</title></head><body><h1>{title}</h1><p>{body}</p>"
+                "</body></html>",
+            )
 
 
 def test_epub_is_paged_as_pymupdf_lays_it_out(tmp_path):
     p = tmp_path / "book.epub"
-    _write_epub(p, [("Chapter One", "The lighthouse keeper kept a diary. " * 5),
-                    ("Chapter Two", "Storms arrived every October. " * 5)])
+    _write_epub(
+        p,
+        [
+            ("Chapter One", "The lighthouse keeper kept a diary. " * 5),
+            ("Chapter Two", "Storms arrived every October. " * 5),
+        ],
+    )
     doc = extract(p)
     assert doc.paged and len(doc.segments) >= 2
     pages_with_storms = [s.page for s in doc.segments if "Storms arrived" in s.text]

@@ -33,4 +33,4 @@ def test_packages_import_only_downwards_and_qt_stays_in_app():
 def test_checker_catches_a_violation(tmp_path):
     bad = tmp_path / "x.py"
     bad.write_text("from app.cli import main\nimport PySide6.QtCore\n")
-    assert {m.split('.')[0] for m in _imports(bad)} == {"app", "PySide6"}
+    assert {m.split(".")[0] for m in _imports(bad)} == {"app", "PySide6"}

@@ -19,8 +19,13 @@ def test_packaged_defaults_are_found_without_importing(embedder):
 
 
 def test_embedder_produces_unit_vectors_and_meaningful_similarity(embedder):
-    v = embedder.embed(["A cat sleeps on the sofa.", "The kitten naps on the couch.",
-                        "Quarterly tax filing deadlines."])
+    v = embedder.embed(
+        [
+            "A cat sleeps on the sofa.",
+            "The kitten naps on the couch.",
+            "Quarterly tax filing deadlines.",
+        ]
+    )
     assert v.shape == (3, 384)
     assert np.allclose(np.linalg.norm(v, axis=1), 1.0, atol=1e-4)
     assert v[0] @ v[1] > v[0] @ v[2] + 0.3
@@ -37,8 +42,9 @@ def test_user_model_folder_takes_precedence_and_broken_model_is_reported(tmp_pat
     folder = tmp_path / "models" / "mine"
     folder.mkdir(parents=True)
     (folder / "model.gguf").write_bytes(b"not a gguf")
-    (folder / MANIFEST_NAME).write_text(json.dumps(
-        {"id": "SmolLM2-135M-Instruct-Q4_1", "kind": "llm", "file": "model.gguf"}))
+    (folder / MANIFEST_NAME).write_text(
+        json.dumps({"id": "SmolLM2-135M-Instruct-Q4_1", "kind": "llm", "file": "model.gguf"})
+    )
     spec = find_model(tmp_path / "models", None, "llm")
     assert spec.source == "user" and spec.file == folder / "model.gguf"
     from models.llm import Llm
@@ -92,8 +98,15 @@ def test_download_verifies_resumes_and_the_model_runs(tmp_path, server):
     url, payload = server
     digest = hashlib.sha256(payload).hexdigest()
     models_dir = tmp_path / "models"
-    spec = ModelSpec(id="tiny-chat", kind="llm", file=Path("tiny.gguf"), url=f"{url}/tiny.gguf",
-                     sha256=digest, size=len(payload), source="user")
+    spec = ModelSpec(
+        id="tiny-chat",
+        kind="llm",
+        file=Path("tiny.gguf"),
+        url=f"{url}/tiny.gguf",
+        sha256=digest,
+        size=len(payload),
+        source="user",
+    )
     # A previous, interrupted download left the first half behind.
     part = models_dir / "tiny-chat" / "tiny.gguf.part"
     part.parent.mkdir(parents=True)
@@ -111,9 +124,15 @@ def test_download_verifies_resumes_and_the_model_runs(tmp_path, server):
 
 @pytest.mark.timeout(60)
 def test_download_with_wrong_checksum_is_rejected(tmp_path, server):
-    url, payload = server
-    spec = ModelSpec(id="bad", kind="llm", file=Path("bad.gguf"), url=f"{url}/bad.gguf",
-                     sha256="0" * 64, source="user")
+    url, _payload = server
+    spec = ModelSpec(
+        id="bad",
+        kind="llm",
+        file=Path("bad.gguf"),
+        url=f"{url}/bad.gguf",
+        sha256="0" * 64,
+        source="user",
+    )
     with pytest.raises(DownloadError, match="Checksum"):
         download_model(spec, tmp_path)
     assert not (tmp_path / "bad" / "bad.gguf").exists()

@@ -17,9 +17,11 @@ def test_v1_database_is_migrated_in_place(tmp_path):
     db = StateDB(path)
     db.conn.execute("DROP INDEX files_state")
     db.set_meta("schema_version", "1")
-    db.conn.execute("INSERT INTO files(path, folder, name, suffix, size, mtime_ns, hash, state,"
-                    " reason, chunks, updated) VALUES ('/a/b.txt','/a','b.txt','.txt',1,1,'h',"
-                    "'indexed',NULL,2,0)")
+    db.conn.execute(
+        "INSERT INTO files(path, folder, name, suffix, size, mtime_ns, hash, state,"
+        " reason, chunks, updated) VALUES ('/a/b.txt','/a','b.txt','.txt',1,1,'h',"
+        "'indexed',NULL,2,0)"
+    )
     db.conn.commit()
     db.close()
     again = StateDB(path)
@@ -35,4 +37,5 @@ def test_newer_schema_is_refused_not_destroyed(tmp_path):
         StateDB(path)
     con = sqlite3.connect(path)
     assert con.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()[0] == str(
-        SCHEMA_VERSION + 5)
+        SCHEMA_VERSION + 5
+    )
