@@ -315,12 +315,11 @@ class Indexer:
         seen, scanned_roots = self._scan(roots, paths, report)
         known = {r.path: r for r in self.state.files()}
         # Files that are gone (only where we looked, and only on reachable folders).
+        looked_at = self._looked_at_fn(scanned_roots, paths)
         removed = [
             p
             for p, row in known.items()
-            if p not in seen
-            and self._looked_at(Path(p), scanned_roots, paths)
-            and row.state != OFFLINE
+            if p not in seen and row.state != OFFLINE and looked_at(Path(p))
         ]
         removed += [p for p, row in known.items() if not self._under_any(Path(p), roots)]
         todo: list[tuple[FileInfo, Path]] = []
@@ -412,12 +411,24 @@ class Indexer:
                 seen.setdefault(str(p), (FileInfo(p, st.st_size, st.st_mtime_ns), owner))
         return seen, reachable
 
-    def _looked_at(self, p: Path, roots: list[Path], paths: Iterable[Path] | None) -> bool:
-        if not any(self._under(p, r) for r in roots):
-            return False
-        if paths is None:
-            return True
-        return any(self._under(p, Path(os.path.abspath(q))) for q in paths)
+    @staticmethod
+    def _looked_at_fn(roots: list[Path], paths: Iterable[Path] | None) -> Callable[[Path], bool]:
+        """A test for "this path was looked at by the scan": it lies under a scanned root and,
+        for a partial sync, is one of ``paths`` or lies under one of them.
+
+        Linear in the number of known files (a set lookup per ancestor), since a watcher batch can
+        hold thousands of paths and the index hundreds of thousands of files.
+        """
+        root_set = set(roots)
+        wanted = None if paths is None else {Path(os.path.abspath(q)) for q in paths}
+
+        def looked_at(p: Path) -> bool:
+            lineage = (p, *p.parents)
+            if root_set.isdisjoint(lineage):
+                return False
+            return wanted is None or not wanted.isdisjoint(lineage)
+
+        return looked_at
 
     @staticmethod
     def _under(p: Path, root: Path) -> bool:

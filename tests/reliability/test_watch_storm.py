@@ -16,7 +16,7 @@ from tests.reliability.helpers import consistent
 
 pytestmark = [pytest.mark.integration]
 
-STORM_FILES = int(os.environ.get("FINDLING_STORM_FILES", "3000"))
+STORM_FILES = int(os.environ.get("FINDLING_STORM_FILES", "10000"))
 
 
 def _emitters(w: Watcher) -> list[object]:
