@@ -71,9 +71,12 @@ class ProgressPrinter:
             bar = "█" * filled + "░" * (width - filled)
             eta = f" · {p.eta_s:.0f}s left" if p.eta_s is not None and p.done else ""
             name = Path(p.current).name[:40] if p.current else ""
+            inside = (
+                f" ({p.passages_done:,}/{p.passages_total:,} passages)" if p.passages_total else ""
+            )
             line = (
                 f"Indexing {bar} {p.done}/{p.total} files · {p.rate:.1f}/s{eta}"
-                f"{' · ' + name if name else ''}"
+                f"{' · ' + name + inside if name else ''}"
             )
             if self.tty:
                 sys.stderr.write("\r\x1b[2K" + line)

@@ -41,6 +41,8 @@ log = logging.getLogger(__name__)
 
 StopFn = Callable[[], bool]
 BUILD_FILE = "findling-build.json"
+# Embed a large batch in slices of this many passages, reporting progress between them.
+EMBED_PROGRESS_STEP = 256
 
 
 @dataclass
@@ -53,6 +55,11 @@ class Progress:
     current: str | None = None
     failed: int = 0
     started: float = field(default_factory=time.monotonic)
+    bytes_done: int = 0
+    bytes_total: int = 0
+    # Passages of the file(s) now being embedded: a long book takes minutes on its own.
+    passages_done: int = 0
+    passages_total: int = 0
 
     @property
     def rate(self) -> float:
@@ -62,9 +69,26 @@ class Progress:
 
     @property
     def eta_s(self) -> float | None:
-        """Estimated seconds left, once there is a rate to go by."""
+        """Estimated seconds left, once there is a rate to go by.
+
+        Goes by bytes when sizes are known (one 2,000-page book is not one small note), else
+        by files.
+        """
+        elapsed = time.monotonic() - self.started
+        if elapsed <= 0 or not self.total:
+            return None
+        if self.bytes_total and self.bytes_done:
+            left = max(0, self.bytes_total - self.bytes_done)
+            return left * elapsed / self.bytes_done
         r = self.rate
-        return (self.total - self.done) / r if r > 0 and self.total else None
+        return (self.total - self.done) / r if r > 0 else None
+
+    def file_done(self, size: int, *, failed: bool = False) -> None:
+        """Count one file as finished."""
+        self.done += 1
+        self.bytes_done += size
+        if failed:
+            self.failed += 1
 
 
 @dataclass
@@ -341,7 +365,9 @@ class Indexer:
                     self.state.upsert_file(
                         c, str(fi.path), str(root), fi.size, fi.mtime_ns, None, PENDING, None, 0
                     )
-        progress = Progress(phase="indexing", total=len(todo))
+        progress = Progress(
+            phase="indexing", total=len(todo), bytes_total=sum(fi.size for fi, _ in todo)
+        )
         self._emit(progress)
         if todo:
             self._process(todo, known, report, progress, stop)
@@ -468,7 +494,7 @@ class Indexer:
                     report.moved += 1  # the content is already indexed: a move, copy or rename
                 else:
                     report.updated += 1
-                progress.done += 1
+                progress.file_done(fi.size)
                 self._emit(progress)
                 continue
             if row is not None and row.hash == h and row.state not in (INDEXED, PENDING, OFFLINE):
@@ -477,8 +503,7 @@ class Indexer:
                     self.state.upsert_file(
                         c, p, str(root), fi.size, fi.mtime_ns, h, row.state, row.reason, 0
                     )
-                progress.done += 1
-                progress.failed += 1
+                progress.file_done(fi.size, failed=True)
                 continue
             to_extract.setdefault(h, []).append((fi, root))
         if not to_extract:
@@ -535,7 +560,8 @@ class Indexer:
                     }
                 )
                 texts.append(ch.embed_text)
-        self._attach_vectors(rows, texts, report)
+        progress.current = str(to_extract[batch[-1][0]][0][0].path)
+        self._attach_vectors(rows, texts, report, progress)
         self.store.replace_docs([h for h, _ in batch], rows)
         with self.state.transaction() as c:
             for h, ex in batch:
@@ -550,12 +576,16 @@ class Indexer:
                         report.updated += 1
                     else:
                         report.added += 1  # new, or recorded as pending by an earlier run
-                    progress.done += 1
+                    progress.file_done(fi.size)
         report.chunks += len(rows)
         self._emit(progress)
 
     def _attach_vectors(
-        self, rows: list[dict[str, Any]], texts: list[str], report: SyncReport
+        self,
+        rows: list[dict[str, Any]],
+        texts: list[str],
+        report: SyncReport,
+        progress: Progress | None = None,
     ) -> None:
         ths = [r["th"] for r in rows]
         missing = [t for t in dict.fromkeys(ths) if t not in self._vec_cache]
@@ -566,9 +596,17 @@ class Indexer:
             if th not in self._vec_cache:
                 need.setdefault(th, text)
         if need:
-            vecs = self.embedder.embed(list(need.values()))
-            for th, v in zip(need, vecs, strict=True):
-                self._vec_cache[th] = v
+            keys, values = list(need), list(need.values())
+            step = EMBED_PROGRESS_STEP
+            for i in range(0, len(values), step):
+                if progress is not None and len(values) > step:
+                    progress.passages_done, progress.passages_total = i, len(values)
+                    self._emit(progress)
+                vecs = self.embedder.embed(values[i : i + step])
+                for th, v in zip(keys[i : i + step], vecs, strict=True):
+                    self._vec_cache[th] = v
+            if progress is not None:
+                progress.passages_done = progress.passages_total = 0
         report.embedded += len(need)
         report.reused_vectors += len(rows) - len(need)
         for r in rows:
@@ -592,8 +630,7 @@ class Indexer:
             )
         log.info("Not indexed: %s (%s: %s)", fi.path, state, reason)
         report.failed += 1
-        progress.done += 1
-        progress.failed += 1
+        progress.file_done(fi.size, failed=True)
         self._emit(progress)
 
     def _remove(self, paths: set[str], report: SyncReport) -> None:

@@ -266,6 +266,8 @@ class FoldersView(QWidget):
                 + (f" · {p.failed} not indexed" if p.failed else "")
             )
         name = Path(p.current).name if p.current else "—"
+        if p.passages_total:
+            name += f" — {p.passages_done:,} of {p.passages_total:,} passages"
         self.current_label.setText(name)
         self.current_label.setToolTip(p.current or "")
         self.rate_label.setText(f"{p.rate:.1f} files/s" if p.rate else "—")

@@ -41,6 +41,8 @@ class ProgressInfo:
     failed: int
     rate: float
     eta_s: float | None
+    passages_done: int = 0
+    passages_total: int = 0
 
     @property
     def fraction(self) -> float:
@@ -155,7 +157,17 @@ class IndexService(QObject):
             return
         self._last_emit, self._last_phase = now, p.phase
         self.progress.emit(
-            ProgressInfo(p.phase, p.done, p.total, p.current, p.failed, p.rate, p.eta_s)
+            ProgressInfo(
+                p.phase,
+                p.done,
+                p.total,
+                p.current,
+                p.failed,
+                p.rate,
+                p.eta_s,
+                p.passages_done,
+                p.passages_total,
+            )
         )
         if p.phase in ("scanning", "indexing", "finishing") and self.state != INDEXING:
             self._state.emit(INDEXING)

@@ -1,5 +1,6 @@
 """Indexing through the real stack: PyMuPDF, worker processes, ONNX, LanceDB, SQLite."""
 
+import dataclasses
 import os
 import shutil
 import time
@@ -228,3 +229,31 @@ def test_identical_passages_in_different_files_are_embedded_once(tmp_path, embed
     with Indexer(cfg, embedder) as ix:
         r2 = ix.sync()
     assert r2.added == 1 and r2.reused_vectors == 2 and r2.embedded == 1
+
+
+def test_progress_goes_by_bytes_and_inside_a_long_file(tmp_path, embedder, monkeypatch):
+    import indexer.pipeline as pipeline
+
+    monkeypatch.setattr(pipeline, "EMBED_PROGRESS_STEP", 4)
+    d = tmp_path / "docs"
+    d.mkdir()
+    paras = [f"Section {i}. " + " ".join(f"word{i}x{j}" for j in range(120)) for i in range(12)]
+    (d / "book.txt").write_text("\n\n".join(paras))
+    (d / "note.txt").write_text("A short note about ladders.")
+    seen = []
+    cfg = index_config(tmp_path / "index", d)
+    with Indexer(cfg, embedder, on_progress=lambda p: seen.append(dataclasses.replace(p))) as ix:
+        r = ix.sync()
+    assert r.added == 2
+    total = (d / "book.txt").stat().st_size + (d / "note.txt").stat().st_size
+    indexing = [p for p in seen if p.phase == "indexing"]
+    assert {p.bytes_total for p in indexing} == {total}
+    assert indexing[-1].bytes_done == total and indexing[-1].done == 2
+    inside = [(p.passages_done, p.passages_total) for p in indexing if p.passages_total]
+    assert len(inside) >= 3, inside  # the book's passages were reported in steps of 4
+    assert [a for a, _ in inside] == sorted(a for a, _ in inside)
+    assert all(p.current and p.current.endswith("book.txt") for p in indexing if p.passages_total)
+    # Files of very different sizes: the estimate follows bytes, not the file count.
+    p = pipeline.Progress(phase="indexing", total=2, done=1, bytes_total=1000, bytes_done=100)
+    p.started -= 10
+    assert p.eta_s is not None and 85 < p.eta_s < 95
