@@ -316,7 +316,8 @@ class StateDB:
             part = hs[i : i + 500]
             q = ",".join("?" * len(part))
             for r in self.conn.execute(
-                "SELECT path, folder, size, mtime_ns, hash, state, reason, chunks, updated FROM files"
+                "SELECT path, folder, size, mtime_ns, hash, state, reason, chunks, updated"
+                " FROM files"
                 f" WHERE hash IN ({q}) AND state IN (?, ?) ORDER BY updated, path",
                 (*part, INDEXED, OFFLINE),
             ):

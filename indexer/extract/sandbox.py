@@ -259,7 +259,9 @@ class ExtractorPool:
                     yield Extracted(
                         job,
                         state="failed",
-                        reason=f"Reading the file took longer than {self.cfg.timeout_s:.0f} s; skipped",
+                        reason=(
+                            f"Reading the file took longer than {self.cfg.timeout_s:.0f} s; skipped"
+                        ),
                     )
 
     def _replace(self, w: _Worker) -> _Worker:

@@ -35,7 +35,8 @@ def _docs(root: Path) -> Path:
     make_pdf(
         root / "sourdough.pdf",
         [
-            "Sourdough bread\n\nFeed the starter twice a day with flour and water. Bake the loaf at "
+            "Sourdough bread\n\nFeed the starter twice a day with flour and water. "
+            "Bake the loaf at "
             "250 degrees in a covered Dutch oven."
         ],
     )
@@ -44,7 +45,8 @@ def _docs(root: Path) -> Path:
         [
             ("Project Kickoff", 1),
             (
-                "The kickoff meeting for the bridge project is on 14 May. Anna prepares the budget.",
+                "The kickoff meeting for the bridge project is on 14 May. "
+                "Anna prepares the budget.",
                 0,
             ),
         ],

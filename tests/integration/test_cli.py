@@ -100,7 +100,8 @@ def test_exit_codes_usage_and_locked(tmp_path, docs):
             sys.executable,
             "-c",
             "import sys,time; sys.path.insert(0, sys.argv[1]);"
-            "from indexer.lock import WriterLock; l=WriterLock(__import__('pathlib').Path(sys.argv[2]),"
+            "from indexer.lock import WriterLock;"
+            " l=WriterLock(__import__('pathlib').Path(sys.argv[2]),"
             " role='test'); l.acquire(); print('held', flush=True); time.sleep(60)",
             str(ROOT),
             str(home / "index"),

@@ -13,7 +13,8 @@ pytestmark = [pytest.mark.integration, pytest.mark.timeout(300)]
 
 PAGES = {
     "household.pdf": [
-        "Kitchen appliances. The dishwasher should be descaled every three months with citric acid.",
+        "Kitchen appliances. The dishwasher should be descaled every three months "
+        "with citric acid.",
         "Heating. The boiler was serviced in March; the engineer, Ottoline Pemberton-Vasquez, "
         "replaced the pressure valve.",
         "Garden. The lawn mower blades are sharpened each spring before the first cut.",

@@ -3,6 +3,7 @@ import http.server
 import json
 import threading
 from pathlib import Path
+from typing import ClassVar
 
 import numpy as np
 import pytest
@@ -60,7 +61,7 @@ def test_unknown_model_id():
 
 class _RangeHandler(http.server.BaseHTTPRequestHandler):
     payload = b""
-    requests: list = []
+    requests: ClassVar[list[str | None]] = []
 
     def do_GET(self):
         type(self).requests.append(self.headers.get("Range"))
