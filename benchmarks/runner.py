@@ -94,6 +94,10 @@ def build(
     if meta_file.exists() and not rebuild:
         meta = json.loads(meta_file.read_text())
         log.info("Reusing cached index %s", base)
+        from indexer.store import ChunkStore
+
+        # As a writer opening it would: bring the full-text index to the current settings.
+        ChunkStore(base / "index", embedder.dims).ensure_fts()
         return Built(
             base / "index",
             base / "docs",

@@ -173,6 +173,8 @@ class Indexer:
             self._reset_store()
             self.rebuilt = f"The index was damaged and is being rebuilt: {exc}"
             self.recover()
+        if not self.store.empty and self.store.ensure_fts():
+            log.info("Full-text index rebuilt with the current tokenizer settings")
 
     # -- lifecycle ----------------------------------------------------------------------------
     def close(self) -> None:

@@ -6,6 +6,11 @@ import re
 from dataclasses import dataclass
 
 _WORD = re.compile(r"\w+", re.UNICODE)
+# Scripts written without spaces between words (CJK, kana, Hangul syllables, Thai): a query word
+# cannot be matched as a whole word there, so it is matched as substrings (bigrams when longer).
+_UNSPACED = re.compile(
+    "[\u0e00-\u0e7f\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff]+"
+)
 STOP_WORDS = frozenset(
     [
         "a",
@@ -90,10 +95,15 @@ def stem(word: str) -> str:
 
 
 def query_terms(query: str) -> tuple[list[str], list[str]]:
-    """(stemmed content words, quoted phrases) of a query."""
+    """(stemmed content words, strings to find verbatim: quoted phrases and unspaced-script
+    pieces) of a query."""
     phrases = [p.strip() for p in re.findall(r'"([^"]+)"', query) if p.strip()]
-    words = [stem(w) for w in _WORD.findall(query.lower()) if w not in STOP_WORDS]
-    return list(dict.fromkeys(words)), phrases
+    spaced = _UNSPACED.sub(" ", query.lower())
+    words = [stem(w) for w in _WORD.findall(spaced) if w not in STOP_WORDS]
+    for run in _UNSPACED.findall(query):
+        pieces = [run] if len(run) <= 2 else [run[i : i + 2] for i in range(len(run) - 1)]
+        phrases.extend(pieces)
+    return list(dict.fromkeys(words)), list(dict.fromkeys(phrases))
 
 
 @dataclass(frozen=True)

@@ -20,6 +20,8 @@ log = logging.getLogger(__name__)
 
 TABLE = "chunks"
 FTS_COLUMN = "search_text"
+# Bump the suffix when the full-text settings change: writers rebuild an index of another name.
+FTS_INDEX_NAME = "search_text_fts_icu1"
 
 
 def schema(dims: int) -> pa.Schema:
@@ -131,7 +133,7 @@ class ChunkStore:
             .when_not_matched_by_source_delete(cond)
             .execute(data)
         )
-        self._ensure_fts()
+        self.ensure_fts()
 
     def delete_docs(self, docs: Iterable[str]) -> int:
         """Remove all chunks of ``docs``. Returns how many documents were named."""
@@ -172,22 +174,40 @@ class ChunkStore:
                 out[th] = np.asarray(vec, dtype=np.float32)
         return out
 
-    def _ensure_fts(self) -> None:
-        if any(ix.index_type == "FTS" for ix in self._table.list_indices()):
-            return
+    def ensure_fts(self) -> bool:
+        """Create the full-text index, or rebuild one made with other tokenizer settings.
+
+        The index's name carries its settings' version (:data:`FTS_INDEX_NAME`), so an index
+        built by an older Findling is found and replaced once, without re-embedding anything.
+        Returns whether an index was (re)built.
+        """
+        if self._table is None or self.readonly:
+            return False
+        fts = [ix for ix in self._table.list_indices() if ix.index_type == "FTS"]
+        if any(ix.name == FTS_INDEX_NAME for ix in fts):
+            return False
         from lancedb.index import FTS
 
+        for ix in fts:
+            log.info("Rebuilding the full-text index %s with new tokenizer settings", ix.name)
+            self._table.drop_index(ix.name)
         self._table.create_index(
             FTS_COLUMN,
             config=FTS(
                 with_position=True,
+                # ICU word segmentation: identical to the simple tokenizer on English
+                # (benchmarks/results/scifact.md) and it also splits Chinese, Japanese and Thai,
+                # which have no spaces between words.
+                base_tokenizer="icu",
                 stem=True,
                 remove_stop_words=True,
                 ascii_folding=True,
                 language="English",
             ),
+            name=FTS_INDEX_NAME,
             replace=True,
         )
+        return True
 
     def optimize(self, keep_versions_for: timedelta = timedelta(minutes=5)) -> None:
         """Compact small files, bring indexes up to date, delete versions older than given."""

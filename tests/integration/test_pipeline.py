@@ -257,3 +257,42 @@ def test_progress_goes_by_bytes_and_inside_a_long_file(tmp_path, embedder, monke
     p = pipeline.Progress(phase="indexing", total=2, done=1, bytes_total=1000, bytes_done=100)
     p.started -= 10
     assert p.eta_s is not None and 85 < p.eta_s < 95
+
+
+def test_unspaced_scripts_are_keyword_searchable_and_old_fts_indexes_are_rebuilt(
+    tmp_path, embedder
+):
+    from lancedb.index import FTS
+
+    from indexer.store import FTS_COLUMN, FTS_INDEX_NAME
+
+    d = tmp_path / "docs"
+    d.mkdir()
+    (d / "meeting.txt").write_text("会议纪要：我们明天去北京开会，讨论明年的预算。", "utf-8")
+    (d / "tokyo.md").write_text("# 旅行\n\n東京の天気は晴れです。", "utf-8")
+    (d / "english.txt").write_text("The warranty period of the inverter is twelve years.")
+    cfg = index_config(tmp_path / "index", d)
+    with Indexer(cfg, embedder) as ix:
+        ix.sync()
+        # Make the index look like one built by an earlier version (simple tokenizer).
+        ix.store._table.drop_index(FTS_INDEX_NAME)
+        ix.store._table.create_index(FTS_COLUMN, config=FTS(with_position=True), replace=True)
+    kw = {"mode": "keyword"}
+    from indexer.search import SearchConfig
+
+    s = Searcher(cfg.index_dir, embedder)
+    assert s.search("预算", config=SearchConfig(**kw)).hits == []  # the old tokenizer
+    s.close()
+    with Indexer(cfg, embedder) as ix:  # a writer opening the index upgrades it
+        names = [i.name for i in ix.store._table.list_indices() if i.index_type == "FTS"]
+        assert names == [FTS_INDEX_NAME]
+        assert ix.sync().embedded == 0  # nothing re-embedded
+    s = Searcher(cfg.index_dir, embedder)
+    for query, name in (("预算", "meeting.txt"), ("北京", "meeting.txt"), ("天気", "tokyo.md")):
+        hits = s.search(query, config=SearchConfig(**kw)).hits
+        assert [Path(h.path).name for h in hits] == [name], query
+        top = hits[0]
+        assert query in {top.snippet[a:b] for a, b in top.highlights}
+    hits = s.search("inverter warranties").hits
+    assert Path(hits[0].path).name == "english.txt"
+    s.close()

@@ -24,3 +24,14 @@ def test_quoted_phrase_is_highlighted_whole():
     assert phrases == ["cooling fans"]
     snip = make_snippet("The cooling fans were replaced.", '"cooling fans"')
     assert (4, 16) in snip.highlights
+
+
+def test_words_in_unspaced_scripts_are_highlighted_inside_runs():
+    text = "我们明天去北京开会讨论预算。東京の天気は晴れです。"
+    snip = make_snippet(text, "北京 预算")
+    assert {snip.text[a:b] for a, b in snip.highlights} == {"北京", "预算"}
+    # A longer query run is matched by its two-character pieces.
+    snip = make_snippet(text, "天気予報")
+    assert [snip.text[a:b] for a, b in snip.highlights] == ["天気"]
+    terms, phrases = query_terms("Müller 北京")
+    assert terms == ["müller"] and phrases == ["北京"]
