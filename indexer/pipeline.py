@@ -43,6 +43,10 @@ StopFn = Callable[[], bool]
 BUILD_FILE = "findling-build.json"
 # Embed a large batch in slices of this many passages, reporting progress between them.
 EMBED_PROGRESS_STEP = 256
+# A document with more passages than this (a long book) is committed in parts of about this size
+# while it is embedded, so that an interruption keeps the vectors made so far and a stop request
+# is honoured within one slice rather than after the whole book.
+LARGE_DOC_PASSAGES = 1024
 
 
 @dataclass
@@ -310,7 +314,10 @@ class Indexer:
                     "UPDATE files SET state=?, chunks=0 WHERE hash=? AND state IN (?, ?)",
                     (PENDING, h, INDEXED, OFFLINE),
                 )
-            adopted = [h for h in counts if h not in known]
+            # Chunks of a document committed in parts are not a finished document: they stay as
+            # a vector cache for the redo, which replaces them (see _flush).
+            partial = set(self.state.partial_docs())
+            adopted = [h for h in counts if h not in known and h not in partial]
             for h in adopted:
                 self.state.add_doc(c, h, counts[h], None, None)
         if bad:
@@ -375,6 +382,8 @@ class Indexer:
             self._process(todo, known, report, progress, stop)
         self._remove(set(removed), report)
         report.stopped = stop()
+        if paths is None and not report.stopped:
+            self._drop_stale_parts()
         if report.changed and not report.stopped:
             self._emit(Progress(phase="finishing", done=progress.done, total=progress.total))
             self.optimize()
@@ -383,6 +392,16 @@ class Indexer:
             Progress(phase="idle", done=progress.done, total=progress.total, failed=progress.failed)
         )
         return report
+
+    def _drop_stale_parts(self) -> None:
+        """Remove parts of documents that a complete run did not finish (the file vanished or
+        changed while it was being indexed)."""
+        stale = self.state.partial_docs()
+        if stale:
+            self.store.delete_docs(stale)
+            with self.state.transaction() as c:
+                self.state.clear_partial(c, stale)
+            log.info("Removed the parts of %d unfinished document(s)", len(stale))
 
     def purge_folder(self, folder: Path) -> int:
         """Forget every file under ``folder`` (the user removed it from the configuration)."""
@@ -530,10 +549,11 @@ class Indexer:
             batch.append((h, ex))
             batch_chunks += len(ex.chunks)
             if batch_chunks >= self.config.batch_chunks:
-                self._flush(batch, to_extract, known, report, progress)
+                if not self._flush(batch, to_extract, known, report, progress, stop):
+                    return
                 batch, batch_chunks = [], 0
         if batch:
-            self._flush(batch, to_extract, known, report, progress)
+            self._flush(batch, to_extract, known, report, progress, stop)
 
     def _flush(
         self,
@@ -542,7 +562,9 @@ class Indexer:
         known: dict[str, Any],
         report: SyncReport,
         progress: Progress,
-    ) -> None:
+        stop: StopFn,
+    ) -> bool:
+        """Embed and commit a batch of extracted documents; False when stopped part-way."""
         rows: list[dict[str, Any]] = []
         texts: list[str] = []
         for h, ex in batch:
@@ -563,9 +585,15 @@ class Indexer:
                 )
                 texts.append(ch.embed_text)
         progress.current = str(to_extract[batch[-1][0]][0][0].path)
-        self._attach_vectors(rows, texts, report, progress)
+        large = {h for h, ex in batch if len(ex.chunks) > LARGE_DOC_PASSAGES}
+        if large:
+            self.state.mark_partial(sorted(large))
+        if not self._attach_vectors(rows, texts, report, progress, large, stop):
+            return False
         self.store.replace_docs([h for h, _ in batch], rows)
         with self.state.transaction() as c:
+            if large:
+                self.state.clear_partial(c, sorted(large))
             for h, ex in batch:
                 self.state.add_doc(c, h, len(ex.chunks), ex.pages, ex.title)
                 for fi, root in to_extract[h]:
@@ -581,6 +609,7 @@ class Indexer:
                     progress.file_done(fi.size)
         report.chunks += len(rows)
         self._emit(progress)
+        return True
 
     def _attach_vectors(
         self,
@@ -588,7 +617,14 @@ class Indexer:
         texts: list[str],
         report: SyncReport,
         progress: Progress | None = None,
-    ) -> None:
+        large: set[str] | frozenset[str] = frozenset(),
+        stop: StopFn = lambda: False,
+    ) -> bool:
+        """Give every row its vector, embedding only texts not seen before.
+
+        Chunks of ``large`` documents are committed in parts as their vectors are made. Returns
+        False when ``stop`` asked to stop between slices (the parts made so far are committed).
+        """
         ths = [r["th"] for r in rows]
         missing = [t for t in dict.fromkeys(ths) if t not in self._vec_cache]
         if missing:
@@ -597,24 +633,45 @@ class Indexer:
         for th, text in zip(ths, texts, strict=True):
             if th not in self._vec_cache:
                 need.setdefault(th, text)
-        if need:
-            keys, values = list(need), list(need.values())
-            step = EMBED_PROGRESS_STEP
-            for i in range(0, len(values), step):
-                if progress is not None and len(values) > step:
-                    progress.passages_done, progress.passages_total = i, len(values)
-                    self._emit(progress)
-                vecs = self.embedder.embed(values[i : i + step])
-                for th, v in zip(keys[i : i + step], vecs, strict=True):
-                    self._vec_cache[th] = v
-            if progress is not None:
-                progress.passages_done = progress.passages_total = 0
+        written: set[str] = set()
+
+        def commit_part() -> None:
+            part = [
+                {**r, "vector": self._vec_cache[r["th"]]}
+                for r in rows
+                if r["doc"] in large and r["chunk_id"] not in written and r["th"] in self._vec_cache
+            ]
+            if part:
+                self.store.add_rows(part)
+                written.update(r["chunk_id"] for r in part)
+
+        keys, values = list(need), list(need.values())
+        step = EMBED_PROGRESS_STEP
+        since_commit = 0
+        for i in range(0, len(values), step):
+            if i and stop():
+                commit_part()
+                report.embedded += i
+                return False
+            if large and since_commit >= LARGE_DOC_PASSAGES:
+                commit_part()
+                since_commit = 0
+            if progress is not None and len(values) > step:
+                progress.passages_done, progress.passages_total = i, len(values)
+                self._emit(progress)
+            vecs = self.embedder.embed(values[i : i + step])
+            for th, v in zip(keys[i : i + step], vecs, strict=True):
+                self._vec_cache[th] = v
+            since_commit += len(vecs)
+        if progress is not None:
+            progress.passages_done = progress.passages_total = 0
         report.embedded += len(need)
         report.reused_vectors += len(rows) - len(need)
         for r in rows:
             r["vector"] = self._vec_cache[r["th"]]
         if len(self._vec_cache) > 50_000:
             self._vec_cache.clear()
+        return True
 
     def _fail(
         self,

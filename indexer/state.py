@@ -33,6 +33,8 @@ MIGRATIONS: dict[int, Callable[[sqlite3.Connection], None]] = {1: _v1_to_v2}
 INDEXED = "indexed"
 PENDING = "pending"
 OFFLINE = "offline"
+# Meta keys of documents whose chunks are being committed in parts.
+PARTIAL_PREFIX = "partial:"
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -192,6 +194,32 @@ class StateDB:
         """Store a meta value."""
         with self.conn:
             self.conn.execute("INSERT OR REPLACE INTO meta(key, value) VALUES (?, ?)", (key, value))
+
+    # -- documents written in parts -------------------------------------------------------------
+    def mark_partial(self, hashes: list[str]) -> None:
+        """Note that chunks of these documents may be committed before the document is whole.
+
+        Recovery must not adopt such chunks as a finished document (see Indexer.recover).
+        """
+        with self.conn:
+            self.conn.executemany(
+                "INSERT OR REPLACE INTO meta(key, value) VALUES (?, '')",
+                ((PARTIAL_PREFIX + h,) for h in hashes),
+            )
+
+    def partial_docs(self) -> list[str]:
+        """Documents marked as being written in parts."""
+        return [
+            str(r[0])[len(PARTIAL_PREFIX) :]
+            for r in self.conn.execute(
+                "SELECT key FROM meta WHERE substr(key, 1, ?) = ?",
+                (len(PARTIAL_PREFIX), PARTIAL_PREFIX),
+            )
+        ]
+
+    def clear_partial(self, conn: sqlite3.Connection, hashes: list[str]) -> None:
+        """Drop the marks of :meth:`mark_partial` (in the caller's transaction)."""
+        conn.executemany("DELETE FROM meta WHERE key=?", ((PARTIAL_PREFIX + h,) for h in hashes))
 
     # -- files --------------------------------------------------------------------------------
     def files(self, folder: str | None = None) -> list[FileRow]:

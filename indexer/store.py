@@ -135,6 +135,18 @@ class ChunkStore:
         )
         self.ensure_fts()
 
+    def add_rows(self, rows: list[dict[str, Any]]) -> None:
+        """Insert or update chunks by id, in one commit (parts of a document being written)."""
+        if not rows:
+            return
+        data = pa.Table.from_pylist(rows, schema=schema(self.dims))
+        (
+            self._table.merge_insert("chunk_id")
+            .when_matched_update_all()
+            .when_not_matched_insert_all()
+            .execute(data)
+        )
+
     def delete_docs(self, docs: Iterable[str]) -> int:
         """Remove all chunks of ``docs``. Returns how many documents were named."""
         docs = list(docs)

@@ -296,3 +296,92 @@ def test_unspaced_scripts_are_keyword_searchable_and_old_fts_indexes_are_rebuilt
     hits = s.search("inverter warranties").hits
     assert Path(hits[0].path).name == "english.txt"
     s.close()
+
+
+def _book(d: Path, sections: int = 40) -> Path:
+    d.mkdir(parents=True, exist_ok=True)
+    paras = [
+        f"Chapter {i}. " + " ".join(f"term{i}w{j}" for j in range(110)) for i in range(sections)
+    ]
+    p = d / "book.txt"
+    p.write_text("\n\n".join(paras))
+    return p
+
+
+@pytest.fixture
+def small_parts(monkeypatch):
+    import indexer.pipeline as pipeline
+
+    monkeypatch.setattr(pipeline, "LARGE_DOC_PASSAGES", 8)
+    monkeypatch.setattr(pipeline, "EMBED_PROGRESS_STEP", 4)
+
+
+def test_a_long_document_stopped_part_way_keeps_its_parts_and_resumes(
+    tmp_path, embedder, small_parts
+):
+    book = _book(tmp_path / "docs")
+    cfg = index_config(tmp_path / "index", book.parent)
+    asked = []
+
+    def stop_after_some(p):
+        if p.passages_done >= 20:
+            asked.append(True)
+
+    with Indexer(cfg, embedder, on_progress=stop_after_some) as ix:
+        r = ix.sync(lambda: bool(asked))
+        assert r.stopped and r.added == 0
+        [row] = ix.state.files()
+        assert row.state == "pending"
+        parts = ix.store.count()
+        [doc] = ix.state.partial_docs()
+        assert parts >= 8 and ix.store.doc_chunk_counts() == {doc: parts}
+    with Indexer(cfg, embedder) as ix:  # recovery does not take the parts for a whole document
+        assert ix.state.conn.execute("SELECT count(*) FROM docs").fetchone()[0] == 0
+        r = ix.sync()
+        assert r.added == 1 and not r.stopped
+        total = _consistent(ix)[doc]
+        assert total > parts
+        assert r.embedded == total - parts  # the parts' vectors were reused, not remade
+        assert ix.state.partial_docs() == []
+        assert ix.state.files()[0].state == "indexed"
+    s = Searcher(cfg.index_dir, embedder)
+    assert Path(s.search("term3w17").hits[0].path) == book
+    s.close()
+
+
+def test_a_crash_while_a_long_document_is_written_in_parts_is_recovered(
+    tmp_path, embedder, small_parts, monkeypatch
+):
+    from indexer.store import ChunkStore
+
+    book = _book(tmp_path / "docs")
+    cfg = index_config(tmp_path / "index", book.parent)
+
+    def crash(self, docs, rows):
+        raise RuntimeError("power cut")
+
+    with monkeypatch.context() as m:
+        m.setattr(ChunkStore, "replace_docs", crash)
+        with Indexer(cfg, embedder) as ix, pytest.raises(RuntimeError):
+            ix.sync()
+    with Indexer(cfg, embedder) as ix:
+        parts = ix.store.count()
+        assert parts > 8  # the parts made before the crash are there ...
+        r = ix.sync()
+        counts = _consistent(ix)  # ... and after recovery and a sync, exactly one whole copy
+        assert list(counts.values()) == [r.reused_vectors + r.embedded]
+        assert r.reused_vectors >= parts
+        assert ix.state.partial_docs() == []
+
+
+def test_parts_of_a_document_that_vanished_are_removed(tmp_path, embedder, small_parts):
+    book = _book(tmp_path / "docs")
+    cfg = index_config(tmp_path / "index", book.parent)
+    with Indexer(cfg, embedder) as ix:
+        r = ix.sync(lambda: ix.store.count() > 0)
+        assert r.stopped and ix.store.count() > 0
+    book.unlink()
+    with Indexer(cfg, embedder) as ix:
+        ix.sync()
+        assert ix.store.count() == 0 and ix.state.partial_docs() == []
+        assert ix.state.files() == []
