@@ -30,7 +30,7 @@ class Settings:
         gpu_layers: ``"auto"``, ``"off"`` or a number of layers to offload.
         max_file_mb: Files larger than this are not indexed.
         max_pages: Documents with more pages than this are not indexed.
-        extract_timeout_s: Time budget per file.
+        extract_timeout_s: Processor-time budget per file (ten times that in wall-clock time).
         workers: Extraction worker processes (0 = automatic).
         launch_at_login: Start Findling in the tray at login.
         theme: ``"system"``, ``"light"`` or ``"dark"``.

@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from indexer.errors import IndexCorruptError
 
@@ -159,11 +160,13 @@ class ChunkStore:
         """Chunks per document, read from the table itself (for consistency checks)."""
         if self._table is None:
             return {}
-        col = self._table.to_arrow().select(["doc"]).column("doc")
-        counts: dict[str, int] = {}
-        for value in col.to_pylist():
-            counts[value] = counts.get(value, 0) + 1
-        return counts
+        n = self.count()
+        if n == 0:
+            return {}
+        # A projected scan: reading the whole table (texts and vectors) would need gigabytes for
+        # a large index.
+        col = self._table.search().select(["doc"]).limit(n).to_arrow().column("doc")
+        return {str(v["values"]): int(v["counts"]) for v in pc.value_counts(col).to_pylist()}
 
     def vectors_for_text_hashes(self, hashes: Iterable[str]) -> dict[str, npt.NDArray[np.float32]]:
         """Existing vectors for chunk texts already embedded (the embedding cache)."""

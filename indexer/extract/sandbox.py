@@ -20,6 +20,8 @@ from multiprocessing.connection import Connection, wait
 from pathlib import Path
 from typing import Any
 
+import psutil
+
 from indexer.chunk import Chunk, ChunkerConfig
 from indexer.errors import ExtractError
 from indexer.extract.base import ExtractLimits
@@ -53,15 +55,25 @@ class SandboxConfig:
 
     Attributes:
         workers: Number of worker processes; 0 extracts in the calling process (no containment).
-        timeout_s: Wall-clock budget per file.
+        timeout_s: Processor-time budget per file. CPU time, not wall-clock time: the workers
+            run at low priority, so on a busy computer a good file may wait a long time for the
+            CPU, and it must not be marked as a file that hangs the reader.
+        wall_timeout_s: Wall-clock budget per file, for readers blocked without using the CPU
+            (e.g. on an unresponsive network drive); ``None`` means ten times ``timeout_s``.
         memory_mb: Address-space limit per worker (Linux/macOS), 0 for none.
         nice: CPU niceness added to workers.
     """
 
     workers: int = 1
     timeout_s: float = 180.0
+    wall_timeout_s: float | None = None
     memory_mb: int = 4096
     nice: int = 10
+
+    @property
+    def wall_limit_s(self) -> float:
+        """The wall-clock budget per file."""
+        return self.wall_timeout_s if self.wall_timeout_s is not None else 10 * self.timeout_s
 
 
 def lower_priority(increment: int) -> None:
@@ -150,8 +162,22 @@ class _Worker:
         child.close()
         self.job: Path | None = None
         self.started = 0.0
+        self.cpu_started = 0.0
         self.ready = False
         self.spawned = time.monotonic()
+
+    def start_clock(self) -> None:
+        """Start timing the current job (wall clock and this worker's CPU time)."""
+        self.started = time.monotonic()
+        self.cpu_started = self.cpu_seconds()
+
+    def cpu_seconds(self) -> float:
+        """Processor time this worker has used so far (0 when it cannot be read)."""
+        try:
+            t = psutil.Process(self.proc.pid).cpu_times()
+        except (psutil.Error, ValueError, TypeError):
+            return 0.0
+        return float(t.user + t.system)
 
     def kill(self) -> None:
         try:
@@ -213,7 +239,7 @@ class ExtractorPool:
                         w.conn.send((str(path), self.limits))
                     w.job = path
                     if w.ready:
-                        w.started = time.monotonic()
+                        w.start_clock()
                     busy[w.conn] = w
             ready = wait(list(busy), timeout=0.5)
             for conn in ready:
@@ -230,7 +256,8 @@ class ExtractorPool:
                     yield Extracted(job, state="failed", reason=_crash_reason(code))
                     continue
                 if result == READY:
-                    w.ready, w.started = True, time.monotonic()
+                    w.ready = True
+                    w.start_clock()
                     continue
                 del busy[conn]  # type: ignore[arg-type]
                 w.job = None
@@ -250,19 +277,29 @@ class ExtractorPool:
                     continue
                 # A worker whose answer is waiting finished in time: its reply was just not read
                 # yet because the caller was busy (e.g. embedding a batch) between our yields.
-                overdue = w.job is not None and now - w.started > self.cfg.timeout_s
-                if overdue and not _has_reply(conn):
+                if w.job is None:
+                    continue
+                wall = now - w.started
+                if wall > self.cfg.wall_limit_s:
+                    reason = (
+                        f"Reading the file took longer than {self.cfg.wall_limit_s:.0f} s"
+                        " (the reader was blocked); skipped"
+                    )
+                elif (
+                    wall > self.cfg.timeout_s
+                    and w.cpu_seconds() - w.cpu_started > self.cfg.timeout_s
+                ):
+                    reason = (
+                        f"Reading the file took longer than {self.cfg.timeout_s:.0f} s"
+                        " of processor time; skipped"
+                    )
+                else:
+                    continue
+                if not _has_reply(conn):
                     job = w.job
-                    assert job is not None
                     del busy[conn]
                     self._replace(w)
-                    yield Extracted(
-                        job,
-                        state="failed",
-                        reason=(
-                            f"Reading the file took longer than {self.cfg.timeout_s:.0f} s; skipped"
-                        ),
-                    )
+                    yield Extracted(job, state="failed", reason=reason)
 
     def _replace(self, w: _Worker) -> _Worker:
         w.kill()

@@ -32,3 +32,78 @@ def test_time_spent_by_the_caller_does_not_count_against_a_file(tmp_path, embedd
         pool.close()
     assert len(results) == 4
     assert all(r.ok for r in results), [(r.path.name, r.reason) for r in results if not r.ok]
+
+
+def _text(path, mb: float):
+    line = "lorem ipsum dolor sit amet consectetur adipiscing elit sed do eiusmod tempor\n"
+    path.write_text(line * int(mb * 1024 * 1024 / len(line)))
+    return path
+
+
+def _freeze_worker_once_started(pool, seconds: float):
+    """From a thread: SIGSTOP the worker as soon as its file's clock starts, for ``seconds``
+    (a computer so busy that the low-priority reader gets no CPU)."""
+    import contextlib
+    import os
+    import signal
+    import threading
+
+    frozen = threading.Event()
+
+    def run():
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            for w in list(pool._workers):
+                if w.job is not None and w.started > 0:
+                    os.kill(w.proc.pid, signal.SIGSTOP)
+                    frozen.set()
+                    time.sleep(seconds)
+                    with contextlib.suppress(ProcessLookupError):  # killed as a hang meanwhile
+                        os.kill(w.proc.pid, signal.SIGCONT)
+                    return
+            time.sleep(0.001)
+
+    t = threading.Thread(target=run, daemon=True)
+    t.start()
+    return t, frozen
+
+
+def test_waiting_for_the_cpu_is_not_a_hanging_file(tmp_path, embedder):
+    f = _text(tmp_path / "medium.txt", 0.5)  # about 2.5 s of processor time here
+    pool = ExtractorPool(
+        embedder.spec.tokenizer,
+        ChunkerConfig(),
+        ExtractLimits(),
+        SandboxConfig(workers=1, timeout_s=5, wall_timeout_s=60),
+    )
+    try:
+        t, frozen = _freeze_worker_once_started(pool, 7.0)
+        t0 = time.monotonic()
+        [ex] = list(pool.run([f]))
+        took = time.monotonic() - t0
+        t.join()
+    finally:
+        pool.close()
+    assert frozen.is_set()
+    assert took > 7  # over the 5 s budget in wall-clock time ...
+    assert ex.ok, ex.reason  # ... but the file itself used little processor time
+
+
+def test_a_reader_blocked_without_using_the_cpu_hits_the_wall_clock_limit(tmp_path, embedder):
+    f = _text(tmp_path / "medium.txt", 2)
+    pool = ExtractorPool(
+        embedder.spec.tokenizer,
+        ChunkerConfig(),
+        ExtractLimits(),
+        SandboxConfig(workers=1, timeout_s=60, wall_timeout_s=3),
+    )
+    try:
+        _thread, frozen = _freeze_worker_once_started(pool, 30.0)
+        t0 = time.monotonic()
+        [ex] = list(pool.run([f]))
+        took = time.monotonic() - t0
+    finally:
+        pool.close()
+    assert frozen.is_set()
+    assert not ex.ok and "blocked" in (ex.reason or ""), ex.reason
+    assert took < 20
