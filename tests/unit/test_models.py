@@ -39,6 +39,28 @@ def test_embedder_truncates_long_input_at_model_limit(embedder):
     assert v.shape == (2, 384)
 
 
+def test_batches_stay_under_the_token_budget_and_results_keep_input_order(embedder, monkeypatch):
+    texts = [f"topic {i} " * (1 + (i * 37) % 120) for i in range(70)] + ["tiny"] * 30
+    seen = []
+    real = embedder._run
+
+    def spy(batch):
+        seen.append((len(batch), max(len(x) for x in batch)))
+        return real(batch)
+
+    monkeypatch.setattr(embedder, "_run", spy)
+    out = embedder.embed(texts)
+    budget = embedder.config.batch_tokens
+    assert all(n * width <= budget or n == 1 for n, width in seen), seen
+    assert all(n <= embedder.config.batch_size for n, _ in seen)
+    assert sum(n for n, _ in seen) == len(texts)
+    assert max(n for n, _ in seen) > 8  # short texts still go in large batches
+    # Row i is text i's vector, whatever batch it was computed in.
+    for i in (0, 5, 33, 69, 99):
+        alone = embedder.embed([texts[i]])[0]
+        assert float(alone @ out[i]) > 0.99, i
+
+
 def test_user_model_folder_takes_precedence_and_broken_model_is_reported(tmp_path):
     folder = tmp_path / "models" / "mine"
     folder.mkdir(parents=True)
