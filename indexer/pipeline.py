@@ -537,6 +537,8 @@ class Indexer:
         batch: list[tuple[str, Extracted]] = []
         batch_chunks = 0
         first = [entries[0][0].path for entries in to_extract.values()]
+        progress.current = str(first[0])  # being read; updated as results come in
+        self._emit(progress)
         for ex in self._pool.run(first, stop):
             h = by_path[str(ex.path)]
             entries = to_extract[h]

@@ -98,6 +98,7 @@ class IndexService(QObject):
         self._thread: _WatchThread | None = None
         self._last_emit = 0.0
         self._last_phase = ""
+        self._last_current: str | None = None
         self._shutting_down = False
         self._finished.connect(self._on_finished)
         self._state.connect(self._set_state)
@@ -153,9 +154,10 @@ class IndexService(QObject):
     def _on_progress(self, p: Progress) -> None:
         now = time.monotonic()
         last = p.total > 0 and p.done >= p.total
-        if not last and p.phase == self._last_phase and now - self._last_emit < PROGRESS_EVERY_S:
+        same = p.phase == self._last_phase and p.current == self._last_current
+        if not last and same and now - self._last_emit < PROGRESS_EVERY_S:
             return
-        self._last_emit, self._last_phase = now, p.phase
+        self._last_emit, self._last_phase, self._last_current = now, p.phase, p.current
         self.progress.emit(
             ProgressInfo(
                 p.phase,
