@@ -47,6 +47,7 @@ class TaskRunner(QObject):
         self.pool = QThreadPool(self)
         self.pool.setMaxThreadCount(max_threads)
         self._relays: set[_Relay] = set()
+        self._closed = False
 
     def submit(
         self,
@@ -61,7 +62,8 @@ class TaskRunner(QObject):
         def finish(result: Any, cb: Callable[[Any], None] | None) -> None:
             self._relays.discard(relay)
             relay.deleteLater()
-            if cb is not None:
+            # After shutdown the widgets a callback would update may already be gone.
+            if cb is not None and not self._closed:
                 cb(result)
 
         relay.done.connect(lambda r: finish(r, on_done))
@@ -69,6 +71,7 @@ class TaskRunner(QObject):
         self.pool.start(_Job(fn, relay))
 
     def shutdown(self, timeout_ms: int = 10_000) -> None:
-        """Drop queued jobs and wait for running ones."""
+        """Drop queued jobs, wait for running ones; results that arrive later are dropped."""
+        self._closed = True
         self.pool.clear()
         self.pool.waitForDone(timeout_ms)
