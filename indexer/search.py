@@ -257,38 +257,47 @@ class Searcher:
         files = self._state.paths_for_docs(r["doc"] for _, r, *_ in fused[: limit * 4 + 20])
         hits: list[Hit] = []
         per_doc: dict[str, int] = {}
+        # The same passage on the same page of two different files (a document saved twice with
+        # other metadata, a copy in another format) shows once, with the other file listed.
+        same_passage: dict[tuple[str, int | None], Hit] = {}
         for score, row, kr, vr, sim in fused:
             rows = files.get(row["doc"])
             if not rows:
                 continue  # deleted since the chunk was written
+            if filters is not None and filters.active:
+                rows = [r for r in rows if _passes(r, filters)] or rows
+            twin = same_passage.get((row["text"], row["page"]))
+            if twin is not None:
+                twin.other_paths.extend(
+                    r.path for r in rows if r.path != twin.path and r.path not in twin.other_paths
+                )
+                continue
             if per_doc.get(row["doc"], 0) >= cfg.per_doc:
                 continue
             per_doc[row["doc"]] = per_doc.get(row["doc"], 0) + 1
-            if filters is not None and filters.active:
-                rows = [r for r in rows if _passes(r, filters)] or rows
             online = [r for r in rows if r.state != OFFLINE] or rows
             primary = online[0]
             snip = make_snippet(row["text"], query)
-            hits.append(
-                Hit(
-                    path=primary.path,
-                    page=row["page"],
-                    section=row["heading"],
-                    score=score,
-                    snippet=snip.text,
-                    chunk_id=row["chunk_id"],
-                    doc=row["doc"],
-                    text=row["text"],
-                    start=row["start"] or 0,
-                    end=row["end"] or 0,
-                    highlights=snip.highlights,
-                    other_paths=[r.path for r in rows if r.path != primary.path],
-                    offline=primary.state == OFFLINE,
-                    keyword_rank=kr,
-                    vector_rank=vr,
-                    similarity=sim,
-                )
+            hit = Hit(
+                path=primary.path,
+                page=row["page"],
+                section=row["heading"],
+                score=score,
+                snippet=snip.text,
+                chunk_id=row["chunk_id"],
+                doc=row["doc"],
+                text=row["text"],
+                start=row["start"] or 0,
+                end=row["end"] or 0,
+                highlights=snip.highlights,
+                other_paths=[r.path for r in rows if r.path != primary.path],
+                offline=primary.state == OFFLINE,
+                keyword_rank=kr,
+                vector_rank=vr,
+                similarity=sim,
             )
+            hits.append(hit)
+            same_passage[(row["text"], row["page"])] = hit
             if len(hits) >= limit:
                 break
         return hits

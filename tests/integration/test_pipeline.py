@@ -110,6 +110,27 @@ def test_identical_files_show_once_and_filters(tmp_path, corpus, embedder):
     assert exact and all("grid voltage" in h.text.lower() for h in exact)
 
 
+def test_the_same_passage_in_two_different_files_shows_once(tmp_path, embedder):
+    d = tmp_path / "docs"
+    pages = ["Intro page about nothing in particular.", "Kestrels hover over motorway verges."]
+    make_pdf(d / "manual.pdf", pages, title="Manual")
+    make_pdf(d / "manual-full.pdf", pages, title="Manual, full edition")  # other bytes
+    make_pdf(d / "other.pdf", ["Intro.", "Kestrels hover over motorway verges."])  # page 2 too
+    make_pdf(d / "moved.pdf", ["Kestrels hover over motorway verges."])  # on another page
+    cfg = index_config(tmp_path / "index", d)
+    with Indexer(cfg, embedder) as ix:
+        ix.sync()
+        assert len(ix.state.conn.execute("SELECT hash FROM docs").fetchall()) == 4
+    s = Searcher(cfg.index_dir, embedder)
+    hits = [h for h in s.search("kestrels hovering", 10).hits if "Kestrels" in h.text]
+    s.close()
+    by_page = {h.page: h for h in hits}
+    assert sorted(by_page) == [1, 2] and len(hits) == 2, [(h.path, h.page) for h in hits]
+    names = {Path(p).name for p in [by_page[2].path, *by_page[2].other_paths]}
+    assert names == {"manual.pdf", "manual-full.pdf", "other.pdf"}
+    assert Path(by_page[1].path).name == "moved.pdf" and by_page[1].other_paths == []
+
+
 def test_interrupt_and_resume_keeps_work(tmp_path, embedder):
     d = tmp_path / "many"
     for i in range(30):
