@@ -292,6 +292,8 @@ def cmd_search(engine: Engine, args: argparse.Namespace) -> int:
                 + ("  [offline]" if h.offline else "")
             )
             print(f"    {_highlight(h.snippet, h.highlights)}")
+            for other in h.other_paths:
+                print(f"    also in {other}")
     _err(f"{len(result.hits)} result(s) in {result.took_ms:.0f} ms")
     return EXIT_OK
 

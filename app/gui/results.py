@@ -50,6 +50,9 @@ def location(hit: Hit) -> str:
     parts.append(short_folder(hit.path))
     if hit.offline:
         parts.append("offline")
+    if hit.other_paths:
+        n = len(hit.other_paths)
+        parts.append(f"also in {n} other file{'s' if n > 1 else ''}")
     return " · ".join(parts)
 
 
@@ -89,7 +92,7 @@ class ResultsModel(QAbstractListModel):
         if role == Qt.ItemDataRole.DisplayRole:
             return Path(hit.path).name
         if role == Qt.ItemDataRole.ToolTipRole:
-            return hit.path
+            return "\n".join([hit.path, *(f"also: {p}" for p in hit.other_paths)])
         if role == Qt.ItemDataRole.DecorationRole:
             return file_type_icon(Path(hit.path).suffix)
         if role == Qt.ItemDataRole.AccessibleTextRole:

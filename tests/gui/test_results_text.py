@@ -1,0 +1,33 @@
+"""How a result describes where it was found."""
+
+import pytest
+
+from app.gui.results import location
+from indexer.search import Hit
+
+pytestmark = [pytest.mark.gui]
+
+
+def _hit(**kw):
+    base = dict(
+        path="/data/a/manual.pdf",
+        page=4,
+        section="Setup",
+        score=1.0,
+        snippet="s",
+        chunk_id="c",
+        doc="d",
+        text="t",
+        start=0,
+        end=1,
+    )
+    return Hit(**{**base, **kw})
+
+
+def test_location_names_page_section_folder_and_other_files():
+    assert location(_hit()) == "page 4 · Setup · /data/a"
+    two = _hit(other_paths=["/data/b/manual-full.pdf", "/data/c/copy.pdf"], offline=True)
+    assert location(two) == "page 4 · Setup · /data/a · offline · also in 2 other files"
+    assert location(_hit(page=None, section=None, other_paths=["/x.pdf"])).endswith(
+        "/data/a · also in 1 other file"
+    )
