@@ -143,7 +143,7 @@ class _StopFlag:
             if self.event.is_set():
                 raise KeyboardInterrupt
             self.event.set()
-            _err("\nStopping after the current file… (Ctrl-C again to abort)")
+            _err("\nStopping; the work done so far is kept… (Ctrl-C again to abort)")
 
         signal.signal(signal.SIGINT, handler)
         if hasattr(signal, "SIGTERM"):

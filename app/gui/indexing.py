@@ -121,7 +121,7 @@ class IndexService(QObject):
         self._thread.start()
 
     def pause(self) -> None:
-        """Stop after the current file; what was indexed stays indexed."""
+        """Stop soon (between files, or between parts of a long one); work done is kept."""
         self._retry.stop()
         if self._thread is not None:
             self._thread.stop.set()
