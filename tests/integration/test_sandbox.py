@@ -68,42 +68,35 @@ def _freeze_worker_once_started(pool, seconds: float):
     return t, frozen
 
 
-def test_waiting_for_the_cpu_is_not_a_hanging_file(tmp_path, embedder):
-    f = _text(tmp_path / "medium.txt", 0.5)  # about 2.5 s of processor time here
+def _one_file_while_frozen(embedder, f, freeze_s: float, **budget):
+    """Extract ``f`` on one worker that is frozen for ``freeze_s`` once its clock starts.
+    Returns (result, seconds taken, whether the freeze happened)."""
     pool = ExtractorPool(
         embedder.spec.tokenizer,
         ChunkerConfig(),
         ExtractLimits(),
-        SandboxConfig(workers=1, timeout_s=5, wall_timeout_s=60),
+        SandboxConfig(workers=1, **budget),
     )
     try:
-        t, frozen = _freeze_worker_once_started(pool, 7.0)
+        _thread, frozen = _freeze_worker_once_started(pool, freeze_s)
         t0 = time.monotonic()
         [ex] = list(pool.run([f]))
-        took = time.monotonic() - t0
-        t.join()
+        return ex, time.monotonic() - t0, frozen.is_set()
     finally:
         pool.close()
-    assert frozen.is_set()
+
+
+def test_waiting_for_the_cpu_is_not_a_hanging_file(tmp_path, embedder):
+    f = _text(tmp_path / "medium.txt", 0.5)  # about 2.5 s of processor time here
+    ex, took, frozen = _one_file_while_frozen(embedder, f, 7.0, timeout_s=5, wall_timeout_s=60)
+    assert frozen
     assert took > 7  # over the 5 s budget in wall-clock time ...
     assert ex.ok, ex.reason  # ... but the file itself used little processor time
 
 
 def test_a_reader_blocked_without_using_the_cpu_hits_the_wall_clock_limit(tmp_path, embedder):
     f = _text(tmp_path / "medium.txt", 2)
-    pool = ExtractorPool(
-        embedder.spec.tokenizer,
-        ChunkerConfig(),
-        ExtractLimits(),
-        SandboxConfig(workers=1, timeout_s=60, wall_timeout_s=3),
-    )
-    try:
-        _thread, frozen = _freeze_worker_once_started(pool, 30.0)
-        t0 = time.monotonic()
-        [ex] = list(pool.run([f]))
-        took = time.monotonic() - t0
-    finally:
-        pool.close()
-    assert frozen.is_set()
+    ex, took, frozen = _one_file_while_frozen(embedder, f, 30.0, timeout_s=60, wall_timeout_s=3)
+    assert frozen
     assert not ex.ok and "blocked" in (ex.reason or ""), ex.reason
     assert took < 20
