@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -98,3 +99,60 @@ def index_config(index_dir: Path, *folders: Path, **kw):  # type: ignore[no-unty
 
     kw.setdefault("sandbox", SandboxConfig(workers=1, timeout_s=120))
     return IndexConfig(index_dir=index_dir, folders=tuple(folders), **kw)
+
+
+def make_hit(n: int, text: str, **fields):  # type: ignore[no-untyped-def]
+    """A search hit for unit tests: passage ``n`` of ``/docs/file{n}.pdf`` (fields overridable)."""
+    from indexer.search import Hit
+
+    base = {
+        "path": f"/docs/file{n}.pdf",
+        "page": None,
+        "section": None,
+        "score": 1.0 / n,
+        "snippet": text,
+        "chunk_id": f"h{n}:0",
+        "doc": f"h{n}",
+        "text": text,
+        "start": 0,
+        "end": len(text),
+    }
+    return Hit(**{**base, **fields})
+
+
+def lorem_text(path: Path, mb: float) -> Path:
+    """A text file of ``mb`` megabytes of real words (tokenizing it takes seconds)."""
+    line = "lorem ipsum dolor sit amet consectetur adipiscing elit sed do eiusmod tempor\n"
+    path.write_text(line * int(mb * 1024 * 1024 / len(line)))
+    return path
+
+
+def cli_env(home: Path) -> dict[str, str]:
+    """The environment of a ``findling`` subprocess whose data lives in ``home``."""
+    return {**os.environ, "FINDLING_HOME": str(home), "PYTHONPATH": str(ROOT)}
+
+
+def run_cli(
+    env: dict[str, str], *args: str, timeout: float = 240
+) -> subprocess.CompletedProcess[str]:
+    """Run ``findling ARGS`` to completion, capturing its output."""
+    return subprocess.run(
+        [sys.executable, "-m", "app.cli", *args],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+
+
+def start_cli(env: dict[str, str], *args: str) -> subprocess.Popen[str]:
+    """Start a long-running ``findling ARGS`` (e.g. ``watch --json``) with piped output."""
+    return subprocess.Popen(
+        [sys.executable, "-m", "app.cli", *args],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )

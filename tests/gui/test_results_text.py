@@ -3,25 +3,13 @@
 import pytest
 
 from app.gui.results import location
-from indexer.search import Hit
+from tests.conftest import make_hit
 
 pytestmark = [pytest.mark.gui]
 
 
 def _hit(**kw):
-    base = dict(
-        path="/data/a/manual.pdf",
-        page=4,
-        section="Setup",
-        score=1.0,
-        snippet="s",
-        chunk_id="c",
-        doc="d",
-        text="t",
-        start=0,
-        end=1,
-    )
-    return Hit(**{**base, **kw})
+    return make_hit(1, "t", **{"path": "/data/a/manual.pdf", "page": 4, "section": "Setup", **kw})
 
 
 def test_location_names_page_section_folder_and_other_files():

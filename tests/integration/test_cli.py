@@ -1,7 +1,6 @@
 """The public `findling` command: JSON lines, exit codes, FINDLING_HOME."""
 
 import json
-import os
 import subprocess
 import sys
 import time
@@ -9,22 +8,14 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import make_pdf
+from tests.conftest import cli_env, make_pdf, run_cli, start_cli
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(300)]
 ROOT = Path(__file__).resolve().parents[2]
 
 
 def run(home, *args, timeout=240):
-    env = {**os.environ, "FINDLING_HOME": str(home)}
-    return subprocess.run(
-        [sys.executable, "-m", "app.cli", *args],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-    )
+    return run_cli(cli_env(home), *args, timeout=timeout)
 
 
 def lines(out):
@@ -137,15 +128,7 @@ def _eventually_found(home, query, path, seconds):
 def test_index_hands_over_to_running_watch(tmp_path, docs):
     home = tmp_path / "home"
     assert run(home, "index", str(docs)).returncode == 0
-    env = {**os.environ, "FINDLING_HOME": str(home)}
-    watch = subprocess.Popen(
-        [sys.executable, "-m", "app.cli", "watch", "--json"],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+    watch = start_cli(cli_env(home), "watch", "--json")
     try:
         first = json.loads(watch.stdout.readline())
         assert first["event"] == "ready"

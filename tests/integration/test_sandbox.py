@@ -7,6 +7,7 @@ import pytest
 from indexer.chunk import ChunkerConfig
 from indexer.extract.base import ExtractLimits
 from indexer.extract.sandbox import ExtractorPool, SandboxConfig
+from tests.conftest import lorem_text
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(120)]
 
@@ -32,12 +33,6 @@ def test_time_spent_by_the_caller_does_not_count_against_a_file(tmp_path, embedd
         pool.close()
     assert len(results) == 4
     assert all(r.ok for r in results), [(r.path.name, r.reason) for r in results if not r.ok]
-
-
-def _text(path, mb: float):
-    line = "lorem ipsum dolor sit amet consectetur adipiscing elit sed do eiusmod tempor\n"
-    path.write_text(line * int(mb * 1024 * 1024 / len(line)))
-    return path
 
 
 def _freeze_worker_once_started(pool, seconds: float):
@@ -87,7 +82,7 @@ def _one_file_while_frozen(embedder, f, freeze_s: float, **budget):
 
 
 def test_waiting_for_the_cpu_is_not_a_hanging_file(tmp_path, embedder):
-    f = _text(tmp_path / "medium.txt", 0.5)  # about 2.5 s of processor time here
+    f = lorem_text(tmp_path / "medium.txt", 0.5)  # about 2.5 s of processor time here
     ex, took, frozen = _one_file_while_frozen(embedder, f, 7.0, timeout_s=5, wall_timeout_s=60)
     assert frozen
     assert took > 7  # over the 5 s budget in wall-clock time ...
@@ -95,7 +90,7 @@ def test_waiting_for_the_cpu_is_not_a_hanging_file(tmp_path, embedder):
 
 
 def test_a_reader_blocked_without_using_the_cpu_hits_the_wall_clock_limit(tmp_path, embedder):
-    f = _text(tmp_path / "medium.txt", 2)
+    f = lorem_text(tmp_path / "medium.txt", 2)
     ex, took, frozen = _one_file_while_frozen(embedder, f, 30.0, timeout_s=60, wall_timeout_s=3)
     assert frozen
     assert not ex.ok and "blocked" in (ex.reason or ""), ex.reason

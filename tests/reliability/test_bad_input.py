@@ -5,13 +5,12 @@ from __future__ import annotations
 
 import os
 import time
-from pathlib import Path
 
 import pytest
 
 from indexer.extract.sandbox import SandboxConfig
 from indexer.pipeline import Indexer
-from tests.conftest import index_config, make_pdf, shared_path
+from tests.conftest import index_config, lorem_text, make_pdf, shared_path
 from tests.reliability.helpers import FINAL_STATES, consistent
 
 pytestmark = [pytest.mark.integration]
@@ -62,20 +61,12 @@ def test_shared_bad_pdfs_and_office_files_all_get_a_state(tmp_path, embedder):
     print("states:", by_state, f"in {r.seconds:.1f}s")
 
 
-def _slow_text(path: Path, mb: int) -> Path:
-    # Real words so tokenizing takes seconds (a hang stand-in that still ends eventually).
-    line = "lorem ipsum dolor sit amet consectetur adipiscing elit sed do eiusmod tempor\n"
-    with path.open("w") as f:
-        f.write(line * (mb * 1024 * 1024 // len(line)))
-    return path
-
-
 @pytest.mark.slow
 @pytest.mark.timeout(180)
 def test_hanging_file_is_stopped_marked_and_not_retried(tmp_path, embedder):
     d = tmp_path / "docs"
     d.mkdir()
-    slow = _slow_text(d / "a-slow.txt", 40)
+    slow = lorem_text(d / "a-slow.txt", 40)  # a hang stand-in that still ends eventually
     (d / "b-good.txt").write_text("Lighthouses guide ships along rocky coasts at night.")
     cfg = index_config(tmp_path / "index", d, sandbox=SandboxConfig(workers=1, timeout_s=4))
     with Indexer(cfg, embedder) as ix:

@@ -25,7 +25,7 @@ from indexer.ask import (
 )
 from indexer.pipeline import Indexer
 from indexer.search import Hit, SearchConfig, Searcher
-from tests.conftest import index_config, make_docx, make_pdf
+from tests.conftest import index_config, make_docx, make_hit, make_pdf
 from tests.reliability.helpers import snapshot
 
 pytestmark = [pytest.mark.integration]
@@ -182,18 +182,7 @@ def test_cli_works_without_any_network_and_logs_no_document_text(tmp_path):
 
 
 def _hit(n: int, text: str, name: str | None = None, section: str | None = None) -> Hit:
-    return Hit(
-        path=f"/docs/{name or f'file{n}.pdf'}",
-        page=n,
-        section=section,
-        score=1.0 / n,
-        snippet=text,
-        chunk_id=f"h{n}:0",
-        doc=f"h{n}",
-        text=text,
-        start=0,
-        end=len(text),
-    )
+    return make_hit(n, text, page=n, section=section, path=f"/docs/{name or f'file{n}.pdf'}")
 
 
 EVIL = [

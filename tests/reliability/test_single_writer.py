@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import json
-import os
 import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -13,22 +11,15 @@ import pytest
 
 from indexer.errors import IndexLockedError
 from indexer.pipeline import Indexer
-from tests.conftest import index_config
+from tests.conftest import cli_env, index_config, run_cli, start_cli
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def _cli(env: dict[str, str], *args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "app.cli", *args],
-        capture_output=True,
-        text=True,
-        env=env,
-        cwd=ROOT,
-        timeout=timeout,
-    )
+def _cli(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
+    return run_cli(env, *args, timeout=120)
 
 
 @pytest.mark.timeout(300)
@@ -37,7 +28,7 @@ def test_second_writer_hands_over_or_exits_2_and_readers_work(tmp_path, embedder
     docs.mkdir()
     (docs / "a.txt").write_text("Owls hunt at night using silent feathers.")
     home = tmp_path / "home"
-    env = {**os.environ, "FINDLING_HOME": str(home), "PYTHONPATH": str(ROOT)}
+    env = cli_env(home)
     assert _cli(env, "index", str(docs)).returncode == 0
     index_dir = home / "index"
 
@@ -57,14 +48,7 @@ def test_second_writer_hands_over_or_exits_2_and_readers_work(tmp_path, embedder
         assert time.monotonic() - t0 < 90
 
     # `watch` takes requests: `index` hands over (exit 0) and the watcher does the work.
-    watch = subprocess.Popen(
-        [sys.executable, "-m", "app.cli", "watch", "--json"],
-        env=env,
-        cwd=ROOT,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+    watch = start_cli(env, "watch", "--json")
     try:
         assert watch.stdout is not None
         line = watch.stdout.readline()

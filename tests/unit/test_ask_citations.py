@@ -6,22 +6,10 @@ from indexer.ask import (
     parse_citations,
     strip_invalid_markers,
 )
-from indexer.search import Hit, SearchConfig
+from indexer.search import SearchConfig
+from tests.conftest import make_hit
 
-
-def _hit(n, text, page=None):
-    return Hit(
-        path=f"/docs/file{n}.pdf",
-        page=page,
-        section=None,
-        score=1.0 / n,
-        snippet=text,
-        chunk_id=f"h{n}:0",
-        doc=f"h{n}",
-        text=text,
-        start=0,
-        end=len(text),
-    )
+_hit = make_hit
 
 
 class _FakeSearcher:
