@@ -127,6 +127,16 @@ def _make_chunker(tokenizer: str, config: ChunkerConfig) -> Any:
     return Chunker(lambda t: len(tok.encode(t).ids), config)
 
 
+def _load_readers() -> None:
+    """Import every format's reader (PyMuPDF, python-docx, ...) up front, so that the first file
+    a worker reads is not charged for loading them."""
+    from indexer.extract.base import _registry
+
+    _registry()
+    with contextlib.suppress(ImportError):
+        import docx  # noqa: F401  (imported lazily by the DOCX reader)
+
+
 def _worker(
     conn: Connection, tokenizer: str, config: ChunkerConfig, memory_mb: int, nice: int
 ) -> None:
@@ -138,7 +148,8 @@ def _worker(
             resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
     lower_priority(nice)
     chunker = _make_chunker(tokenizer, config)
-    conn.send(READY)  # the per-file clock starts now, not while Python starts up
+    _load_readers()
+    conn.send(READY)  # the per-file clock starts now, not while Python and the readers load
     while True:
         try:
             msg = conn.recv()
