@@ -20,6 +20,7 @@ from typing import Any, NoReturn
 
 from app import __version__
 from app.engine import Engine
+from app.humanize import human_size, human_time
 from app.logs import setup_logging
 from app.paths import app_paths
 from indexer.errors import IndexerError, IndexLockedError
@@ -67,16 +68,13 @@ class ProgressPrinter:
                 return
             self._last = now
             width = 24
-            filled = int(width * p.done / p.total)
+            filled = int(width * p.fraction)
             bar = "█" * filled + "░" * (width - filled)
-            eta = f" · {p.eta_s:.0f}s left" if p.eta_s is not None and p.done else ""
-            name = Path(p.current).name[:40] if p.current else ""
-            inside = (
-                f" ({p.passages_done:,}/{p.passages_total:,} passages)" if p.passages_total else ""
-            )
+            eta = f" · {human_time(p.eta_s)} left" if p.eta_s and p.fraction < 1 else ""
+            doing = p.doing()
             line = (
-                f"Indexing {bar} {p.done}/{p.total} files · {p.rate:.1f}/s{eta}"
-                f"{' · ' + name + inside if name else ''}"
+                f"Indexing {bar} {p.done}/{p.total} files"
+                f"{f' · {p.rate:.1f}/s' if p.rate else ''}{eta}{' · ' + doing if doing else ''}"
             )
             if self.tty:
                 sys.stderr.write("\r\x1b[2K" + line)
@@ -390,7 +388,7 @@ def cmd_status(engine: Engine, args: argparse.Namespace) -> int:
         f"{summary['pending']} pending · {summary['failed']} not indexed · "
         f"{summary['offline']} offline"
     )
-    print(f"Index: {chunks} passages, {size / 2**20:.1f} MB on disk")
+    print(f"Index: {chunks:,} passages, {human_size(size)} on disk")
     print(f"Models: {summary['embedding_model']} (search), {summary['llm_model']} (answers)")
     if writer:
         print(f"Writer: {writer.get('role')} (pid {writer.get('pid')}) is running")

@@ -64,6 +64,37 @@ class Progress:
     # Passages of the file(s) now being embedded: a long book takes minutes on its own.
     passages_done: int = 0
     passages_total: int = 0
+    batch_bytes: int = 0  # size of the files those passages come from
+    batch_files: int = 0  # how many files they are (``current`` is one of them)
+
+    def doing(self) -> str:
+        """``book.pdf and 3 other files (256/1,024 passages)``: what is in hand, for a status."""
+        if not self.current:
+            return ""
+        text = Path(self.current).name
+        if len(text) > 48:
+            text = text[:47] + "…"
+        if self.batch_files > 1:
+            others = self.batch_files - 1
+            text += f" and {others} other file{'s' if others > 1 else ''}"
+        if self.passages_total:
+            text += f" ({self.passages_done:,}/{self.passages_total:,} passages)"
+        return text
+
+    @property
+    def work_done(self) -> float:
+        """Bytes finished, counting the embedded share of the files in hand."""
+        inside = 0.0
+        if self.passages_total:
+            inside = self.batch_bytes * self.passages_done / self.passages_total
+        return self.bytes_done + inside
+
+    @property
+    def fraction(self) -> float:
+        """0–1 of the run's work; by bytes where sizes are known, else by files."""
+        if self.bytes_total:
+            return min(1.0, self.work_done / self.bytes_total)
+        return self.done / self.total if self.total else 1.0
 
     @property
     def rate(self) -> float:
@@ -81,9 +112,9 @@ class Progress:
         elapsed = time.monotonic() - self.started
         if elapsed <= 0 or not self.total:
             return None
-        if self.bytes_total and self.bytes_done:
-            left = max(0, self.bytes_total - self.bytes_done)
-            return left * elapsed / self.bytes_done
+        done = self.work_done
+        if self.bytes_total and done:
+            return max(0.0, self.bytes_total - done) * elapsed / done
         r = self.rate
         return (self.total - self.done) / r if r > 0 else None
 
@@ -587,6 +618,8 @@ class Indexer:
                 )
                 texts.append(ch.embed_text)
         progress.current = str(to_extract[batch[-1][0]][0][0].path)
+        progress.batch_bytes = sum(fi.size for h, _ in batch for fi, _root in to_extract[h])
+        progress.batch_files = len(batch)
         large = {h for h, ex in batch if len(ex.chunks) > LARGE_DOC_PASSAGES}
         if large:
             self.state.mark_partial(sorted(large))
@@ -609,6 +642,7 @@ class Indexer:
                     else:
                         report.added += 1  # new, or recorded as pending by an earlier run
                     progress.file_done(fi.size)
+        progress.batch_bytes = progress.batch_files = 0
         report.chunks += len(rows)
         self._emit(progress)
         return True

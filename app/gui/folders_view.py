@@ -30,6 +30,7 @@ from app.engine import Engine
 from app.gui import indexing as ix
 from app.gui.indexing import IndexService, ProgressInfo
 from app.gui.tasks import TaskRunner
+from app.humanize import human_size, human_time
 from indexer.state import INDEXED, OFFLINE, PENDING, StateDB
 
 log = logging.getLogger(__name__)
@@ -42,26 +43,6 @@ STATE_TEXT = {
     ix.LOCKED: "Another Findling process is updating the index",
     ix.FAILED: "Stopped because of an error",
 }
-
-
-def human_size(n: float) -> str:
-    """``1.2 MB``."""
-    for unit in ("bytes", "KB", "MB", "GB"):
-        if n < 1024 or unit == "GB":
-            return f"{n:.0f} {unit}" if unit == "bytes" else f"{n:.1f} {unit}"
-        n /= 1024
-    return f"{n:.1f} GB"
-
-
-def human_time(s: float | None) -> str:
-    """``about 3 min``."""
-    if s is None:
-        return "—"
-    if s < 60:
-        return f"{max(1, round(s))} s"
-    if s < 3600:
-        return f"about {round(s / 60)} min"
-    return f"about {s / 3600:.1f} h"
 
 
 @dataclass
@@ -265,10 +246,7 @@ class FoldersView(QWidget):
                 (f"{p.done:,} of {p.total:,}" if p.total else "No new or changed files")
                 + (f" · {p.failed} not indexed" if p.failed else "")
             )
-        name = Path(p.current).name if p.current else "—"
-        if p.passages_total:
-            name += f" — {p.passages_done:,} of {p.passages_total:,} passages"
-        self.current_label.setText(name)
+        self.current_label.setText(p.doing or "—")
         self.current_label.setToolTip(p.current or "")
         self.rate_label.setText(f"{p.rate:.1f} files/s" if p.rate else "—")
         self.eta_label.setText(human_time(p.eta_s) if p.done < p.total else "—")

@@ -41,13 +41,8 @@ class ProgressInfo:
     failed: int
     rate: float
     eta_s: float | None
-    passages_done: int = 0
-    passages_total: int = 0
-
-    @property
-    def fraction(self) -> float:
-        """0–1; 1 when there is nothing to do."""
-        return self.done / self.total if self.total else 1.0
+    fraction: float = 1.0  # of the run's work, counting the passages embedded so far
+    doing: str = ""  # the file(s) in hand and their passages, for a status line
 
 
 class _WatchThread(QThread):
@@ -167,8 +162,8 @@ class IndexService(QObject):
                 p.failed,
                 p.rate,
                 p.eta_s,
-                p.passages_done,
-                p.passages_total,
+                p.fraction,
+                p.doing(),
             )
         )
         if p.phase in ("scanning", "indexing", "finishing") and self.state != INDEXING:

@@ -2,6 +2,7 @@
 
 import dataclasses
 import os
+import re
 import shutil
 import time
 from pathlib import Path
@@ -274,6 +275,17 @@ def test_progress_goes_by_bytes_and_inside_a_long_file(tmp_path, embedder, monke
     assert len(inside) >= 3, inside  # the book's passages were reported in steps of 4
     assert [a for a, _ in inside] == sorted(a for a, _ in inside)
     assert all(p.current and p.current.endswith("book.txt") for p in indexing if p.passages_total)
+    # The bar and the estimate move while the book's passages are embedded, not only once the
+    # whole file is committed.
+    fractions = [p.fraction for p in indexing]
+    assert fractions == sorted(fractions) and fractions[-1] == 1.0
+    moving = [p.fraction for p in indexing if p.passages_done and p.passages_total]
+    assert moving and 0 < min(moving) < max(moving) < 1, moving
+    assert all(p.eta_s is not None for p in indexing if p.passages_done)
+    doing = {re.sub(r"\d+/", "N/", p.doing()) for p in indexing if p.passages_total}
+    assert doing == {f"book.txt and 1 other file (N/{inside[0][1]} passages)"}, doing
+    many = pipeline.Progress(current=str(d / "a.txt"), batch_files=4, passages_total=10)
+    assert many.doing() == "a.txt and 3 other files (0/10 passages)"
     # Files of very different sizes: the estimate follows bytes, not the file count.
     p = pipeline.Progress(phase="indexing", total=2, done=1, bytes_total=1000, bytes_done=100)
     p.started -= 10

@@ -1,0 +1,23 @@
+"""Sizes and durations as a person reads them (shared by the CLI and the window)."""
+
+from __future__ import annotations
+
+
+def human_size(n: float) -> str:
+    """``1.2 MB``."""
+    for unit in ("bytes", "KB", "MB", "GB"):
+        if n < 1024 or unit == "GB":
+            return f"{n:.0f} {unit}" if unit == "bytes" else f"{n:.1f} {unit}"
+        n /= 1024
+    return f"{n:.1f} GB"
+
+
+def human_time(s: float | None) -> str:
+    """``about 3 min``."""
+    if s is None:
+        return "—"
+    if s < 60:
+        return f"{max(1, round(s))} s"
+    if s < 3600:
+        return f"about {round(s / 60)} min"
+    return f"about {s / 3600:.1f} h"
