@@ -169,19 +169,27 @@ def _hand_over(engine: Engine, args: argparse.Namespace, what: str) -> int:
     return EXIT_LOCKED
 
 
-def cmd_index(engine: Engine, args: argparse.Namespace) -> int:
+def _add_folders(engine: Engine, args: argparse.Namespace) -> bool:
+    """Add the command line's folders to the configured ones; False (with a message) when one is
+    not a folder or none is configured."""
     paths = [Path(p) for p in args.paths]
     for p in paths:
         if not p.expanduser().is_dir():
             _err(f"Not a folder: {p}")
-            return EXIT_ERROR
+            return False
     added = engine.settings.add_folders(paths)
     if added:
         engine.save_settings()
         for f in added:
             _err(f"Added folder: {f}")
     if not engine.settings.folders:
-        _err("No folders configured. Usage: findling index FOLDER [FOLDER…]")
+        _err(f"No folders configured. Usage: findling {args.command} FOLDER [FOLDER…]")
+        return False
+    return True
+
+
+def cmd_index(engine: Engine, args: argparse.Namespace) -> int:
+    if not _add_folders(engine, args):
         return EXIT_ERROR
     lock = WriterLock(engine.paths.index_dir, role="index")
     try:
@@ -211,8 +219,7 @@ def cmd_index(engine: Engine, args: argparse.Namespace) -> int:
 
 
 def cmd_watch(engine: Engine, args: argparse.Namespace) -> int:
-    if not engine.settings.folders:
-        _err("No folders configured. Add one with: findling index FOLDER")
+    if not _add_folders(engine, args):
         return EXIT_ERROR
     lock = WriterLock(engine.paths.index_dir, accepts_requests=True, role="watch")
     try:
@@ -503,7 +510,8 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("paths", nargs="*", help="folders to add")
     common(sp)
     sp.set_defaults(func=cmd_index)
-    sp = sub.add_parser("watch", help="keep the index up to date until Ctrl-C")
+    sp = sub.add_parser("watch", help="(add folders and) keep the index up to date until Ctrl-C")
+    sp.add_argument("paths", nargs="*", help="folders to add")
     common(sp)
     sp.set_defaults(func=cmd_watch)
     sp = sub.add_parser("search", help="search your files")

@@ -144,11 +144,13 @@ class Engine:
         indexer = self.open_indexer(lock=lock, on_progress=on_progress)
         watcher: Watcher | None = None
         try:
+            # Follow changes from before the catch-up starts, so that nothing changed during it
+            # or just after "ready" slips through until the next periodic rescan.
+            watcher = Watcher(indexer.config.folders, indexer.config.ignore)
+            watcher.start()
             report = indexer.sync(stop.is_set)
             if on_ready:
                 on_ready(report)
-            watcher = Watcher(indexer.config.folders, indexer.config.ignore)
-            watcher.start()
             last_scan = time.monotonic()
             while not stop.is_set():
                 requests = take_requests(self.paths.index_dir)

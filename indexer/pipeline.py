@@ -143,6 +143,7 @@ class SyncReport:
     stopped: bool = False
     rebuilt: str | None = None
     seconds: float = 0.0
+    moved_hashes: set[str] = field(default_factory=set, repr=False)  # contents that moved
 
     @property
     def changed(self) -> bool:
@@ -412,6 +413,8 @@ class Indexer:
         if todo:
             self._process(todo, known, report, progress, stop)
         self._remove(set(removed), report)
+        # A rename's old path is the other half of a move, not a removal.
+        report.removed -= sum(1 for p in set(removed) if known[p].hash in report.moved_hashes)
         report.stopped = stop()
         if paths is None and not report.stopped:
             self._drop_stale_parts()
@@ -544,6 +547,7 @@ class Indexer:
                     report.unchanged += 1
                 elif row is None or row.hash is None:
                     report.moved += 1  # the content is already indexed: a move, copy or rename
+                    report.moved_hashes.add(h)
                 else:
                     report.updated += 1
                 progress.file_done(fi.size)

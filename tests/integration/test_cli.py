@@ -145,3 +145,30 @@ def test_index_hands_over_to_running_watch(tmp_path, docs):
         watch.terminate()
         watch.wait(30)
     assert watch.returncode == 0
+
+
+def _next_event(proc: subprocess.Popen[str], timeout: float) -> dict | None:
+    """The next JSON line of a running ``watch --json``, or None after ``timeout`` seconds."""
+    import select
+
+    ready, _, _ = select.select([proc.stdout], [], [], timeout)
+    return json.loads(proc.stdout.readline()) if ready else None  # type: ignore[union-attr]
+
+
+def test_watch_adds_the_folders_it_is_given_and_reports_a_rename_as_a_move(tmp_path, docs):
+    home = tmp_path / "home"
+    watch = start_cli(cli_env(home), "watch", str(docs), "--json")
+    try:
+        ready = _next_event(watch, 120)
+        assert ready and ready["event"] == "ready" and ready["added"] == 2 and ready["failed"] == 1
+        # Right after "ready": the watcher is already following (nothing waits for a rescan).
+        (docs / "notes.txt").rename(docs / "battery-notes.txt")
+        event = _next_event(watch, 30)
+        assert event and event["event"] == "sync", event
+        assert (event["moved"], event["removed"], event["embedded"]) == (1, 0, 0), event
+        assert _eventually_found(home, "ZX-5521", docs / "battery-notes.txt", 30)
+    finally:
+        watch.terminate()
+        watch.wait(30)
+    assert watch.returncode == 0
+    assert run(home, "watch", str(tmp_path / "missing")).returncode == 1
