@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from indexer.snippet import STOP_WORDS, make_snippet
+from indexer.snippet import STOP_WORDS, is_listing, make_snippet
 from indexer.state import OFFLINE, FileRow, StateDB
 from indexer.store import ChunkStore, RawHit, sql_str
 from models.embedder import Embedder
@@ -44,6 +44,9 @@ class SearchConfig:
         fusion: ``"rrf"`` (reciprocal rank fusion with ``rrf_k``) or ``"score"``: each list's
             scores min-max normalised to [0, 1] over its candidates, then summed with the
             weights (a convex combination when the weights add up to 1).
+        listing_weight: Factor on the fused score of a passage from a table of contents or a
+            back-of-book index: it names every topic of a book, so it matches many queries
+            while the page it points to is the one that answers them.
     """
 
     mode: str = "hybrid"
@@ -58,6 +61,7 @@ class SearchConfig:
     # nDCG@10, test in benchmarks/results/scifact.md) at the same latency.
     group: str = "page"
     fusion: str = "score"
+    listing_weight: float = 0.5
 
 
 @dataclass(frozen=True)
@@ -242,6 +246,10 @@ class Searcher:
                     entry[slot] = rank
                 if slot == 3:
                     entry[4] = h.score
+        if cfg.listing_weight != 1.0:
+            for e in table.values():
+                if is_listing(e[1]["text"]):
+                    e[0] *= cfg.listing_weight
         ranked = sorted(table.values(), key=lambda e: -e[0])
         return [(e[0], e[1], e[2], e[3], e[4]) for e in ranked]
 

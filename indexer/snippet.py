@@ -138,8 +138,22 @@ def match_spans(text: str, terms: list[str], phrases: list[str]) -> list[tuple[i
     return merged
 
 
+# Dot leaders of a table of contents: "3.1 Tree syntax . . . . . . . 5".
+_LEADERS = re.compile(r"(?:\s?[.·…]){4,}\s*(?=\d)")
+# Entries of a back-of-book index: "trees, 5, 12–14".
+_INDEX_ENTRY = re.compile(r"[^\W\d]{3},\s\d{1,4}(?![\d.%])")
+
+
+def is_listing(text: str) -> bool:
+    """Whether a passage reads as a table of contents or a back-of-book index: a list of topics
+    with page numbers rather than prose."""
+    return len(_LEADERS.findall(text)) >= 3 or len(_INDEX_ENTRY.findall(text)) >= 8
+
+
 def make_snippet(text: str, query: str, width: int = 240) -> Snippet:
-    """The ``width``-character window of ``text`` with the most query matches."""
+    """The ``width``-character window of ``text`` with the most query matches (dot leaders
+    shortened to one "…")."""
+    text = _LEADERS.sub(" … ", text)
     terms, phrases = query_terms(query)
     spans = match_spans(text, terms, phrases)
     if len(text) <= width:

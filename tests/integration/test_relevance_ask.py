@@ -110,3 +110,31 @@ def test_ask_says_so_when_nothing_relevant(index, embedder, llm):
     asker = Asker(Searcher(idx, embedder), llm)
     ans = asker.ask("What is the airspeed velocity of an unladen swallow in Jupiter's orbit?")
     assert not ans.found
+
+
+def test_the_page_a_contents_or_index_page_points_to_ranks_above_it(tmp_path, embedder):
+    d = tmp_path / "docs"
+    make_pdf(
+        d / "handbook.pdf",
+        [
+            "Contents\n1 Introduction . . . . . . . . . . . . . . 2\n"
+            "2 Verifying the download . . . . . . . . 3\n"
+            "3 Choosing a mirror . . . . . . . . . . 4\n"
+            "4 Partitioning the disk . . . . . . . . . 4\n"
+            "Index . . . . . . . . . . . . . . . . . 5",
+            "Introduction. This handbook walks you through a first installation.",
+            "Verifying the download. Compare the SHA-256 sum of the image you fetched with the "
+            "value published on the project's site before writing it to a stick.",
+            "Choosing a mirror. Pick a server close to you. Partitioning the disk. Keep a "
+            "separate home partition.",
+            "Index\ndisk, 4\ndownload, 3\nhome partition, 4\nimage, 3\ninstallation, 2\n"
+            "mirror, 4\npartitioning, 4\nserver, 4\nSHA-256, 3\nverifying, 3",
+        ],
+    )
+    idx = tmp_path / "index"
+    with Indexer(index_config(idx, d), embedder) as ix:
+        assert ix.sync().added == 1
+    hits = Searcher(idx, embedder).search("verifying the download", 5).hits
+    pages = [h.page for h in hits]
+    assert pages[0] == 3, pages
+    assert pages.index(1) > 0 and (5 not in pages or pages.index(5) > 0), pages
