@@ -80,7 +80,8 @@ def test_reference_matches_trec_eval_on_random_runs() -> None:
 def _hit(doc: str, page: int | None, ordinal: int, score: float):  # type: ignore[no-untyped-def]
     from indexer.store import RawHit
 
-    return RawHit({"chunk_id": f"{doc}:{ordinal}", "doc": doc, "page": page}, score)
+    row = {"chunk_id": f"{doc}:{ordinal}", "doc": doc, "page": page, "text": f"Passage {ordinal}."}
+    return RawHit(row, score)
 
 
 def test_page_rollup_keeps_the_best_passage_of_each_page() -> None:
