@@ -221,7 +221,7 @@ class MainWindow(QMainWindow):
 
     def _progress(self, p: ProgressInfo) -> None:
         if p.phase == "indexing" and p.total:
-            self.index_label.setText(f"Indexing {p.done:,}/{p.total:,}")
+            self.index_label.setText(f"Indexing {p.done:,}/{p.total:,} files · {p.fraction:.0%}")
 
     def _state(self, state: str) -> None:
         if state == ix.IDLE:
