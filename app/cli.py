@@ -20,7 +20,7 @@ from typing import Any, NoReturn
 
 from app import __version__
 from app.engine import Engine
-from app.humanize import human_size, human_time
+from app.humanize import human_size, human_speed, human_time
 from app.logs import setup_logging
 from app.paths import app_paths
 from indexer.errors import IndexerError, IndexLockedError
@@ -72,9 +72,10 @@ class ProgressPrinter:
             bar = "█" * filled + "░" * (width - filled)
             eta = f" · {human_time(p.eta_s)} left" if p.eta_s and p.fraction < 1 else ""
             doing = p.doing()
+            speed = human_speed(p.rate, p.passage_rate)
             line = (
                 f"Indexing {bar} {p.done}/{p.total} files"
-                f"{f' · {p.rate:.1f}/s' if p.rate else ''}{eta}{' · ' + doing if doing else ''}"
+                f"{' · ' + speed if speed else ''}{eta}{' · ' + doing if doing else ''}"
             )
             if self.tty:
                 sys.stderr.write("\r\x1b[2K" + line)

@@ -21,3 +21,13 @@ def human_time(s: float | None) -> str:
     if s < 3600:
         return f"about {round(s / 60)} min"
     return f"about {s / 3600:.1f} h"
+
+
+def human_speed(files_per_s: float, passages_per_s: float) -> str:
+    """``0.2 files/s · 14 passages/s``; a part that is still zero is left out."""
+    parts = []
+    if files_per_s:
+        parts.append(f"{files_per_s:.1f} files/s")
+    if passages_per_s:
+        parts.append(f"{passages_per_s:.0f} passages/s")
+    return " · ".join(parts)

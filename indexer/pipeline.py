@@ -66,6 +66,7 @@ class Progress:
     passages_total: int = 0
     batch_bytes: int = 0  # size of the files those passages come from
     batch_files: int = 0  # how many files they are (``current`` is one of them)
+    embedded: int = 0  # passages embedded in this run so far
 
     def doing(self) -> str:
         """``book.pdf and 3 other files (256/1,024 passages)``: what is in hand, for a status."""
@@ -101,6 +102,12 @@ class Progress:
         """Files per second so far."""
         elapsed = time.monotonic() - self.started
         return self.done / elapsed if elapsed > 0 else 0.0
+
+    @property
+    def passage_rate(self) -> float:
+        """Passages embedded per second so far (what moves while one long book is read)."""
+        elapsed = time.monotonic() - self.started
+        return self.embedded / elapsed if elapsed > 0 else 0.0
 
     @property
     def eta_s(self) -> float | None:
@@ -703,6 +710,8 @@ class Indexer:
             for th, v in zip(keys[i : i + step], vecs, strict=True):
                 self._vec_cache[th] = v
             since_commit += len(vecs)
+            if progress is not None:
+                progress.embedded += len(vecs)
         if progress is not None:
             progress.passages_done = progress.passages_total = 0
         report.embedded += len(need)

@@ -30,7 +30,7 @@ from app.engine import Engine
 from app.gui import indexing as ix
 from app.gui.indexing import IndexService, ProgressInfo
 from app.gui.tasks import TaskRunner
-from app.humanize import human_size, human_time
+from app.humanize import human_size, human_speed, human_time
 from indexer.state import INDEXED, OFFLINE, PENDING, StateDB
 
 log = logging.getLogger(__name__)
@@ -248,7 +248,7 @@ class FoldersView(QWidget):
             )
         self.current_label.setText(p.doing or "—")
         self.current_label.setToolTip(p.current or "")
-        self.rate_label.setText(f"{p.rate:.1f} files/s" if p.rate else "—")
+        self.rate_label.setText(human_speed(p.rate, p.passage_rate) or "—")
         self.eta_label.setText(human_time(p.eta_s) if p.done < p.total else "—")
 
     def show_state(self, state: str) -> None:

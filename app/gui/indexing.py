@@ -42,6 +42,7 @@ class ProgressInfo:
     rate: float
     eta_s: float | None
     fraction: float = 1.0  # of the run's work, counting the passages embedded so far
+    passage_rate: float = 0.0  # passages embedded per second
     doing: str = ""  # the file(s) in hand and their passages, for a status line
 
 
@@ -163,6 +164,7 @@ class IndexService(QObject):
                 p.rate,
                 p.eta_s,
                 p.fraction,
+                p.passage_rate,
                 p.doing(),
             )
         )

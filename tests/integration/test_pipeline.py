@@ -282,6 +282,7 @@ def test_progress_goes_by_bytes_and_inside_a_long_file(tmp_path, embedder, monke
     moving = [p.fraction for p in indexing if p.passages_done and p.passages_total]
     assert moving and 0 < min(moving) < max(moving) < 1, moving
     assert all(p.eta_s is not None for p in indexing if p.passages_done)
+    assert indexing[-1].embedded == r.embedded and indexing[-1].passage_rate > 0
     doing = {re.sub(r"\d+/", "N/", p.doing()) for p in indexing if p.passages_total}
     assert doing == {f"book.txt and 1 other file (N/{inside[0][1]} passages)"}, doing
     many = pipeline.Progress(current=str(d / "a.txt"), batch_files=4, passages_total=10)

@@ -1,6 +1,6 @@
 """Sizes and durations as the CLI and the window print them."""
 
-from app.humanize import human_size, human_time
+from app.humanize import human_size, human_speed, human_time
 
 
 def test_sizes_pick_the_largest_unit_below_1024():
@@ -17,3 +17,9 @@ def test_durations_round_to_what_a_person_reads():
     assert human_time(42.4) == "42 s"
     assert human_time(1834) == "about 31 min"
     assert human_time(2.5 * 3600) == "about 2.5 h"
+
+
+def test_speeds_leave_out_what_has_not_moved_yet():
+    assert human_speed(0, 0) == ""
+    assert human_speed(0, 13.6) == "14 passages/s"
+    assert human_speed(0.25, 13.6) == "0.2 files/s · 14 passages/s"
