@@ -419,9 +419,10 @@ class Indexer:
         self._emit(progress)
         if todo:
             self._process(todo, known, report, progress, stop)
-        self._remove(set(removed), report)
+        gone = set(removed)
+        self._remove(gone)
         # A rename's old path is the other half of a move, not a removal.
-        report.removed -= sum(1 for p in set(removed) if known[p].hash in report.moved_hashes)
+        report.removed += sum(1 for p in gone if known[p].hash not in report.moved_hashes)
         report.stopped = stop()
         if paths is None and not report.stopped:
             self._drop_stale_parts()
@@ -448,9 +449,9 @@ class Indexer:
         """Forget every file under ``folder`` (the user removed it from the configuration)."""
         prefix = str(Path(os.path.abspath(folder)))
         rows = [r.path for r in self.state.files() if self._under(Path(r.path), Path(prefix))]
-        report = SyncReport()
-        self._remove(set(rows), report)
-        return report.removed
+        gone = set(rows)
+        self._remove(gone)
+        return len(gone)
 
     def optimize(self) -> None:
         """Compact LanceDB and delete old versions so the index does not grow without bound."""
@@ -741,11 +742,11 @@ class Indexer:
         progress.file_done(fi.size, failed=True)
         self._emit(progress)
 
-    def _remove(self, paths: set[str], report: SyncReport) -> None:
+    def _remove(self, paths: set[str]) -> None:
+        """Forget these files, and the chunks of documents no file refers to any more."""
         if paths:
             with self.state.transaction() as c:
                 self.state.delete_files(c, paths)
-            report.removed += len(paths)
         orphans = self.state.unreferenced_docs()
         if orphans:
             with self.state.transaction() as c:

@@ -203,6 +203,11 @@ def test_removed_folder_is_purged_and_versions_are_cleaned(tmp_path, corpus, emb
     assert not any(
         "x.txt" in h.path for h in Searcher(cfg.index_dir, embedder).search("zebra", 5).hits
     )
+    # Removing a folder through the app (purge) says how many files it forgot.
+    with Indexer(cfg, embedder) as ix:
+        assert ix.sync().added == 1
+        assert ix.purge_folder(other) == 1
+        assert not any("x.txt" in f.path for f in ix.state.files())
 
 
 def test_model_change_means_reembedding(tmp_path, corpus, embedder):
