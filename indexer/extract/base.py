@@ -72,7 +72,8 @@ Extractor = Callable[[Path, ExtractLimits], Document]
 
 
 def _registry() -> dict[str, Extractor]:
-    from indexer.extract import docx, html, odf, paged, text
+    from indexer.extract import code, docx, html, odf, paged, text
+    from indexer.extract import table as csv_tsv
 
     table: dict[str, Extractor] = {}
     for suffixes, fn in (
@@ -81,6 +82,8 @@ def _registry() -> dict[str, Extractor]:
         (html.SUFFIXES, html.extract),
         (docx.SUFFIXES, docx.extract),
         (odf.SUFFIXES, odf.extract),
+        (csv_tsv.SUFFIXES, csv_tsv.extract),
+        (code.SUFFIXES, code.extract),
     ):
         for s in suffixes:
             table[s] = fn
@@ -145,7 +148,14 @@ def clean_text(text: str) -> str:
 
 
 def read_text_file(path: Path) -> str:
-    """Read a text file, guessing its encoding (UTF-8 with BOM, UTF-16 with BOM, else cp1252)."""
+    """Read a text file, detecting its encoding.
+
+    A byte-order mark wins, then strict UTF-8, then charset-normalizer's best guess (so GBK,
+    Shift-JIS or KOI8-R text is not garbled), and cp1252 only when nothing fits.
+
+    Raises:
+        CorruptError: the bytes are binary data, not text (NUL bytes, not UTF-8, no UTF-16 mark).
+    """
     raw = path.read_bytes()
     if raw.startswith(b"\xef\xbb\xbf"):
         return raw[3:].decode("utf-8", errors="replace")
@@ -154,7 +164,22 @@ def read_text_file(path: Path) -> str:
     try:
         return raw.decode("utf-8")
     except UnicodeDecodeError:
-        return raw.decode("cp1252", errors="replace")
+        pass
+    head = raw[:65536]
+    if b"\x00" in head:
+        from indexer.errors import CorruptError
+
+        raise CorruptError("The file holds binary data, not text (despite its extension)")
+    import charset_normalizer
+
+    matches = list(charset_normalizer.from_bytes(raw[: 4 * 2**20]))
+    if matches:
+        # Short Western text fits many code pages equally well: then keep the usual cp1252.
+        least = min(m.chaos for m in matches)
+        tied = [m.encoding for m in matches if m.chaos == least]
+        encoding = "cp1252" if "cp1252" in tied else tied[0]
+        return raw.decode(encoding, errors="replace")
+    return raw.decode("cp1252", errors="replace")
 
 
 def wrap_error(exc: Exception, kind: str) -> ExtractError:

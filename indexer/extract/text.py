@@ -7,7 +7,7 @@ from pathlib import Path
 
 from indexer.extract.base import Block, Document, ExtractLimits, Segment, read_text_file
 
-SUFFIXES = (".txt", ".text", ".md", ".markdown", ".rst", ".org", ".csv", ".log", ".tex")
+SUFFIXES = (".txt", ".text", ".md", ".markdown", ".rst", ".org", ".log", ".tex")
 
 _ATX = re.compile(r"^(#{1,6})\s+(.*?)\s*#*\s*$")
 _SETEXT = re.compile(r"^(=+|-+)\s*$")

@@ -1,0 +1,50 @@
+"""New formats through the real stack (CLI, sandboxed extraction, LanceDB, ONNX embedder)."""
+
+import json
+from pathlib import Path
+
+from tests.conftest import cli_env, run_cli
+
+
+def _lines(out):
+    return [json.loads(x) for x in out.splitlines() if x.strip()]
+
+
+def test_code_csv_and_garbage_index_search_status(tmp_path):
+    d = tmp_path / "docs"
+    d.mkdir()
+    (d / "billing.py").write_text(
+        "import math\n\n\ndef helper():\n    return 1\n\n\n"
+        "def compute_invoice_total(lines):\n"
+        '    """Sum the invoice lines and add the value added tax."""\n'
+        "    return sum(lines) * 1.2\n"
+    )
+    (d / "plants.csv").write_bytes(
+        ("plant,watering\n" + "Фикус каучуконосный,раз в неделю\nКактус,раз в месяц\n" * 5).encode(
+            "cp1251"
+        )
+    )
+    (d / "garbage.tsv").write_bytes(bytes(range(256)) * 40)
+    home = tmp_path / "home"
+    env = cli_env(home)
+    r = run_cli(env, "index", str(d), "--json", timeout=240)
+    assert r.returncode == 0, r.stderr
+    summary = _lines(r.stdout)[-1]
+    assert summary["added"] == 2 and summary["failed"] == 1
+
+    r = run_cli(env, "search", "compute invoice total tax", "--json", "--limit", "3", timeout=240)
+    top = _lines(r.stdout)[0]
+    assert Path(top["path"]).name == "billing.py"
+    assert top["section"] == "compute_invoice_total · line 8"
+
+    r = run_cli(env, "search", "Фикус каучуконосный", "--json", "--limit", "3", timeout=240)
+    top = _lines(r.stdout)[0]
+    assert Path(top["path"]).name == "plants.csv" and "Фикус" in top["snippet"]
+
+    files = {
+        Path(o["path"]).name: o
+        for o in _lines(run_cli(env, "status", "--json", timeout=240).stdout)
+        if "path" in o
+    }
+    assert files["garbage.tsv"]["state"] == "corrupt"
+    assert "binary data" in files["garbage.tsv"]["reason"]
