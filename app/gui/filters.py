@@ -9,6 +9,7 @@ from typing import Any
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QComboBox, QHBoxLayout, QWidget
 
+from indexer.extract.code import SUFFIXES as CODE_SUFFIXES
 from indexer.search import SearchFilters
 
 TYPES: list[tuple[str, tuple[str, ...]]] = [
@@ -18,7 +19,8 @@ TYPES: list[tuple[str, tuple[str, ...]]] = [
     ("Text & Markdown", ("txt", "md", "markdown", "rst")),
     ("Web pages", ("html", "htm", "xhtml")),
     ("E-books", ("epub", "mobi", "fb2")),
-    ("Spreadsheets & slides", ("xlsx", "ods", "csv", "pptx", "odp")),
+    ("Spreadsheets & slides", ("xlsx", "xlsm", "ods", "csv", "tsv", "pptx", "odp")),
+    ("Source code & config", tuple(s.lstrip(".") for s in CODE_SUFFIXES)),
 ]
 DATES: list[tuple[str, float | None]] = [
     ("Any time", None),

@@ -25,6 +25,8 @@ FAMILIES: dict[str, tuple[str, str]] = {
     "xlsx": ("sheet", "#217346"),
     "ods": ("sheet", "#217346"),
     "csv": ("sheet", "#217346"),
+    "tsv": ("sheet", "#217346"),
+    "xlsm": ("sheet", "#217346"),
     "pptx": ("slides", "#d24726"),
     "odp": ("slides", "#d24726"),
     "html": ("html", "#e8710a"),

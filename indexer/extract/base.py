@@ -72,7 +72,7 @@ Extractor = Callable[[Path, ExtractLimits], Document]
 
 
 def _registry() -> dict[str, Extractor]:
-    from indexer.extract import code, docx, html, odf, paged, text
+    from indexer.extract import code, docx, html, odf, ooxml, paged, rtf, text
     from indexer.extract import table as csv_tsv
 
     table: dict[str, Extractor] = {}
@@ -84,6 +84,8 @@ def _registry() -> dict[str, Extractor]:
         (odf.SUFFIXES, odf.extract),
         (csv_tsv.SUFFIXES, csv_tsv.extract),
         (code.SUFFIXES, code.extract),
+        (ooxml.SUFFIXES, ooxml.extract),
+        (rtf.SUFFIXES, rtf.extract),
     ):
         for s in suffixes:
             table[s] = fn

@@ -48,3 +48,43 @@ def test_code_csv_and_garbage_index_search_status(tmp_path):
     }
     assert files["garbage.tsv"]["state"] == "corrupt"
     assert "binary data" in files["garbage.tsv"]["reason"]
+
+
+def test_slides_sheets_rtf_and_a_truncated_deck(tmp_path):
+    import openpyxl
+
+    from tests.unit.test_extract_office import make_pptx
+
+    d = tmp_path / "docs"
+    d.mkdir()
+    deck = make_pptx(d / "deck.pptx")
+    (d / "half.pptx").write_bytes(deck.read_bytes()[:4000])
+    wb = openpyxl.Workbook()
+    wb.active.title = "Inventory"
+    wb.active.append(["Item", "Count"])
+    wb.active.append(["Galvanised carriage bolts", 120])
+    wb.save(d / "stock.xlsx")
+    (d / "memo.rtf").write_bytes(b"{\\rtf1\\ansi The boiler service is booked for March.\\par}")
+    home = tmp_path / "home"
+    env = cli_env(home)
+    r = run_cli(env, "index", str(d), "--json", timeout=240)
+    assert r.returncode == 0, r.stderr
+    summary = _lines(r.stdout)[-1]
+    assert summary["added"] == 3 and summary["failed"] == 1
+
+    def top(query, *extra):
+        r = run_cli(env, "search", query, "--json", "--limit", "3", *extra, timeout=240)
+        assert r.returncode == 0, r.stderr
+        return _lines(r.stdout)[0]
+
+    hit = top("warehouse in Lyon")
+    assert Path(hit["path"]).name == "deck.pptx" and hit["page"] == 1
+    hit = top("galvanised carriage bolts", "--type", "xlsx")
+    assert Path(hit["path"]).name == "stock.xlsx" and hit["section"] == "Inventory"
+    assert Path(top("boiler service booked")["path"]).name == "memo.rtf"
+    files = {
+        Path(o["path"]).name: o
+        for o in _lines(run_cli(env, "status", "--json", timeout=240).stdout)
+        if "path" in o
+    }
+    assert files["half.pptx"]["state"] == "corrupt" and "PPTX" in files["half.pptx"]["reason"]

@@ -67,3 +67,12 @@ def test_config_tables_and_long_files_split(tmp_path):
     js.write_text("".join(f"var v{i} = {i};\n" for i in range(200)))
     heads = [s.heading for s in extract(js).segments]
     assert heads == ["line 1", "line 81", "line 161"]
+
+
+def test_window_type_filter_covers_every_new_suffix():
+    from app.gui.filters import TYPES
+    from indexer.extract import code, ooxml, rtf, table
+
+    offered = {t for _, group in TYPES for t in group}
+    for module in (code, ooxml, rtf, table):
+        assert {s.lstrip(".") for s in module.SUFFIXES} <= offered, module.__name__
