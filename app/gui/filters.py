@@ -20,6 +20,7 @@ TYPES: list[tuple[str, tuple[str, ...]]] = [
     ("Web pages", ("html", "htm", "xhtml")),
     ("E-books", ("epub", "mobi", "fb2")),
     ("Spreadsheets & slides", ("xlsx", "xlsm", "ods", "csv", "tsv", "pptx", "odp")),
+    ("E-mail", ("eml", "mbox")),
     ("Source code & config", tuple(s.lstrip(".") for s in CODE_SUFFIXES)),
 ]
 DATES: list[tuple[str, float | None]] = [

@@ -84,9 +84,15 @@ class _Parser(HTMLParser):
         self._flush()
 
 
+def parse_html(markup: str) -> tuple[list[Block], str | None]:
+    """The visible text of ``markup`` as blocks, and its ``<title>``."""
+    parser = _Parser()
+    parser.feed(markup)
+    parser.close()
+    return parser.blocks, parser.title or None
+
+
 def extract(path: Path, limits: ExtractLimits) -> Document:
     """Read an HTML file's visible text."""
-    parser = _Parser()
-    parser.feed(read_text_file(path))
-    parser.close()
-    return Document((Segment(tuple(parser.blocks)),), title=parser.title or None, paged=False)
+    blocks, title = parse_html(read_text_file(path))
+    return Document((Segment(tuple(blocks)),), title=title, paged=False)

@@ -65,12 +65,17 @@ def test_slides_sheets_rtf_and_a_truncated_deck(tmp_path):
     wb.active.append(["Galvanised carriage bolts", 120])
     wb.save(d / "stock.xlsx")
     (d / "memo.rtf").write_bytes(b"{\\rtf1\\ansi The boiler service is booked for March.\\par}")
+    from tests.unit.test_extract_mail import make_message
+
+    msg = make_message("Passport renewal", "Your appointment at the consulate is confirmed.")
+    (d / "passport.eml").write_bytes(msg.as_bytes())
+    (d / "broken.eml").write_bytes(bytes(range(256)) * 8)
     home = tmp_path / "home"
     env = cli_env(home)
     r = run_cli(env, "index", str(d), "--json", timeout=240)
     assert r.returncode == 0, r.stderr
     summary = _lines(r.stdout)[-1]
-    assert summary["added"] == 3 and summary["failed"] == 1
+    assert summary["added"] == 4 and summary["failed"] == 2
 
     def top(query, *extra):
         r = run_cli(env, "search", query, "--json", "--limit", "3", *extra, timeout=240)
@@ -88,3 +93,6 @@ def test_slides_sheets_rtf_and_a_truncated_deck(tmp_path):
         if "path" in o
     }
     assert files["half.pptx"]["state"] == "corrupt" and "PPTX" in files["half.pptx"]["reason"]
+    assert files["broken.eml"]["state"] == "corrupt" and "headers" in files["broken.eml"]["reason"]
+    hit = top("consulate appointment confirmed", "--type", "eml")
+    assert Path(hit["path"]).name == "passport.eml" and hit["section"] == "Passport renewal"
