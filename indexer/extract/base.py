@@ -72,7 +72,7 @@ Extractor = Callable[[Path, ExtractLimits], Document]
 
 
 def _registry() -> dict[str, Extractor]:
-    from indexer.extract import code, docx, html, mail, odf, ooxml, paged, rtf, text
+    from indexer.extract import code, docx, html, image, mail, odf, ooxml, paged, rtf, text
     from indexer.extract import table as csv_tsv
 
     table: dict[str, Extractor] = {}
@@ -87,6 +87,7 @@ def _registry() -> dict[str, Extractor]:
         (ooxml.SUFFIXES, ooxml.extract),
         (rtf.SUFFIXES, rtf.extract),
         (mail.SUFFIXES, mail.extract),
+        (image.SUFFIXES, image.extract),
     ):
         for s in suffixes:
             table[s] = fn

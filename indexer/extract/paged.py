@@ -56,6 +56,30 @@ def _heading_per_page(doc: pymupdf.Document) -> dict[int, str]:
     return result
 
 
+MAX_OCR_PAGES = 25
+"""Text-less pages OCR'd per file, so that a long scan stays inside the per-file CPU budget."""
+
+
+def _ocr_page(doc: pymupdf.Document, pno: int, path: Path) -> list[Block]:
+    """OCR a page that has no text layer but shows images (a scan); [] if OCR cannot run."""
+    from indexer.extract import ocr
+
+    try:
+        page = doc.load_page(pno)
+        if not page.get_images(full=False):
+            return []
+        png = page.get_pixmap(dpi=ocr.OCR_DPI).tobytes("png")
+        lines = ocr.ocr_png(png)
+    except ocr.OcrUnavailableError as exc:
+        log.info("%s page %d: %s", path, pno + 1, exc)
+        return []
+    except Exception as exc:  # a damaged image must not lose the other pages
+        log.debug("OCR of page %d of %s failed: %s", pno + 1, path, exc)
+        return []
+    text = clean_text("\n".join(lines))
+    return [Block(text)] if text else []
+
+
 def extract(path: Path, limits: ExtractLimits) -> Document:
     """Extract every page's text blocks, in reading order."""
     kind = path.suffix.lower().lstrip(".").upper()
@@ -76,6 +100,7 @@ def extract(path: Path, limits: ExtractLimits) -> Document:
         headings = _heading_per_page(doc)
         segments: list[Segment] = []
         failed = 0
+        ocr_left = MAX_OCR_PAGES
         for pno in range(count):
             try:
                 page = doc.load_page(pno)
@@ -91,6 +116,9 @@ def extract(path: Path, limits: ExtractLimits) -> Document:
                 text = clean_text(str(b[4]))
                 if text:
                     blocks.append(Block(text))
+            if not blocks and kind == "PDF" and ocr_left > 0:
+                blocks = _ocr_page(doc, pno, path)
+                ocr_left -= 1
             segments.append(Segment(tuple(blocks), page=pno + 1, heading=headings.get(pno)))
         if failed == count:
             raise CorruptError(f"None of the {kind}'s {count} pages could be read")
@@ -100,7 +128,7 @@ def extract(path: Path, limits: ExtractLimits) -> Document:
         if not result.has_text:
             if kind == "PDF":
                 raise NoTextError(
-                    "No text layer: the PDF looks like a scan or images only (OCR is not available)"
+                    "No text layer, and OCR found no text: the PDF looks like images only"
                 )
             raise NoTextError(f"No text found in the {kind}")
         return result

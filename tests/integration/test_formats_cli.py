@@ -96,3 +96,20 @@ def test_slides_sheets_rtf_and_a_truncated_deck(tmp_path):
     assert files["broken.eml"]["state"] == "corrupt" and "headers" in files["broken.eml"]["reason"]
     hit = top("consulate appointment confirmed", "--type", "eml")
     assert Path(hit["path"]).name == "passport.eml" and hit["section"] == "Passport renewal"
+
+
+def test_scanned_pdf_is_found_through_ocr(tmp_path):
+    import shutil
+
+    from tests.conftest import shared_path
+
+    d = tmp_path / "docs"
+    d.mkdir()
+    shutil.copy(shared_path("corpus", "bad-pdfs", "pikepdf", "pdfa", "francais.pdf"), d)
+    env = cli_env(tmp_path / "home")
+    r = run_cli(env, "index", str(d), "--json", timeout=240)
+    assert r.returncode == 0, r.stderr
+    assert _lines(r.stdout)[-1]["added"] == 1
+    r = run_cli(env, "search", "whisky juge blond", "--json", "--limit", "1", timeout=240)
+    hit = _lines(r.stdout)[0]
+    assert Path(hit["path"]).name == "francais.pdf" and hit["page"] == 1

@@ -71,8 +71,8 @@ def test_config_tables_and_long_files_split(tmp_path):
 
 def test_window_type_filter_covers_every_new_suffix():
     from app.gui.filters import TYPES
-    from indexer.extract import code, mail, ooxml, rtf, table
+    from indexer.extract import code, image, mail, ooxml, rtf, table
 
     offered = {t for _, group in TYPES for t in group}
-    for module in (code, mail, ooxml, rtf, table):
+    for module in (code, image, mail, ooxml, rtf, table):
         assert {s.lstrip(".") for s in module.SUFFIXES} <= offered, module.__name__

@@ -1,0 +1,63 @@
+"""OCR on ONNX Runtime with rapidocr-onnxruntime's PP-OCRv4 models, for pages without text.
+
+The engine is loaded once per worker process. :func:`ocr_png` takes a page rendered as PNG
+bytes and returns its text lines in reading order (top to bottom, then left to right).
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+from typing import Any
+
+log = logging.getLogger(__name__)
+
+OCR_DPI = 200
+"""Resolution at which a text-less PDF page is rendered for OCR."""
+
+
+class OcrUnavailableError(RuntimeError):
+    """rapidocr-onnxruntime (or one of its dependencies) is not installed."""
+
+
+@functools.cache
+def _engine() -> Any:
+    try:
+        from rapidocr_onnxruntime import RapidOCR
+    except ImportError as exc:  # pragma: no cover - depends on the environment
+        raise OcrUnavailableError(f"OCR is not available: {exc}") from exc
+    logging.getLogger("RapidOCR").setLevel(logging.WARNING)
+    return RapidOCR()
+
+
+def available() -> bool:
+    """Whether the OCR engine can be loaded here."""
+    try:
+        _engine()
+    except OcrUnavailableError:
+        return False
+    return True
+
+
+def ocr_png(png: bytes) -> list[str]:
+    """Text lines recognised in a PNG image, in reading order."""
+    result, _elapse = _engine()(png)
+    if not result:
+        return []
+    boxes = []
+    for box, text, _score in result:
+        ys = [p[1] for p in box]
+        xs = [p[0] for p in box]
+        boxes.append((min(ys), max(ys), min(xs), str(text).strip()))
+    boxes.sort()
+    # Group boxes whose vertical centres are close into one line, then order each by x.
+    lines: list[list[tuple[float, str]]] = []
+    last_mid = None
+    for top, bottom, left, text in boxes:
+        mid, height = (top + bottom) / 2, max(1.0, bottom - top)
+        if last_mid is not None and abs(mid - last_mid) < height / 2:
+            lines[-1].append((left, text))
+        else:
+            lines.append([(left, text)])
+            last_mid = mid
+    return [" ".join(t for _, t in sorted(line) if t) for line in lines]

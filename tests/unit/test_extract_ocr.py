@@ -1,0 +1,56 @@
+"""OCR through the real rapidocr-onnxruntime models: scanned PDFs and image files."""
+
+import pymupdf
+import pytest
+
+from indexer.errors import CorruptError, NoTextError
+from indexer.extract import extract
+from tests.conftest import shared_path
+
+pytestmark = pytest.mark.timeout(120)
+
+KNOWN = "The inverter warranty lasts twelve years. Serial ZX-5521 is under the lid."
+
+
+def _page_png(text, dpi):
+    doc = pymupdf.open()
+    page = doc.new_page()
+    page.insert_textbox(pymupdf.Rect(72, 72, 520, 760), text, fontsize=14)
+    return page.get_pixmap(dpi=dpi).tobytes("png")
+
+
+def test_scanned_pdf_from_the_corpus_is_read_by_ocr():
+    # francais.pdf is a scanned page without a text layer (MANIFEST_pypdf.csv: no-text-layer).
+    doc = extract(shared_path("corpus", "bad-pdfs", "pikepdf", "pdfa", "francais.pdf"))
+    text = doc.segments[0].text.lower()
+    assert doc.segments[0].page == 1
+    assert "whisky au juge" in text and "capharna" in text
+
+
+def test_png_image_is_read_by_ocr(tmp_path):
+    p = tmp_path / "note.png"
+    p.write_bytes(_page_png(KNOWN, 150))
+    text = extract(p).segments[0].text
+    assert "inverter warranty lasts twelve years" in text and "ZX-5521" in text
+
+
+def test_scanned_pdf_built_from_an_image(tmp_path):
+    doc = pymupdf.open()
+    page = doc.new_page()
+    page.insert_image(page.rect, stream=_page_png(KNOWN, 200))
+    p = tmp_path / "scan.pdf"
+    doc.save(p)
+    assert "ZX-5521" in extract(p).segments[0].text
+
+
+def test_blank_and_garbage_images(tmp_path):
+    blank = tmp_path / "blank.png"
+    pix = pymupdf.Pixmap(pymupdf.csRGB, pymupdf.IRect(0, 0, 300, 200), False)
+    pix.set_rect(pix.irect, (255, 255, 255))
+    blank.write_bytes(pix.tobytes("png"))
+    with pytest.raises(NoTextError):
+        extract(blank)
+    bad = tmp_path / "broken.jpg"
+    bad.write_bytes(b"\xff\xd8\xff\xe0" + bytes(range(256)) * 4)
+    with pytest.raises(CorruptError, match="image"):
+        extract(bad)
