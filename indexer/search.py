@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from indexer.extract.ocr import passage_is_ocr
 from indexer.snippet import STOP_WORDS, is_listing, make_snippet
 from indexer.state import OFFLINE, FileRow, StateDB
 from indexer.store import ChunkStore, RawHit, sql_str
@@ -99,6 +100,7 @@ class Hit:
     keyword_rank: int | None = None
     vector_rank: int | None = None
     similarity: float | None = None
+    ocr: bool = False  # read by OCR (issue 13): a scanned page or an image file
 
     def to_json(self) -> dict[str, Any]:
         """The stable JSON shape of a hit (CLI ``--json``)."""
@@ -112,6 +114,7 @@ class Hit:
             "highlights": [list(h) for h in self.highlights],
             "other_paths": self.other_paths,
             "offline": self.offline,
+            "ocr": self.ocr,
         }
 
 
@@ -298,6 +301,7 @@ class Searcher:
                 start=row["start"] or 0,
                 end=row["end"] or 0,
                 highlights=snip.highlights,
+                ocr=passage_is_ocr(primary.path, row["page"]),
                 other_paths=[r.path for r in rows if r.path != primary.path],
                 offline=primary.state == OFFLINE,
                 keyword_rank=kr,

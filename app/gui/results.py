@@ -50,6 +50,8 @@ def location(hit: Hit) -> str:
     parts.append(short_folder(hit.path))
     if hit.offline:
         parts.append("offline")
+    if hit.ocr:
+        parts.append("OCR")  # badge: the text was read from an image and may hold misreadings
     if hit.other_paths:
         n = len(hit.other_paths)
         parts.append(f"also in {n} other file{'s' if n > 1 else ''}")

@@ -61,3 +61,40 @@ def ocr_png(png: bytes) -> list[str]:
             lines.append([(left, text)])
             last_mid = mid
     return [" ".join(t for _, t in sorted(line) if t) for line in lines]
+
+
+_IMAGE_SUFFIXES = frozenset((".png", ".jpg", ".jpeg", ".tif", ".tiff", ".webp", ".bmp"))
+
+
+def passage_is_ocr(path: str, page: int | None) -> bool:
+    """Whether a passage of ``path`` (on ``page``) was read by OCR.
+
+    Image files always are; a PDF passage is when its page has no text layer but shows images
+    (the rule :mod:`indexer.extract.paged` applies). Decided from the file, so the index needs
+    no extra column; a file that is gone or unreadable answers False.
+    """
+    import os
+
+    suffix = os.path.splitext(path)[1].lower()
+    if suffix in _IMAGE_SUFFIXES:
+        return True
+    if suffix != ".pdf" or not page:
+        return False
+    try:
+        st = os.stat(path)
+    except OSError:
+        return False
+    return _pdf_page_is_scan(path, st.st_size, st.st_mtime_ns, page)
+
+
+@functools.lru_cache(maxsize=512)
+def _pdf_page_is_scan(path: str, size: int, mtime_ns: int, page: int) -> bool:
+    import pymupdf
+
+    try:
+        with pymupdf.open(path) as doc:  # type: ignore[no-untyped-call]
+            pg = doc.load_page(page - 1)
+            text = pg.get_text("text", flags=pymupdf.TEXTFLAGS_SEARCH).strip()
+            return not text and bool(pg.get_images(full=False))
+    except Exception:  # a damaged or replaced file: not marked
+        return False

@@ -19,3 +19,8 @@ def test_location_names_page_section_folder_and_other_files():
     assert location(_hit(page=None, section=None, other_paths=["/x.pdf"])).endswith(
         "/data/a · also in 1 other file"
     )
+
+
+def test_location_shows_an_ocr_badge_only_for_ocr_passages():
+    assert location(_hit(ocr=True)) == "page 4 · Setup · /data/a · OCR"
+    assert "OCR" not in location(_hit())

@@ -34,7 +34,7 @@ def test_code_csv_and_garbage_index_search_status(tmp_path):
 
     r = run_cli(env, "search", "compute invoice total tax", "--json", "--limit", "3", timeout=240)
     top = _lines(r.stdout)[0]
-    assert Path(top["path"]).name == "billing.py"
+    assert Path(top["path"]).name == "billing.py" and top["ocr"] is False
     assert top["section"] == "compute_invoice_total · line 8"
 
     r = run_cli(env, "search", "Фикус каучуконосный", "--json", "--limit", "3", timeout=240)
@@ -113,3 +113,4 @@ def test_scanned_pdf_is_found_through_ocr(tmp_path):
     r = run_cli(env, "search", "whisky juge blond", "--json", "--limit", "1", timeout=240)
     hit = _lines(r.stdout)[0]
     assert Path(hit["path"]).name == "francais.pdf" and hit["page"] == 1
+    assert hit["ocr"] is True

@@ -54,3 +54,17 @@ def test_blank_and_garbage_images(tmp_path):
     bad.write_bytes(b"\xff\xd8\xff\xe0" + bytes(range(256)) * 4)
     with pytest.raises(CorruptError, match="image"):
         extract(bad)
+
+
+def test_passage_is_ocr_only_for_scanned_pages_and_images(tmp_path):
+    from indexer.extract.ocr import passage_is_ocr
+
+    scan = shared_path("corpus", "bad-pdfs", "pikepdf", "pdfa", "francais.pdf")
+    assert passage_is_ocr(str(scan), 1)
+    text_pdf = tmp_path / "t.pdf"
+    doc = pymupdf.open()
+    doc.new_page().insert_text((72, 72), "A page with a text layer.")
+    doc.save(text_pdf)
+    assert not passage_is_ocr(str(text_pdf), 1)
+    assert passage_is_ocr(str(tmp_path / "photo.JPG"), None)
+    assert not passage_is_ocr(str(tmp_path / "gone.pdf"), 1)
