@@ -100,7 +100,11 @@ class Engine:
             index_dir=self.paths.index_dir,
             folders=tuple(Path(f) for f in s.folders),
             ignore=tuple(s.ignore),
-            limits=ExtractLimits(max_bytes=s.max_file_mb * 1024 * 1024, max_pages=s.max_pages),
+            limits=ExtractLimits(
+                max_bytes=s.max_file_mb * 1024 * 1024,
+                max_pages=s.max_pages,
+                ocr_cache_dir=self.paths.index_dir / "ocr-cache",
+            ),
             chunker=ChunkerConfig(max_tokens=self.embedder.max_tokens),
             sandbox=SandboxConfig(workers=workers, timeout_s=float(s.extract_timeout_s)),
         )

@@ -66,6 +66,7 @@ class ExtractLimits:
 
     max_bytes: int = 512 * 1024 * 1024
     max_pages: int = 20_000
+    ocr_cache_dir: Path | None = None  # OCR results by page-image hash (issue 13); None: no cache
 
 
 Extractor = Callable[[Path, ExtractLimits], Document]

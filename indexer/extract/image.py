@@ -34,7 +34,7 @@ def extract(path: Path, limits: ExtractLimits) -> Document:
                 frame = frame.resize((int(frame.width * scale), int(frame.height * scale)))
             buf = io.BytesIO()
             frame.save(buf, "PNG")
-            text = clean_text("\n".join(ocr.ocr_png(buf.getvalue())))
+            text = clean_text("\n".join(ocr.ocr_png(buf.getvalue(), limits.ocr_cache_dir)))
             blocks = (Block(text),) if text else ()
             segments.append(Segment(blocks, page=number + 1 if frames > 1 else None))
     except ocr.OcrUnavailableError as exc:

@@ -7,7 +7,11 @@ bytes and returns its text lines in reading order (top to bottom, then left to r
 from __future__ import annotations
 
 import functools
+import hashlib
+import json
 import logging
+import os
+from pathlib import Path
 from typing import Any
 
 log = logging.getLogger(__name__)
@@ -39,8 +43,34 @@ def available() -> bool:
     return True
 
 
-def ocr_png(png: bytes) -> list[str]:
-    """Text lines recognised in a PNG image, in reading order."""
+def ocr_png(png: bytes, cache_dir: Path | None = None) -> list[str]:
+    """Text lines recognised in a PNG image, in reading order.
+
+    With ``cache_dir``, results are kept under the SHA-256 of the image bytes, so the same page
+    (a re-index, a renamed file, a second copy) is never OCR'd twice.
+    """
+    if cache_dir is None:
+        return _recognise(png)
+    key = hashlib.sha256(png).hexdigest()
+    cached = cache_dir / key[:2] / f"{key}.json"
+    try:
+        lines = json.loads(cached.read_text("utf-8"))
+        if isinstance(lines, list):
+            return [str(x) for x in lines]
+    except (OSError, ValueError):
+        pass
+    lines = _recognise(png)
+    try:
+        cached.parent.mkdir(parents=True, exist_ok=True)
+        tmp = cached.with_suffix(f".{os.getpid()}.tmp")
+        tmp.write_text(json.dumps(lines, ensure_ascii=False), "utf-8")
+        os.replace(tmp, cached)
+    except OSError as exc:  # a full disk only costs a repeat OCR later
+        log.debug("OCR cache write failed: %s", exc)
+    return lines
+
+
+def _recognise(png: bytes) -> list[str]:
     result, _elapse = _engine()(png)
     if not result:
         return []
@@ -73,8 +103,6 @@ def passage_is_ocr(path: str, page: int | None) -> bool:
     (the rule :mod:`indexer.extract.paged` applies). Decided from the file, so the index needs
     no extra column; a file that is gone or unreadable answers False.
     """
-    import os
-
     suffix = os.path.splitext(path)[1].lower()
     if suffix in _IMAGE_SUFFIXES:
         return True

@@ -60,7 +60,7 @@ MAX_OCR_PAGES = 25
 """Text-less pages OCR'd per file, so that a long scan stays inside the per-file CPU budget."""
 
 
-def _ocr_page(doc: pymupdf.Document, pno: int, path: Path) -> list[Block]:
+def _ocr_page(doc: pymupdf.Document, pno: int, path: Path, cache_dir: Path | None) -> list[Block]:
     """OCR a page that has no text layer but shows images (a scan); [] if OCR cannot run."""
     from indexer.extract import ocr
 
@@ -69,7 +69,7 @@ def _ocr_page(doc: pymupdf.Document, pno: int, path: Path) -> list[Block]:
         if not page.get_images(full=False):
             return []
         png = page.get_pixmap(dpi=ocr.OCR_DPI).tobytes("png")
-        lines = ocr.ocr_png(png)
+        lines = ocr.ocr_png(png, cache_dir)
     except ocr.OcrUnavailableError as exc:
         log.info("%s page %d: %s", path, pno + 1, exc)
         return []
@@ -117,7 +117,7 @@ def extract(path: Path, limits: ExtractLimits) -> Document:
                 if text:
                     blocks.append(Block(text))
             if not blocks and kind == "PDF" and ocr_left > 0:
-                blocks = _ocr_page(doc, pno, path)
+                blocks = _ocr_page(doc, pno, path, limits.ocr_cache_dir)
                 ocr_left -= 1
             segments.append(Segment(tuple(blocks), page=pno + 1, heading=headings.get(pno)))
         if failed == count:

@@ -68,3 +68,20 @@ def test_passage_is_ocr_only_for_scanned_pages_and_images(tmp_path):
     assert not passage_is_ocr(str(text_pdf), 1)
     assert passage_is_ocr(str(tmp_path / "photo.JPG"), None)
     assert not passage_is_ocr(str(tmp_path / "gone.pdf"), 1)
+
+
+def test_ocr_results_are_cached_by_page_image_hash(tmp_path):
+    from indexer.extract import ExtractLimits
+
+    cache = tmp_path / "ocr-cache"
+    limits = ExtractLimits(ocr_cache_dir=cache)
+    first = tmp_path / "a.png"
+    first.write_bytes(_page_png(KNOWN, 150))
+    assert "ZX-5521" in extract(first, limits).segments[0].text
+    (entry,) = cache.rglob("*.json")
+    # A second copy under another name is answered from the cache (edited here to prove it).
+    entry.write_text('["read from the cache"]', "utf-8")
+    copy = tmp_path / "renamed copy.png"
+    copy.write_bytes(first.read_bytes())
+    assert extract(copy, limits).segments[0].text == "read from the cache"
+    assert len(list(cache.rglob("*.json"))) == 1
