@@ -23,6 +23,7 @@ from app.engine import Engine
 from app.humanize import human_size, human_speed, human_time
 from app.logs import setup_logging
 from app.paths import app_paths
+from app.settings import SettingsError
 from indexer.errors import IndexerError, IndexLockedError
 from indexer.lock import WriterLock, holder, submit_request
 from indexer.pipeline import Progress, SyncReport
@@ -555,6 +556,10 @@ def main(argv: list[str] | None = None) -> int:
         setup_logging(paths.log_dir, stderr_level=logging.INFO if args.verbose else None)
         engine = Engine(paths)
         return int(args.func(engine, args))
+    except SettingsError as exc:
+        log.error("%s", exc)
+        _err(f"findling: {exc}\nFix the file (or move it away to start from defaults).")
+        return EXIT_ERROR
     except IndexLockedError as exc:
         _err(f"findling: {exc}")
         return EXIT_LOCKED

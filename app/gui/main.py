@@ -11,12 +11,13 @@ from PySide6.QtGui import QColor, QPalette
 from PySide6.QtWidgets import QApplication
 
 from app.engine import Engine
-from app.gui.errors import ErrorReporter
+from app.gui.errors import ErrorReporter, settings_error_box
 from app.gui.icons import app_icon
 from app.gui.welcome import WelcomeDialog
 from app.gui.window import MainWindow
 from app.logs import setup_logging
 from app.paths import app_paths
+from app.settings import SettingsError
 
 log = logging.getLogger(__name__)
 
@@ -112,7 +113,12 @@ def main(argv: list[str] | None = None) -> int:
     app = make_app([sys.argv[0], *qt_args])
     reporter = ErrorReporter(app)
     reporter.install()
-    engine = Engine(paths)
+    try:
+        engine = Engine(paths)
+    except SettingsError as exc:
+        log.error("%s", exc)
+        settings_error_box(exc).exec()
+        return 1
     apply_theme(engine.settings.theme)
     window = MainWindow(engine, reporter)
     first_run(engine, window)

@@ -78,6 +78,7 @@ class MainWindow(QMainWindow):
         self.indexing.state_changed.connect(self._state)
         self.indexing.synced.connect(self._synced)
         self.indexing.error.connect(self.reporter.error)
+        self.indexing.settings_changed.connect(self._settings_reloaded)
         self.reporter.message.connect(self.show_message)
         if self.tray is not None:
             self.tray.show_requested.connect(self.bring_to_front)
@@ -212,6 +213,10 @@ class MainWindow(QMainWindow):
     def _folders_changed(self) -> None:
         self.search.filters.set_folders(self.engine.settings.folders)
         self.indexing.folders_changed()
+
+    def _settings_reloaded(self) -> None:
+        self.folders.load_settings()
+        self.search.filters.set_folders(self.engine.settings.folders)
 
     def _toggle_pause(self) -> None:
         if self.indexing.state in (ix.PAUSED, ix.FAILED):

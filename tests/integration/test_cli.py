@@ -172,3 +172,19 @@ def test_watch_adds_the_folders_it_is_given_and_reports_a_rename_as_a_move(tmp_p
         watch.wait(30)
     assert watch.returncode == 0
     assert run(home, "watch", str(tmp_path / "missing")).returncode == 1
+
+
+def test_invalid_settings_exit_1_naming_key_and_line_and_nothing_is_indexed(tmp_path, docs):
+    home = tmp_path / "home"
+    settings = home / "config" / "settings.toml"
+    settings.parent.mkdir(parents=True)
+    settings.write_text(f'schema = 1\nfolders = "{docs}"\nmax_file_mb = "big"\n')
+    before = settings.read_bytes()
+    for args in (("folders", "list"), ("index",), ("index", str(docs)), ("status", "--json")):
+        r = run(home, *args)
+        assert r.returncode == 1, (args, r.stdout, r.stderr)
+        assert "line 2: folders: expected a list of strings" in r.stderr, r.stderr
+        assert "line 3: max_file_mb: expected a whole number" in r.stderr, r.stderr
+        assert r.stdout == ""
+    assert settings.read_bytes() == before
+    assert not (home / "index" / "state.sqlite").exists()
