@@ -49,7 +49,8 @@ def test_finish_maps_markers_to_retrieved_passages_only():
     cited = [c for c in ans.citations if c.cited]
     assert [(c.n, c.page) for c in cited] == [(2, 9)]
     assert "[7]" not in ans.answer
-    assert {c.path for c in ans.citations} <= {h.path for h in hits}
+    # Marker [2] names the second retrieved passage: its file and chunk, not just any of them.
+    assert [(c.path, c.chunk_id) for c in cited] == [(hits[1].path, hits[1].chunk_id)]
 
 
 def test_finish_without_markers_lists_sources_not_cited_closest_first():
