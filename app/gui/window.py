@@ -16,6 +16,7 @@ from app.gui.errors import ErrorReporter
 from app.gui.folders_view import STATE_TEXT, FoldersView
 from app.gui.icons import app_icon
 from app.gui.indexing import IndexService, ProgressInfo
+from app.gui.launcher import Launcher
 from app.gui.opener import open_file, reveal_file
 from app.gui.search_view import SearchView
 from app.gui.settings_dialog import SettingsDialog
@@ -63,6 +64,8 @@ class MainWindow(QMainWindow):
         self.index_label = QLabel()
         self.statusBar().addPermanentWidget(self.index_label)
         self.tray = Tray(self) if use_tray else None
+        self.launcher_runner = TaskRunner(1, self)
+        self.launcher = Launcher(engine, self.launcher_runner, self.asking)
 
         # wiring
         for view in (self.search, self.ask):
@@ -79,8 +82,12 @@ class MainWindow(QMainWindow):
         self.indexing.synced.connect(self._synced)
         self.indexing.error.connect(self.reporter.error)
         self.reporter.message.connect(self.show_message)
+        self.launcher.open_requested.connect(self._open)
+        self.launcher.reveal_requested.connect(self._reveal)
+        self.launcher.main_requested.connect(self.search_for)
         if self.tray is not None:
             self.tray.show_requested.connect(self.bring_to_front)
+            self.tray.launcher_requested.connect(self.launcher.popup)
             self.tray.toggle_pause_requested.connect(self._toggle_pause)
             self.tray.quit_requested.connect(self.quit)
 
@@ -173,6 +180,14 @@ class MainWindow(QMainWindow):
         self.search.field.setFocus()
         self.search.field.selectAll()
 
+    def search_for(self, query: str) -> None:
+        """Show the window's Search page on ``query`` (Ctrl+O in the launcher)."""
+        self.bring_to_front()
+        self.tabs.setCurrentWidget(self.search)
+        self.search.field.setText(query)
+        self.search.run_search()
+        self.search.field.setFocus()
+
     def bring_to_front(self) -> None:
         """Show the window (from the tray)."""
         self.showNormal()
@@ -220,6 +235,8 @@ class MainWindow(QMainWindow):
             self.indexing.pause()
 
     def _progress(self, p: ProgressInfo) -> None:
+        first_run = self.indexing.state == ix.INDEXING and not self.launcher.model.rowCount()
+        self.launcher.set_remaining(max(0, p.total - p.done) if first_run and p.total else None)
         if p.phase == "indexing" and p.total:
             self.index_label.setText(f"Indexing {p.done:,}/{p.total:,} files · {p.fraction:.0%}")
 
@@ -233,6 +250,8 @@ class MainWindow(QMainWindow):
 
     def _synced(self, report: object) -> None:
         self.search.refresh()
+        self.launcher.set_remaining(None)
+        self.launcher.refresh()
         offline = getattr(report, "offline_folders", [])
         if offline:
             self.reporter.warning("Not reachable right now (results kept): " + ", ".join(offline))
@@ -272,9 +291,16 @@ class MainWindow(QMainWindow):
         self.asking.stop()
         self.indexing.shutdown()
         self.asking.shutdown()
-        for r in (self.search_runner, self.preview_runner, self.status_runner):
+        self.launcher.hide()
+        for r in (
+            self.search_runner,
+            self.preview_runner,
+            self.status_runner,
+            self.launcher_runner,
+        ):
             r.shutdown()
         self.search.close_searcher()
+        self.launcher.close_searcher()
         if self.tray is not None:
             self.tray.hide()
         log.info("Findling window closed")
