@@ -13,6 +13,8 @@ from typing import Any
 
 import tomli_w
 
+from app.hotkey.keys import default_hotkey
+
 log = logging.getLogger(__name__)
 
 SCHEMA = 1
@@ -49,7 +51,7 @@ class Settings:
     workers: int = 0
     launch_at_login: bool = False
     theme: str = "system"
-    hotkey: str = "Ctrl+Alt+Space"
+    hotkey: str = field(default_factory=default_hotkey)
     ui: dict[str, Any] = field(default_factory=dict)
     extra: dict[str, Any] = field(default_factory=dict)
 

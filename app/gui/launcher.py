@@ -394,12 +394,12 @@ class Launcher(QWidget):
             self.main_requested.emit(self.field.text())
             self.hide()
             return True
-        if key == Qt.Key.Key_Right and self.field.cursorPosition() == len(self.field.text()):
-            if self.current_hit() is not None:
-                self.preview.setVisible(not self.preview.isVisible())
-                self._update_preview()
-                self._fit()
-                return True
+        at_end = self.field.cursorPosition() == len(self.field.text())
+        if key == Qt.Key.Key_Right and at_end and self.current_hit() is not None:
+            self.preview.setVisible(not self.preview.isVisible())
+            self._update_preview()
+            self._fit()
+            return True
         return False
 
     def _open(self, hit: Hit | None) -> None:

@@ -20,6 +20,7 @@ from app.gui.launcher import Launcher
 from app.gui.opener import open_file, reveal_file
 from app.gui.search_view import SearchView
 from app.gui.settings_dialog import SettingsDialog
+from app.gui.shortcut import GlobalShortcut
 from app.gui.tasks import TaskRunner
 from app.gui.tray import Tray
 
@@ -65,6 +66,7 @@ class MainWindow(QMainWindow):
         self.statusBar().addPermanentWidget(self.index_label)
         self.tray = Tray(self) if use_tray else None
         self.launcher_runner = TaskRunner(1, self)
+        self.shortcut: GlobalShortcut | None = None  # set by the resident app (main.py)
         self.launcher = Launcher(engine, self.launcher_runner, self.asking)
 
         # wiring
@@ -180,6 +182,18 @@ class MainWindow(QMainWindow):
         self.search.field.setFocus()
         self.search.field.selectAll()
 
+    def set_shortcut(self, text: str) -> bool:
+        """(Re)register the global shortcut; a failure is reported and shown in Settings."""
+        if self.shortcut is None:
+            self.shortcut = GlobalShortcut(parent=self)
+            self.shortcut.activated.connect(self.launcher.toggle)
+        ok = self.shortcut.set(text)
+        if self.tray is not None:
+            self.tray.set_hotkey(self.shortcut.text)
+        if not ok and self.shortcut.error:
+            self.reporter.warning(f"Quick-search shortcut: {self.shortcut.error}")
+        return ok
+
     def search_for(self, query: str) -> None:
         """Show the window's Search page on ``query`` (Ctrl+O in the launcher)."""
         self.bring_to_front()
@@ -203,7 +217,9 @@ class MainWindow(QMainWindow):
 
     def open_settings(self) -> None:
         """Show the Settings dialog."""
-        dlg = SettingsDialog(self.engine, self)
+        shortcut = self.shortcut
+        dlg = SettingsDialog(self.engine, self, shortcut.error if shortcut else None)
+        before = self.engine.settings.hotkey
         if dlg.exec():
             try:
                 dlg.apply()
@@ -213,6 +229,8 @@ class MainWindow(QMainWindow):
             from app.gui.main import apply_theme
 
             apply_theme(self.engine.settings.theme)
+            if shortcut is not None and self.engine.settings.hotkey != before:
+                self.set_shortcut(self.engine.settings.hotkey)
             if dlg.restart_needed:
                 self.reporter.info("Model changes take effect when Findling restarts.")
 
