@@ -22,6 +22,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QLineEdit,
     QListView,
+    QSizePolicy,
     QStyleOptionViewItem,
     QTextBrowser,
     QVBoxLayout,
@@ -126,6 +127,7 @@ class Launcher(QWidget):
         self.chip_layout = QHBoxLayout(self.chips)
         self.chip_layout.setContentsMargins(0, 0, 0, 0)
         self.chip_layout.setSpacing(6)
+        self.chips.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Fixed)
         self.chips.hide()
         lay.addWidget(self.chips)
 
@@ -146,6 +148,7 @@ class Launcher(QWidget):
         self.ask_row.setTextFormat(Qt.TextFormat.RichText)
         self.ask_row.setCursor(Qt.CursorShape.PointingHandCursor)
         self.ask_row.mousePressEvent = lambda _e: self.ask()  # type: ignore[method-assign]
+        self.ask_row.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Fixed)
         lay.addWidget(self.ask_row)
 
         self.answer_view = QTextBrowser()
@@ -153,6 +156,7 @@ class Launcher(QWidget):
         self.answer_view.setFocusPolicy(Qt.FocusPolicy.NoFocus)
         self.answer_view.setAccessibleName("Answer")
         self.answer_view.anchorClicked.connect(self._citation_clicked)
+        self.answer_view.setMaximumHeight(300)
         self.answer_view.hide()
         lay.addWidget(self.answer_view, 1)
 
@@ -223,7 +227,7 @@ class Launcher(QWidget):
     def _fit(self) -> None:
         rows = self.model.rowCount()
         if self.answer_view.isVisible():
-            h = 460
+            h = 340
         elif rows:
             row_h = self.list.sizeHintForRow(0) if rows else 0
             self.list.setFixedHeight(min(rows, 6) * row_h + 4)
@@ -231,8 +235,7 @@ class Launcher(QWidget):
         else:
             h = 0
         self.layout().activate()
-        want = max(h, self.sizeHint().height())
-        self.resize(WIDTH, want)
+        self.resize(WIDTH, max(h, self.sizeHint().height()))
 
     # -- searching ----------------------------------------------------------------------------
     def _text_changed(self, _text: str) -> None:
@@ -320,10 +323,13 @@ class Launcher(QWidget):
                 f"QLabel#chip {{ background: {bg}; color: palette(highlighted-text);"
                 " border-radius: 9px; padding: 2px 10px; }"
             )
+            label.setSizePolicy(QSizePolicy.Policy.Fixed, QSizePolicy.Policy.Fixed)
             label.setAccessibleName(f"Filter: {chip.label}")
             self.chip_layout.addWidget(label)
         self.chip_layout.addStretch(1)
         self.chips.setVisible(bool(q.chips))
+        if self.isVisible():
+            QTimer.singleShot(0, self._fit)  # once the new chips have their sizes
 
     def chip_labels(self) -> list[str]:
         """The chips shown (for tests and screen readers)."""
@@ -471,15 +477,15 @@ class Launcher(QWidget):
             body = body or "Your files do not seem to answer this."
         body = re.sub(r"\[(\d+)\]", r'<a href="cite:\1">[\1]</a>', body)
         rows = []
-        for c in outcome.answer.citations:
-            if not c.cited:
-                continue
+        cited = [c for c in outcome.answer.citations if c.cited]
+        # a small model may cite nothing: then every source it was given is listed
+        for c in cited or outcome.answer.citations:
             name = html.escape(c.path.rsplit("/", 1)[-1])
             page = f", page {c.page}" if c.page else ""
             rows.append(f'<a href="cite:{c.n}">[{c.n}] {name}{page}</a>')
         if rows:
-            body += "<hr>" + "<br>".join(rows)
-        return body
+            body += "<p style='color:gray'>Sources</p>" + "<br>".join(rows)
+        return f"<div style='font-size:large'>{body}</div>" if outcome.answer.found else body
 
     def citation(self, n: int) -> tuple[str, int | None] | None:
         """The file and page of citation ``n`` of the last answer."""

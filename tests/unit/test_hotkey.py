@@ -102,13 +102,13 @@ class FakeCarbon:
 
     def InstallEventHandler(
         self, target: int, handler: Any, n: int, spec: Any, data: Any, ref: Any
-    ) -> int:  # noqa: E501
+    ) -> int:
         self.handler = handler
         return 0
 
     def RegisterEventHotKey(
         self, code: int, mods: int, ident: Any, target: int, opts: int, ref: Any
-    ) -> int:  # noqa: E501
+    ) -> int:
         self.registered.append((code, mods))
         ref._obj.value = 42  # the out-parameter, as Carbon fills it
         return self.status
