@@ -39,7 +39,7 @@ from indexer.search import Hit, Searcher, SearchResult
 log = logging.getLogger(__name__)
 
 TITLE = "Findling Quick Search"
-DEBOUNCE_MS = 25  # long enough to coalesce a burst of keys, short enough to feel instant
+DEBOUNCE_MS = 0  # a 0 ms timer coalesces keys already queued; the request tag drops the rest
 LIMIT = 8
 WIDTH = 720
 
