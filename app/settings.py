@@ -30,6 +30,7 @@ from typing import Any
 
 import tomli_w
 
+from app.hotkey.keys import default_hotkey
 from indexer.fsutil import atomic_write_bytes
 
 SCHEMA = 1
@@ -83,7 +84,7 @@ class Settings:
     workers: int = field(default=0, metadata=at_least(0))
     launch_at_login: bool = False
     theme: str = field(default="system", metadata=one_of("system", "light", "dark"))
-    hotkey: str = "Ctrl+Alt+Space"
+    hotkey: str = field(default_factory=default_hotkey)
     ui: dict[str, Any] = field(default_factory=dict)
 
     def add_folders(self, paths: list[Path]) -> list[str]:
