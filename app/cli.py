@@ -330,8 +330,21 @@ def cmd_ask(engine: Engine, args: argparse.Namespace) -> int:
             sys.stdout.flush()
             streamed = True
 
+    def on_extract(quote: Any, _hits: Any) -> None:
+        # Shown as soon as search returns, before the model writes a word.
+        if args.json:
+            _emit({"extract": quote.to_json() if quote else None})
+        elif quote is not None:
+            where = f", page {quote.page}" if quote.page else ""
+            print(f"From {Path(quote.path).name}{where}:\n  \u00ab{quote.text}\u00bb\n")
+            sys.stdout.flush()
+
     answer = asker.ask(
-        args.question, on_token=on_token, should_stop=stop.event.is_set, filters=_filters(args)
+        args.question,
+        on_token=on_token,
+        should_stop=stop.event.is_set,
+        filters=_filters(args),
+        on_extract=on_extract,
     )
     if args.json:
         _emit(answer.to_json())
@@ -340,9 +353,17 @@ def cmd_ask(engine: Engine, args: argparse.Namespace) -> int:
         print()
     if not answer.found:
         print(answer.answer)
+    flagged = [s for s in answer.sentences if not s.grounded]
+    if flagged:
+        print("\nNot in the sources (unverified):")
+        for s in flagged:
+            print(f"  - {s.text}  [missing: {', '.join(s.missing)}]")
     if answer.citations:
         cited = [c for c in answer.citations if c.cited]
-        print("\nSources:" if cited else "\nSources (not cited by the model; closest first):")
+        if not answer.found:
+            print("\nPossibly related:")
+        else:
+            print("\nSources:" if cited else "\nSources (not cited by the model; closest first):")
         for c in answer.citations:
             where = f", page {c.page}" if c.page else (f", {c.section}" if c.section else "")
             mark = f"[{c.n}]" if c.cited else " - "

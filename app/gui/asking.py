@@ -31,6 +31,7 @@ class _RecordingSearcher:
     def __init__(self, inner: Searcher) -> None:
         self._inner = inner
         self.config = inner.config
+        self.embedder = inner.embedder
         self.hits: dict[str, Hit] = {}
 
     def search(self, *args: Any, **kwargs: Any) -> Any:
@@ -43,6 +44,7 @@ class _RecordingSearcher:
 
 
 class _AskWorker(QObject):
+    extract = Signal(int, object)
     token = Signal(int, str)
     status = Signal(int, str)
     finished = Signal(int, object)
@@ -70,6 +72,7 @@ class _AskWorker(QObject):
                 on_token=lambda t: self.token.emit(req, t),
                 should_stop=self.stop.is_set,
                 filters=filters,
+                on_extract=lambda quote, _hits: self.extract.emit(req, quote),
             )
             self.finished.emit(req, AskOutcome(question, answer, rec.hits))
         except Exception as exc:
@@ -81,9 +84,12 @@ class AskService(QObject):
     """Questions go in, tokens and answers come out; one question at a time.
 
     Signals:
-        token(req, text), status(req, text), finished(req, AskOutcome), failed(req, message).
+        extract(req, Extract | None): the quoted answer sentence, as soon as search returns
+        (``None``: not found in the files); token(req, text), status(req, text),
+        finished(req, AskOutcome), failed(req, message).
     """
 
+    extract = Signal(int, object)
     token = Signal(int, str)
     status = Signal(int, str)
     finished = Signal(int, object)
@@ -98,6 +104,7 @@ class AskService(QObject):
         self._worker = _AskWorker(engine, self._stop)
         self._worker.moveToThread(self._thread)
         self._ask.connect(self._worker.ask)
+        self._worker.extract.connect(self.extract)
         self._worker.token.connect(self.token)
         self._worker.status.connect(self.status)
         self._worker.finished.connect(self._done)
