@@ -351,6 +351,13 @@ def cmd_ask(engine: Engine, args: argparse.Namespace) -> int:
         return EXIT_OK
     if streamed:
         print()
+    if answer.aggregate is not None:
+        print(answer.answer)
+        for f in answer.aggregate.files:
+            day = time.strftime("%Y-%m-%d", time.localtime(f.modified)) if f.modified else "?"
+            pages = f", pages {', '.join(map(str, f.pages))}" if f.pages else ""
+            print(f"  {day}  {f.path}{pages}")
+        return EXIT_OK
     if not answer.found:
         print(answer.answer)
     flagged = [s for s in answer.sentences if not s.grounded]

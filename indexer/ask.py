@@ -15,6 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from indexer.aggregate import Aggregate, collect, parse
 from indexer.quote import EXTRACT_BAR, Embeds, Extract, exact_terms, score_sentences, share_found
 from indexer.search import Hit, Searcher, SearchFilters
 from indexer.snippet import STOP_WORDS, make_snippet, stem
@@ -139,6 +140,7 @@ class Answer:
     stopped: bool = False
     extract: Extract | None = None
     sentences: list[Sentence] = field(default_factory=list)
+    aggregate: Aggregate | None = None
 
     @property
     def grounded(self) -> bool:
@@ -155,6 +157,7 @@ class Answer:
             "extract": self.extract.to_json() if self.extract else None,
             "sentences": [s.to_json() for s in self.sentences],
             "citations": [c.to_json() for c in self.citations],
+            "aggregate": self.aggregate.to_json() if self.aggregate else None,
         }
 
 
@@ -342,6 +345,9 @@ class Asker:
         When no sentence clears the bar the model is not asked at all: the files do not answer
         the question, and the closest passages are returned as "possibly related".
         """
+        agg = parse(question)
+        if agg is not None:
+            return self._aggregate(agg[0], agg[1], filters)
         hits, closest = self._retrieve(question, filters)
         quote = self.extract(question, hits)
         if on_extract is not None:
@@ -379,6 +385,13 @@ class Asker:
             answer.answer = quote.text
             answer.sentences = []
         return answer
+
+    def _aggregate(self, kind: str, topic: str, filters: SearchFilters | None) -> Answer:
+        """A question about the collection: every matching file, grouped, counted, dated."""
+        agg = collect(self.searcher, kind, topic, filters)
+        hits = [f.first for f in agg.files if f.first is not None]
+        cites = self._citations(hits, topic, list(range(1, len(hits) + 1)))
+        return Answer(agg.text(), found=bool(agg.files), citations=cites, aggregate=agg)
 
     def finish(self, question: str, raw: str, hits: list[Hit], *, stopped: bool = False) -> Answer:
         """Turn the model's raw text into an :class:`Answer` with mapped, checked citations."""
