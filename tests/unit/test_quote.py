@@ -94,3 +94,43 @@ def test_grounding_flags_a_number_missing_from_the_cited_passage():
 def test_grounding_uncited_sentences_need_one_source(answer, ok):
     hits = [_hit("The inverter warranty lasts 10 years from installation.")]
     assert check_grounding(answer, hits)[0].grounded is ok
+
+
+class _Searcher:
+    """Returns fixed hits (isolates the ask flow; the real stack is in the integration tests)."""
+
+    class config:
+        min_similarity = 0.0
+
+    def __init__(self, hits, embedder):
+        self.hits = hits
+        self.embedder = embedder
+
+    def search(self, *_a, **_k):
+        from indexer.search import SearchResult
+
+        return SearchResult(self.hits, 1.0)
+
+
+class _NoLlm:
+    def count_tokens(self, text):
+        return len(text) // 4
+
+    def stream_chat(self, *_a, **_k):
+        raise AssertionError("the model must not be asked when the files do not answer")
+
+
+def test_below_the_bar_the_model_is_not_asked_and_passages_are_possibly_related(embedder):
+    from indexer.ask import Asker
+
+    hits = [_hit("The lawn mower blades are sharpened each spring before the first cut.")]
+    for h in hits:
+        h.similarity = 0.9  # passes retrieval's filter, so only the extract bar decides
+    seen = []
+    ans = Asker(_Searcher(hits, embedder), _NoLlm()).ask(
+        "What is the interest rate on the car loan?", on_extract=lambda q, h: seen.append(q)
+    )
+    assert seen == [None]
+    assert not ans.found and ans.extract is None
+    assert [c.chunk_id for c in ans.citations] == ["c1"] and not ans.citations[0].cited
+    assert ans.to_json()["extract"] is None
