@@ -248,10 +248,10 @@ class AskView(QWidget):
     def _show(self, outcome: AskOutcome) -> None:
         self.outcome = outcome
         self.stop_button.setEnabled(False)
-        self.card.setText(extract_html(outcome.answer.extract))
+        a = outcome.answer
+        self.card.setText(extract_html(a.extract if a.found or a.aggregate else None))
         self.card.show()
         self.answer.setHtml(answer_html(outcome))
-        a = outcome.answer
         n = sum(c.cited for c in a.citations)
         if a.stopped:
             text = "Stopped."

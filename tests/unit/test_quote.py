@@ -134,3 +134,10 @@ def test_below_the_bar_the_model_is_not_asked_and_passages_are_possibly_related(
     assert not ans.found and ans.extract is None
     assert [c.chunk_id for c in ans.citations] == ["c1"] and not ans.citations[0].cited
     assert ans.to_json()["extract"] is None
+
+
+def test_a_marker_after_the_full_stop_belongs_to_its_sentence():
+    hits = [_hit("The probable cause was fuel contamination at 400 feet.")]
+    sents = check_grounding("The cause in Peru was fuel contamination at 400 feet. [1]", hits)
+    assert len(sents) == 1 and sents[0].cites == [1]
+    assert not sents[0].grounded and sents[0].missing == ["peru"]
