@@ -126,9 +126,10 @@ def test_catalogue_lists_verified_downloads_and_recommends_by_machine(tmp_path):
         assert len(e["sha256"]) == 64 and e["url"].startswith("https://")
         assert e["licence"] == "Apache-2.0" and e["size"] > 0 and e["min_ram"] > 0
     assert sum(e["recommended"] for e in listed.values()) == 1
-    assert recommend_llm(16 * GIB, 8) == "Qwen2.5-Coder-1.5B-Instruct-Q4_K_M"
-    assert recommend_llm(16 * GIB, 2) == "Qwen2.5-Coder-0.5B-Instruct-Q4_K_M"
-    assert recommend_llm(16 * GIB, 2, gpu=True) == "Qwen2.5-Coder-1.5B-Instruct-Q4_K_M"
+    assert recommend_llm(16 * GIB, 2) == "Qwen2.5-Coder-1.5B-Instruct-Q4_K_M"
+    assert recommend_llm(16 * GIB, 1) == "Qwen2.5-Coder-0.5B-Instruct-Q4_K_M"
+    assert recommend_llm(16 * GIB, 1, gpu=True) == "Qwen2.5-Coder-1.5B-Instruct-Q4_K_M"
+    assert recommend_llm(6 * GIB, 8) == "Qwen2.5-Coder-0.5B-Instruct-Q4_K_M"
     assert recommend_llm(2 * GIB, 8) == "SmolLM2-135M-Instruct-Q4_1"
 
 
