@@ -146,3 +146,26 @@ def test_import_of_a_catalogue_file_takes_its_id_and_licence(tmp_path, gguf, mon
     spec = import_model(gguf, tmp_path / "models")
     assert spec.id == entry.id and spec.licence == "Apache-2.0" and spec.url == entry.url
     assert find_model(tmp_path / "models", entry.id, "llm").available
+
+
+def test_import_of_an_onnx_embedder_needs_its_tokenizer_and_width_then_embeds(tmp_path):
+    import shutil
+
+    from models.embedder import Embedder
+
+    packaged = find_model(Path("/nonexistent"), None, "embedding")
+    src = tmp_path / "src"
+    src.mkdir()
+    shutil.copy(packaged.file, src / "mini.onnx")
+    r = run(tmp_path, "models", "import", str(src / "mini.onnx"), "--dims", "384")
+    assert r.returncode == 1 and "tokenizer.json" in r.stderr
+    shutil.copy(packaged.tokenizer, src / "tokenizer.json")
+    r = run(tmp_path, "models", "import", str(src / "mini.onnx"))
+    assert r.returncode == 1 and "--dims" in r.stderr
+    r = run(tmp_path, "models", "import", str(src / "mini.onnx"), "--dims", "384", "--json")
+    assert r.returncode == 0, r.stderr
+    assert lines(r.stdout)[0]["kind"] == "embedding"
+    spec = find_model(tmp_path / "models", "mini", "embedding")
+    assert spec.source == "user" and spec.dims == 384
+    v = Embedder(spec).embed(["A cat sleeps on the sofa.", "The kitten naps on the couch."])
+    assert v.shape == (2, 384) and float(v[0] @ v[1]) > 0.5
