@@ -31,6 +31,7 @@ class _RecordingSearcher:
     def __init__(self, inner: Searcher) -> None:
         self._inner = inner
         self.config = inner.config
+        self.embedder = inner.embedder
         self.hits: dict[str, Hit] = {}
 
     def search(self, *args: Any, **kwargs: Any) -> Any:
@@ -65,6 +66,7 @@ class StopRequests:
 
 
 class _AskWorker(QObject):
+    extract = Signal(int, object)
     token = Signal(int, str)
     status = Signal(int, str)
     finished = Signal(int, object)
@@ -94,6 +96,7 @@ class _AskWorker(QObject):
                 on_token=lambda t: self.token.emit(req, t),
                 should_stop=lambda: self.stops.stopped(req),
                 filters=filters,
+                on_extract=lambda quote, _hits: self.extract.emit(req, quote),
             )
             self.finished.emit(req, AskOutcome(question, answer, rec.hits))
         except Exception as exc:
@@ -105,9 +108,12 @@ class AskService(QObject):
     """Questions go in, tokens and answers come out; one question at a time.
 
     Signals:
-        token(req, text), status(req, text), finished(req, AskOutcome), failed(req, message).
+        extract(req, Extract | None): the quoted answer sentence, as soon as search returns
+        (``None``: not found in the files); token(req, text), status(req, text),
+        finished(req, AskOutcome), failed(req, message).
     """
 
+    extract = Signal(int, object)
     token = Signal(int, str)
     status = Signal(int, str)
     finished = Signal(int, object)
@@ -122,6 +128,7 @@ class AskService(QObject):
         self._worker = _AskWorker(engine, self._stops)
         self._worker.moveToThread(self._thread)
         self._ask.connect(self._worker.ask)
+        self._worker.extract.connect(self.extract)
         self._worker.token.connect(self.token)
         self._worker.status.connect(self.status)
         self._worker.finished.connect(self._done)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import sys
 
 from PySide6.QtCore import Qt
@@ -24,7 +25,7 @@ from PySide6.QtWidgets import (
 from app import autostart
 from app.engine import Engine
 from app.hotkey import default_hotkey
-from models.catalogue import all_models, find_model
+from models.catalogue import all_models, find_model, machine_memory, recommend_llm
 from models.llm import gpu_offload_supported
 
 log = logging.getLogger(__name__)
@@ -111,6 +112,17 @@ class SettingsDialog(QDialog):
         mf.addRow("Answers (language model):", self.llm)
         mf.addRow("GPU offload:", gpu_row)
         mf.addRow("", gpu_note)
+        ram, cores = machine_memory(), os.cpu_count() or 1
+        best = recommend_llm(ram, cores, gpu=supported)
+        self.recommendation = QLabel(
+            f"Recommended for this computer ({ram / 2**30:.0f} GB RAM, {cores} cores): "
+            f"<b>{best}</b>"
+            + ("" if best in {self.llm.itemData(i) for i in range(self.llm.count())}
+               else " — get it with <code>findling models download " + best + "</code>")
+        )  # fmt: skip
+        self.recommendation.setObjectName("modelRecommendation")
+        self.recommendation.setWordWrap(True)
+        mf.addRow(self.recommendation)
         note = QLabel(
             "Changing the search model re-indexes your files. Model changes apply "
             "after Findling restarts."

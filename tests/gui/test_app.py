@@ -214,6 +214,8 @@ def test_ask_streams_an_answer_with_clickable_citations(window, qtbot, tmp_path,
     w.tabs.setCurrentWidget(w.ask)
     tokens = []
     w.asking.token.connect(lambda req, t: tokens.append(t))
+    quotes = []
+    w.asking.extract.connect(lambda req, q: quotes.append((q, len(tokens))))
     qtbot.keyClicks(w.ask.field, "When does the inverter warranty expire?")
     with qtbot.waitSignal(w.ask.answered, timeout=150_000) as sig:
         qtbot.keyClick(w.ask.field, Qt.Key.Key_Return)
@@ -222,6 +224,10 @@ def test_ask_streams_an_answer_with_clickable_citations(window, qtbot, tmp_path,
         qtbot.waitUntil(lambda: w.ask.answer.toPlainText().strip() != "", timeout=10_000)
     outcome = sig.args[0]
     assert len(tokens) > 1, "the answer arrived token by token"
+    # The quoted sentence came first, before any token, and is shown as a card.
+    quote, tokens_before = quotes[0]
+    assert tokens_before == 0 and quote is not None and "warranty" in quote.text
+    assert w.ask.card.isVisible() and quote.text[:20] in w.ask.card.text()
     assert outcome.answer.citations, "the answer lists its sources"
     html = w.ask.answer.toHtml()
     assert "cite:" in html

@@ -66,8 +66,14 @@ def test_index_search_ask_status_json(tmp_path, docs):
     assert r.returncode == 0, r.stderr
     out = lines(r.stdout)
     final = out[-1]
-    assert all("token" in o for o in out[:-1])
-    assert set(final) >= {"answer", "found", "citations"}
+    # The quoted answer sentence comes first, as soon as search returns, then the tokens.
+    extract = out[0]["extract"]
+    assert extract["path"] == str(docs / "solar.pdf") and extract["page"] == 2
+    assert "twelve years" in extract["text"] and extract["end"] - extract["start"] == len(
+        extract["text"]
+    )
+    assert all("token" in o for o in out[1:-1])
+    assert set(final) >= {"answer", "found", "grounded", "extract", "sentences", "citations"}
     assert final["found"] is True
     assert final["citations"][0]["path"] == str(docs / "solar.pdf")
     assert final["citations"][0]["page"] == 2
