@@ -17,6 +17,8 @@ import shlex
 import sys
 from pathlib import Path
 
+from indexer.fsutil import atomic_write_bytes
+
 log = logging.getLogger(__name__)
 
 APP_ID = "io.findling.Findling"
@@ -103,10 +105,7 @@ def _plist(cmd: list[str]) -> bytes:
 
 def _set_file(path: Path, enabled: bool, content: bytes) -> None:
     if enabled:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(path.name + ".tmp")
-        tmp.write_bytes(content)
-        os.replace(tmp, path)
+        atomic_write_bytes(path, content)
     else:
         path.unlink(missing_ok=True)
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
 import signal
 import sys
 import threading
@@ -23,6 +24,7 @@ from app.engine import Engine
 from app.humanize import human_size, human_speed, human_time
 from app.logs import setup_logging
 from app.paths import app_paths
+from app.settings import SettingsError
 from indexer.errors import IndexerError, IndexLockedError
 from indexer.lock import WriterLock, holder, submit_request
 from indexer.pipeline import Progress, SyncReport
@@ -330,19 +332,47 @@ def cmd_ask(engine: Engine, args: argparse.Namespace) -> int:
             sys.stdout.flush()
             streamed = True
 
+    def on_extract(quote: Any, _hits: Any) -> None:
+        # Shown as soon as search returns, before the model writes a word.
+        if args.json:
+            _emit({"extract": quote.to_json() if quote else None})
+        elif quote is not None:
+            where = f", page {quote.page}" if quote.page else ""
+            print(f"From {Path(quote.path).name}{where}:\n  \u00ab{quote.text}\u00bb\n")
+            sys.stdout.flush()
+
     answer = asker.ask(
-        args.question, on_token=on_token, should_stop=stop.event.is_set, filters=_filters(args)
+        args.question,
+        on_token=on_token,
+        should_stop=stop.event.is_set,
+        filters=_filters(args),
+        on_extract=on_extract,
     )
     if args.json:
         _emit(answer.to_json())
         return EXIT_OK
     if streamed:
         print()
+    if answer.aggregate is not None:
+        print(answer.answer)
+        for f in answer.aggregate.files:
+            day = time.strftime("%Y-%m-%d", time.localtime(f.modified)) if f.modified else "?"
+            pages = f", pages {', '.join(map(str, f.pages))}" if f.pages else ""
+            print(f"  {day}  {f.path}{pages}")
+        return EXIT_OK
     if not answer.found:
         print(answer.answer)
+    flagged = [s for s in answer.sentences if not s.grounded]
+    if flagged:
+        print("\nNot in the sources (unverified):")
+        for s in flagged:
+            print(f"  - {s.text}  [missing: {', '.join(s.missing)}]")
     if answer.citations:
         cited = [c for c in answer.citations if c.cited]
-        print("\nSources:" if cited else "\nSources (not cited by the model; closest first):")
+        if not answer.found:
+            print("\nPossibly related:")
+        else:
+            print("\nSources:" if cited else "\nSources (not cited by the model; closest first):")
         for c in answer.citations:
             where = f", page {c.page}" if c.page else (f", {c.section}" if c.section else "")
             mark = f"[{c.n}]" if c.cited else " - "
@@ -438,58 +468,123 @@ def cmd_folders(engine: Engine, args: argparse.Namespace) -> int:
 
 
 def cmd_models(engine: Engine, args: argparse.Namespace) -> int:
-    from models.catalogue import DEFAULT_EMBEDDING_ID, DEFAULT_LLM_ID, ModelSpec, all_models
+    from models.catalogue import (
+        DEFAULT_EMBEDDING_ID,
+        DEFAULT_LLM_ID,
+        ModelSpec,
+        all_models,
+        catalogue,
+        find_in_catalogue,
+        machine_memory,
+        recommend_llm,
+    )
 
+    models_dir = engine.paths.models_dir
+    if args.action == "import":
+        from models.manage import import_model
+
+        if not args.path:
+            _err("models import needs the path of a .gguf file")
+            return EXIT_ERROR
+        spec = import_model(Path(args.path), models_dir, args.id, dims=args.dims)
+        if args.json:
+            _emit(_model_entry(spec, False))
+        _err(
+            f"Imported {spec.id} ({spec.architecture}, context {spec.context_length} tokens, "
+            f"{spec.quantisation or 'unknown quantisation'}, licence {spec.licence}) "
+            f"into {spec.file}"
+        )
+        return EXIT_OK
+    if args.action == "remove":
+        from models.manage import remove_model
+
+        model_id = args.id or args.path
+        if not model_id:
+            _err("models remove needs a model id")
+            return EXIT_ERROR
+        if model_id in (engine.settings.llm_model, engine.settings.embedding_model):
+            _err(f"'{model_id}' is the model in use; choose another in Settings first")
+            return EXIT_ERROR
+        removed = remove_model(models_dir, model_id)
+        _err(f"Removed {model_id} ({removed})")
+        return EXIT_OK
     if args.action == "download":
         from models.download import download_model
 
-        if not args.url or not args.id:
-            _err("models download needs --id and --url")
+        model_id = args.id or args.path
+        known = find_in_catalogue(model_id) if model_id and not args.url else None
+        if known is not None:
+            spec = known
+        elif args.url and model_id:
+            name = args.url.rstrip("/").rsplit("/", 1)[-1] or f"{model_id}.gguf"
+            spec = ModelSpec(
+                id=model_id,
+                kind=args.kind,
+                file=Path(name),
+                url=args.url,
+                sha256=args.sha256,
+                dims=args.dims,
+                source="user",
+            )
+        else:
+            ids = ", ".join(s.id for s in catalogue())
+            _err(f"models download needs a catalogue id ({ids}) or --id and --url")
             return EXIT_ERROR
-        name = args.url.rstrip("/").rsplit("/", 1)[-1] or f"{args.id}.gguf"
-        spec = ModelSpec(
-            id=args.id,
-            kind=args.kind,
-            file=Path(name),
-            url=args.url,
-            sha256=args.sha256,
-            dims=args.dims,
-            source="user",
-        )
         extra = {"tokenizer.json": args.tokenizer_url} if args.tokenizer_url else None
 
         def progress(done: int, total: int | None) -> None:
             if sys.stderr.isatty():
                 pct = f"{100 * done / total:.0f}%" if total else f"{done / 2**20:.0f} MB"
-                sys.stderr.write(f"\rDownloading {args.id}: {pct}")
+                sys.stderr.write(f"\rDownloading {spec.id}: {pct}")
 
-        installed = download_model(
-            spec, engine.paths.models_dir, progress=progress, extra_files=extra
-        )
+        installed = download_model(spec, models_dir, progress=progress, extra_files=extra)
         _err(f"\nInstalled {installed.id} in {installed.file}")
         return EXIT_OK
     active = {
         "embedding": engine.settings.embedding_model or DEFAULT_EMBEDDING_ID,
         "llm": engine.settings.llm_model or DEFAULT_LLM_ID,
     }
-    for spec in all_models(engine.paths.models_dir):
-        entry = {
-            "id": spec.id,
-            "kind": spec.kind,
-            "source": spec.source,
-            "available": spec.available,
-            "active": active[spec.kind] == spec.id,
-            "file": str(spec.file) if spec.file else None,
-            "licence": spec.licence,
-        }
+    ram, cores = machine_memory(), os.cpu_count() or 1
+    best = recommend_llm(ram, cores)
+    specs = all_models(models_dir)
+    have = {s.id for s in specs}
+    specs += [s for s in catalogue() if s.id not in have]
+    for spec in specs:
+        entry = _model_entry(spec, active[spec.kind] == spec.id)
+        entry["recommended"] = spec.id == best
         if args.json:
             _emit(entry)
         else:
+            state = "ok" if spec.available else ("download" if spec.url else "missing")
+            size = f"{spec.size / 2**20:,.0f} MB" if spec.size else ""
             print(
-                f"{'*' if entry['active'] else ' '} {spec.kind:<9} {spec.id:<32} "
-                f"{spec.source:<8} {'ok' if spec.available else 'missing'}"
+                f"{'*' if entry['active'] else ' '} {spec.kind:<9} {spec.id:<36} "
+                f"{spec.source:<9} {state:<8} {size:>9}  {spec.licence}"
+                + ("  (recommended for this machine)" if entry["recommended"] else "")
             )
+    if not args.json:
+        print(f"\nThis machine: {ram / 2**30:.1f} GB RAM, {cores} cores -> recommended: {best}")
     return EXIT_OK
+
+
+def _model_entry(spec: Any, active: bool) -> dict[str, Any]:
+    return {
+        "id": spec.id,
+        "kind": spec.kind,
+        "source": spec.source,
+        "available": spec.available,
+        "active": active,
+        "file": str(spec.file) if spec.file and spec.source != "catalogue" else None,
+        "licence": spec.licence,
+        "purpose": spec.purpose,
+        "size": spec.size,
+        "quantisation": spec.quantisation,
+        "sha256": spec.sha256,
+        "url": spec.url,
+        "min_ram": spec.min_ram,
+        "architecture": spec.architecture or None,
+        "context_length": spec.context_length or None,
+    }
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -534,8 +629,13 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("path", nargs="?")
     common(sp)
     sp.set_defaults(func=cmd_folders)
-    sp = sub.add_parser("models", help="list models or download one (the only network use)")
-    sp.add_argument("action", nargs="?", choices=["list", "download"], default="list")
+    sp = sub.add_parser(
+        "models", help="list, download (the only network use), import or remove models"
+    )
+    sp.add_argument(
+        "action", nargs="?", choices=["list", "download", "import", "remove"], default="list"
+    )
+    sp.add_argument("path", nargs="?", help="import: a .gguf file; download/remove: a model id")
     sp.add_argument("--id")
     sp.add_argument("--url")
     sp.add_argument("--kind", choices=["llm", "embedding"], default="llm")
@@ -555,6 +655,10 @@ def main(argv: list[str] | None = None) -> int:
         setup_logging(paths.log_dir, stderr_level=logging.INFO if args.verbose else None)
         engine = Engine(paths)
         return int(args.func(engine, args))
+    except SettingsError as exc:
+        log.error("%s", exc)
+        _err(f"findling: {exc}\nFix the file (or move it away to start from defaults).")
+        return EXIT_ERROR
     except IndexLockedError as exc:
         _err(f"findling: {exc}")
         return EXIT_LOCKED

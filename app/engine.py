@@ -12,11 +12,12 @@ import os
 import threading
 import time
 from collections.abc import Callable
+from dataclasses import fields
 from pathlib import Path
 
 from app import settings as settings_mod
 from app.paths import AppPaths
-from app.settings import Settings
+from app.settings import Settings, SettingsError
 from indexer.ask import Asker
 from indexer.chunk import ChunkerConfig
 from indexer.config import IndexConfig
@@ -56,45 +57,52 @@ class Engine:
         self.settings = settings or settings_mod.load(paths.settings_file)
         self._embedder: Embedder | None = embedder
         self._llm: Llm | None = llm
-        self._lock = threading.Lock()
+        # Separate locks: a search must not wait while the (much larger) LLM loads.
+        self._embedder_lock = threading.Lock()
+        self._llm_lock = threading.Lock()
 
     # -- settings -------------------------------------------------------------------------------
-    def reload_settings(self) -> None:
-        """Re-read the settings file (another process may have changed it)."""
-        self.settings = settings_mod.load(self.paths.settings_file)
-
+    # ``self.settings`` belongs to the front end's main thread (the GUI thread, or the CLI): only
+    # it changes and saves them. Other threads get copies (``snapshot``) and the indexer gets a
+    # frozen ``IndexConfig`` built from one.
     def save_settings(self) -> None:
-        """Write the settings file."""
+        """Write the settings file (owner thread only)."""
         settings_mod.save(self.settings, self.paths.settings_file)
+
+    def adopt(self, loaded: Settings) -> None:
+        """Take the values of a settings file another process wrote (owner thread only); the
+        window's own state (``ui``) is kept, since it is saved later."""
+        for f in fields(Settings):
+            if f.name != "ui":
+                setattr(self.settings, f.name, getattr(loaded, f.name))
+
+    def snapshot(self) -> Settings:
+        """An independent copy of the settings, for another thread (call on the owner thread)."""
+        return self.settings.copy()
 
     # -- models ---------------------------------------------------------------------------------
     @property
     def embedder(self) -> Embedder:
         """The embedding model (loaded on first use)."""
-        with self._lock:
+        with self._embedder_lock:
             if self._embedder is None:
                 spec = find_model(self.paths.models_dir, self.settings.embedding_model, "embedding")
                 self._embedder = Embedder(spec)
             return self._embedder
 
     @property
-    def llm_loaded(self) -> bool:
-        """Whether the LLM is already in memory (so asking will not wait for a load)."""
-        return self._llm is not None
-
-    @property
     def llm(self) -> Llm:
         """The chat model (loaded on first use)."""
-        with self._lock:
+        with self._llm_lock:
             if self._llm is None:
                 spec = find_model(self.paths.models_dir, self.settings.llm_model, "llm")
                 self._llm = Llm(spec, LlmConfig(gpu_layers=self.settings.gpu_layers_value))
             return self._llm
 
     # -- indexing -------------------------------------------------------------------------------
-    def index_config(self) -> IndexConfig:
-        """The indexer's config from the current settings."""
-        s = self.settings
+    def index_config(self, settings: Settings | None = None) -> IndexConfig:
+        """The indexer's frozen config from ``settings`` (default: the owner's settings)."""
+        s = settings or self.settings
         workers = s.workers or max(1, min(4, (os.cpu_count() or 2) - 1))
         return IndexConfig(
             index_dir=self.paths.index_dir,
@@ -114,9 +122,11 @@ class Engine:
         *,
         lock: WriterLock | None = None,
         on_progress: Callable[[Progress], None] | None = None,
+        config: IndexConfig | None = None,
     ) -> Indexer:
         """The index writer (raises IndexLockedError if another process writes)."""
-        return Indexer(self.index_config(), self.embedder, lock=lock, on_progress=on_progress)
+        config = config or self.index_config()
+        return Indexer(config, self.embedder, lock=lock, on_progress=on_progress)
 
     def searcher(self) -> Searcher:
         """A reader of the index."""
@@ -134,18 +144,29 @@ class Engine:
         on_progress: Callable[[Progress], None] | None = None,
         on_ready: Callable[[SyncReport], None] | None = None,
         on_report: Callable[[SyncReport], None] | None = None,
+        on_settings: Callable[[Settings], None] | None = None,
+        settings: Settings | None = None,
         poll_s: float = 0.5,
     ) -> None:
         """Catch up, then follow file changes until ``stop`` is set.
 
         Other Findling processes may hand over work through the request spool (``findling index``
-        while this runs): the settings are re-read and the index brought up to date.
+        while this runs): the settings file is re-read into a new snapshot, the index brought up
+        to date, and the snapshot offered to the owner through ``on_settings`` (this thread never
+        replaces or changes ``self.settings``). A file that does not load changes nothing.
+
+        Args:
+            settings: The snapshot to start from, taken by the owner thread (default: a copy of
+                ``self.settings``, right for a single-threaded caller).
         """
         lock = lock or WriterLock(self.paths.index_dir, accepts_requests=True, role="watch")
         if not lock.held:
             lock.acquire()
         lock.set_accepts_requests(True)
-        indexer = self.open_indexer(lock=lock, on_progress=on_progress)
+        snapshot = settings or self.snapshot()
+        indexer = self.open_indexer(
+            lock=lock, on_progress=on_progress, config=self.index_config(snapshot)
+        )
         watcher: Watcher | None = None
         try:
             # Follow changes from before the catch-up starts, so that nothing changed during it
@@ -159,9 +180,15 @@ class Engine:
             while not stop.is_set():
                 requests = take_requests(self.paths.index_dir)
                 if requests:
-                    self.reload_settings()
+                    try:
+                        snapshot = settings_mod.load(self.paths.settings_file)
+                    except SettingsError as exc:
+                        log.error("%s; the index is kept as it was", exc)
+                        continue
+                    if on_settings:
+                        on_settings(snapshot.copy())
                     old = set(indexer.config.folders)
-                    indexer.reconfigure(self.index_config())
+                    indexer.reconfigure(self.index_config(snapshot))
                     for gone in old - set(indexer.config.folders):
                         indexer.purge_folder(gone)
                     watcher.stop()

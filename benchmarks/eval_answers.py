@@ -1,16 +1,23 @@
-"""Answer quality of ``ask``: are the right pages cited, and is "not in your files" said when
-the answer is absent?
+"""Answer benchmark: the quoted sentence, the generated answer and its grounding, per model.
 
-Builds multi-page PDFs from SciFact abstracts (one abstract per page, several per file), so each
-claim's supporting abstract sits on a known (file, page). For claims whose abstract is in the
-corpus, it records whether the cited pages include that page (model-cited or, when the model gives
-no markers, the best-supported source) and whether any retrieved source holds it; for claims
-whose abstract was left out, how often the answer is "not found". Uses the real pipeline, search,
-prompt and the default LLM. Results: benchmarks/results/answers.json.
+Two sets, both indexed through the real pipeline and asked through the same ``Asker`` the CLI uses:
 
-SciFact is CC BY-NC: used here for evaluation only, never shipped.
+* ``facts``: fictional documents written for this benchmark (``benchmarks/data/facts.json``):
+  questions with short reference answers (numbers, dates, names, causes) on a known page, and
+  questions whose answer no document holds.
+* ``scifact``: multi-page PDFs of SciFact abstracts (one abstract per page): claims whose abstract
+  is in the corpus (the right page is known) and claims whose abstract was left out. SciFact is
+  CC BY-NC: used here for evaluation only, never shipped.
 
-    .venv/bin/python benchmarks/eval_answers.py [--present 30] [--absent 15]
+Per model it reports: extract hit rate (the quoted sentence is on the right page, and for facts
+holds the reference), answer correctness (reference present in the final answer), citation
+correctness (first source is the right page), "not found" on absent questions, sentences flagged
+"not in the sources", facts shown as final that are in no source (must be 0), and median time to
+the extract and to the first token. ``--calibrate`` instead records the best sentence score of
+present and absent questions and the bar that separates them best (``indexer.quote.EXTRACT_BAR``).
+
+    nice .venv/bin/python benchmarks/eval_answers.py --llm SmolLM2-135M-Instruct-Q4_1
+    nice .venv/bin/python benchmarks/eval_answers.py --calibrate
 """
 
 from __future__ import annotations
@@ -18,17 +25,21 @@ from __future__ import annotations
 import argparse
 import json
 import random
+import statistics
 import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 SCIFACT = ROOT.parent / "shared" / "eval" / "scifact"
+FACTS = ROOT / "benchmarks" / "data" / "facts.json"
+RESULTS = ROOT / "benchmarks" / "results"
 
 
-def load(split: str = "test") -> tuple[dict[str, dict[str, str]], dict[str, str], dict[str, str]]:
+def load_scifact() -> tuple[dict[str, dict[str, str]], dict[str, str], dict[str, str]]:
     corpus = {}
     for line in (SCIFACT / "corpus.jsonl").open(encoding="utf-8"):
         d = json.loads(line)
@@ -38,111 +49,239 @@ def load(split: str = "test") -> tuple[dict[str, dict[str, str]], dict[str, str]
         q = json.loads(line)
         queries[q["_id"]] = q["text"]
     rel: dict[str, str] = {}
-    for line in (SCIFACT / "qrels" / f"{split}.tsv").open(encoding="utf-8").read().splitlines()[1:]:
+    lines = (SCIFACT / "qrels" / "test.tsv").open(encoding="utf-8").read().splitlines()[1:]
+    for line in lines:
         qid, did, _ = line.split("\t")
         rel.setdefault(qid, did)
     return corpus, queries, rel
 
 
-def main() -> None:
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--present", type=int, default=30)
-    ap.add_argument("--absent", type=int, default=15)
-    ap.add_argument("--distractors", type=int, default=150)
-    ap.add_argument("--per-pdf", type=int, default=5)
-    ap.add_argument("--seed", type=int, default=13)
-    ap.add_argument("--out", default=str(ROOT / "benchmarks" / "results" / "answers.json"))
-    args = ap.parse_args()
-
+def write_pdf(path: Path, pages: list[str]) -> None:
     import pymupdf
+
+    pdf = pymupdf.open()
+    for text in pages:
+        pdf.new_page().insert_textbox(pymupdf.Rect(50, 50, 550, 800), text, fontsize=10)
+    pdf.save(str(path))
+    pdf.close()
+
+
+def facts_set(folder: Path) -> list[dict[str, Any]]:
+    """Write the facts documents; return the questions (absent ones have ``doc`` None)."""
+    data = json.loads(FACTS.read_text(encoding="utf-8"))
+    for name, pages in data["documents"].items():
+        write_pdf(folder / name, pages)
+    qs = [{**q, "doc": str(folder / q["doc"]), "set": "facts"} for q in data["questions"]]
+    qs += [{"q": q, "ref": None, "doc": None, "page": None, "set": "facts"} for q in data["absent"]]
+    return qs
+
+
+def scifact_set(folder: Path, present: int, absent: int, seed: int) -> list[dict[str, Any]]:
+    corpus, queries, rel = load_scifact()
+    rnd = random.Random(seed)
+    qids = sorted(rel, key=int)
+    rnd.shuffle(qids)
+    pres, abst = qids[:present], qids[present : present + absent]
+    docs = [rel[q] for q in pres]
+    left_out = {rel[q] for q in abst}
+    docs += rnd.sample([d for d in corpus if d not in left_out and d not in docs], 150)
+    rnd.shuffle(docs)
+    where: dict[str, tuple[str, int]] = {}
+    for i in range(0, len(docs), 5):
+        path = folder / f"papers-{i // 5:03d}.pdf"
+        chunk = docs[i : i + 5]
+        write_pdf(path, [f"{corpus[d]['title']}\n\n{corpus[d]['text']}" for d in chunk])
+        for page, d in enumerate(chunk, start=1):
+            where[d] = (str(path), page)
+    out = []
+    for qid in pres + abst:
+        target = where.get(rel[qid])
+        out.append(
+            {
+                "q": f"What do my papers say about this: {queries[qid]}",
+                "ref": None,
+                "doc": target[0] if target else None,
+                "page": target[1] if target else None,
+                "set": "scifact",
+                "present": qid in pres,
+            }
+        )
+    return out
+
+
+def has_ref(text: str, refs: list[str] | None) -> bool:
+    low = text.lower()
+    return bool(refs) and any(r.lower() in low for r in refs or [])
+
+
+def share(rows: list[dict[str, Any]], key: str) -> float | None:
+    vals = [r[key] for r in rows if r.get(key) is not None]
+    return round(sum(bool(v) for v in vals) / len(vals), 3) if vals else None
+
+
+def calibrate(asker: Any, questions: list[dict[str, Any]]) -> dict[str, Any]:
+    from indexer.quote import best_score
+
+    scores = []
+    for q in questions:
+        hits, _ = asker._retrieve(q["q"], None)
+        present = q.get("present", q["doc"] is not None)
+        scores.append((best_score(q["q"], hits, asker.embedder) if hits else 0.0, present))
+    best = (0.0, 0.0)
+    for bar in sorted({round(s, 3) for s, _ in scores}):
+        tpr = sum(s >= bar for s, p in scores if p) / max(1, sum(p for _, p in scores))
+        tnr = sum(s < bar for s, p in scores if not p) / max(1, sum(not p for _, p in scores))
+        if (tpr + tnr) / 2 > best[1]:
+            best = (bar, (tpr + tnr) / 2)
+    return {
+        "bar": best[0],
+        "balanced_accuracy": round(best[1], 3),
+        "present_scores": sorted(round(s, 3) for s, p in scores if p),
+        "absent_scores": sorted(round(s, 3) for s, p in scores if not p),
+    }
+
+
+def run_model(asker: Any, questions: list[dict[str, Any]]) -> dict[str, Any]:
+    rows = []
+    for q in questions:
+        t0 = time.perf_counter()
+        marks: dict[str, float] = {}
+
+        def on_extract(_e: Any, _h: Any, marks: dict[str, float] = marks, t0: float = t0) -> None:
+            marks["extract"] = time.perf_counter() - t0
+
+        def on_token(_p: str, marks: dict[str, float] = marks, t0: float = t0) -> None:
+            marks.setdefault("token", time.perf_counter() - t0)
+
+        ans = asker.ask(q["q"], on_token=on_token, on_extract=on_extract)
+        present = q.get("present", q["doc"] is not None)
+        target = (q["doc"], q["page"]) if q["doc"] else None
+        ex = ans.extract
+        first = (ans.citations[0].path, ans.citations[0].page) if ans.citations else None
+        flagged = [s for s in ans.sentences if not s.grounded]
+        rows.append(
+            {
+                "set": q["set"],
+                "q": q["q"],
+                "present": present,
+                "found": ans.found,
+                "extract_hit": (
+                    ex is not None
+                    and (ex.path, ex.page) == target
+                    and (q["ref"] is None or has_ref(ex.text, q["ref"]))
+                )
+                if present and target
+                else None,
+                "answer_correct": (ans.found and has_ref(ans.answer, q["ref"]))
+                if present and q["ref"]
+                else None,
+                "extract_or_answer_correct": (
+                    ans.found
+                    and (
+                        has_ref(ans.answer, q["ref"])
+                        or (ex is not None and has_ref(ex.text, q["ref"]))
+                    )
+                )
+                if present and q["ref"]
+                else None,
+                "first_source_right": (first == target)
+                if present and target and ans.found
+                else None,
+                "not_found": (not ans.found) if not present else None,
+                "sentences": len(ans.sentences),
+                "flagged": len(flagged),
+                "answer": ans.answer,
+                "extract": ex.text if ex else None,
+                "t_extract": round(marks.get("extract", 0.0), 3),
+                "t_first_token": round(marks["token"], 3) if "token" in marks else None,
+                "t_total": round(time.perf_counter() - t0, 3),
+            }
+        )
+    out: dict[str, Any] = {}
+    for name in ("facts", "scifact"):
+        rs = [r for r in rows if r["set"] == name]
+        if not rs:
+            continue
+        pres = [r for r in rs if r["present"]]
+        abst = [r for r in rs if not r["present"]]
+        ft = [r["t_first_token"] for r in rs if r["t_first_token"] is not None]
+        out[name] = {
+            "present": len(pres),
+            "absent": len(abst),
+            "extract_hit_rate": share(pres, "extract_hit"),
+            "answer_correct": share(pres, "answer_correct"),
+            "extract_or_answer_correct": share(pres, "extract_or_answer_correct"),
+            "found_rate_present": share(pres, "found"),
+            "first_source_right": share(pres, "first_source_right"),
+            "absent_not_found": share(abst, "not_found"),
+            "sentences": sum(r["sentences"] for r in rs),
+            "sentences_flagged_not_in_sources": sum(r["flagged"] for r in rs),
+            "median_s_to_extract": round(statistics.median(r["t_extract"] for r in rs), 3),
+            "median_s_to_first_token": round(statistics.median(ft), 2) if ft else None,
+            "median_s_total": round(statistics.median(r["t_total"] for r in rs), 2),
+        }
+    out["rows"] = rows
+    return out
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=(__doc__ or "").split("\n\n")[0])
+    ap.add_argument("--llm", action="append", help="LLM id or GGUF path (repeatable)")
+    ap.add_argument("--no-llm", action="store_true", help="extract only, no generation")
+    ap.add_argument("--sets", default="facts,scifact")
+    ap.add_argument("--present", type=int, default=30, help="SciFact claims with their abstract")
+    ap.add_argument("--absent", type=int, default=15, help="SciFact claims without")
+    ap.add_argument("--seed", type=int, default=13)
+    ap.add_argument("--threads", type=int, default=0)
+    ap.add_argument("--calibrate", action="store_true")
+    ap.add_argument("--out", default=None)
+    args = ap.parse_args()
 
     from indexer.ask import Asker
     from indexer.config import IndexConfig
     from indexer.pipeline import Indexer
     from indexer.search import Searcher
-    from models.catalogue import find_model
+    from models.catalogue import ModelSpec, find_model
     from models.embedder import Embedder
-    from models.llm import Llm
+    from models.llm import Llm, LlmConfig
 
-    corpus, queries, rel = load()
-    rnd = random.Random(args.seed)
-    qids = sorted(rel, key=int)
-    rnd.shuffle(qids)
-    present = qids[: args.present]
-    absent = qids[args.present : args.present + args.absent]
-    absent_docs = {rel[q] for q in absent}
-    docs = [rel[q] for q in present]
-    others = [d for d in corpus if d not in absent_docs and d not in docs]
-    docs += rnd.sample(others, args.distractors)
-    rnd.shuffle(docs)
     emb = Embedder(find_model(Path("/nonexistent"), None, "embedding"))
-    llm = Llm(find_model(Path("/nonexistent"), None, "llm"))
-    where: dict[str, tuple[str, int]] = {}
+    sets = args.sets.split(",")
     with tempfile.TemporaryDirectory() as tmp:
-        folder = Path(tmp) / "papers"
+        folder = Path(tmp) / "files"
         folder.mkdir()
-        for i in range(0, len(docs), args.per_pdf):
-            pdf = pymupdf.open()
-            path = folder / f"papers-{i // args.per_pdf:03d}.pdf"
-            for page, did in enumerate(docs[i : i + args.per_pdf], start=1):
-                d = corpus[did]
-                pdf.new_page().insert_textbox(
-                    pymupdf.Rect(50, 50, 550, 800), f"{d['title']}\n\n{d['text']}", fontsize=9
-                )
-                where[did] = (str(path), page)
-            pdf.save(str(path))
-            pdf.close()
+        questions: list[dict[str, Any]] = []
+        if "facts" in sets:
+            questions += facts_set(folder)
+        if "scifact" in sets:
+            questions += scifact_set(folder, args.present, args.absent, args.seed)
         cfg = IndexConfig(index_dir=Path(tmp) / "index", folders=(folder,))
         with Indexer(cfg, emb) as ix:
             ix.sync()
-        asker = Asker(Searcher(cfg.index_dir, emb), llm)
-        rows = []
-        t0 = time.perf_counter()
-        for qid in present + absent:
-            claim = queries[qid]
-            question = f"What do my papers say about this: {claim}"
-            ans = asker.ask(question)
-            target = where.get(rel[qid])
-            cited = [(c.path, c.page) for c in ans.citations if c.cited]
-            top = (ans.citations[0].path, ans.citations[0].page) if ans.citations else None
-            rows.append(
-                {
-                    "qid": qid,
-                    "present": qid in present,
-                    "found": ans.found,
-                    "model_cited_any": bool(cited),
-                    "right_page_cited": target in cited if target else None,
-                    "right_page_first_source": top == target if target else None,
-                    "right_page_retrieved": (target in [(c.path, c.page) for c in ans.citations])
-                    if target
-                    else None,
-                }
-            )
-        seconds = time.perf_counter() - t0
-    pres = [r for r in rows if r["present"]]
-    abst = [r for r in rows if not r["present"]]
-
-    def share(rs: list[dict[str, object]], key: str) -> float:
-        return round(sum(bool(r[key]) for r in rs) / max(1, len(rs)), 3)
-
-    result = {
-        "llm": llm.model_id,
-        "questions_with_answer": len(pres),
-        "questions_without": len(abst),
-        "answer_present": {
-            "found_rate": share(pres, "found"),
-            "model_gave_markers_rate": share(pres, "model_cited_any"),
-            "right_page_cited_by_model": share(pres, "right_page_cited"),
-            "right_page_first_source": share(pres, "right_page_first_source"),
-            "right_page_among_sources": share(pres, "right_page_retrieved"),
-        },
-        "answer_absent": {"not_found_rate": round(1 - share(abst, "found"), 3)},
-        "seconds_per_question": round(seconds / max(1, len(rows)), 2),
-        "rows": rows,
-    }
-    Path(args.out).parent.mkdir(parents=True, exist_ok=True)
-    Path(args.out).write_text(json.dumps(result, indent=2))
-    print(json.dumps({k: v for k, v in result.items() if k != "rows"}, indent=2))
+        searcher = Searcher(cfg.index_dir, emb)
+        if args.calibrate:
+            result: dict[str, Any] = calibrate(Asker(searcher, None), questions)
+            out = Path(args.out or RESULTS / "extract-calibration.json")
+            out.write_text(json.dumps(result, indent=1))
+            print(json.dumps({k: result[k] for k in ("bar", "balanced_accuracy")}))
+            return
+        models: list[Any] = [None] if args.no_llm else []
+        for ident in [] if args.no_llm else args.llm or [None]:
+            if ident and Path(ident).is_file():
+                spec = ModelSpec(id=Path(ident).stem, kind="llm", file=Path(ident), source="user")
+            else:
+                spec = find_model(Path("/nonexistent"), ident, "llm")
+            models.append(spec)
+        result = {}
+        for spec in models:
+            llm = Llm(spec, LlmConfig(threads=args.threads)) if spec else None
+            name = spec.id if spec else "extract-only"
+            result[name] = run_model(Asker(searcher, llm), questions)
+            summary = {k: v for k, v in result[name].items() if k != "rows"}
+            print(json.dumps({name: summary}, indent=1), flush=True)
+            del llm
+    out = Path(args.out or RESULTS / "answers.json")
+    out.write_text(json.dumps(result, indent=1))
 
 
 if __name__ == "__main__":

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from indexer.errors import IndexLockedError
+from indexer.fsutil import atomic_write_bytes
 
 LOCK_NAME = "writer.lock"
 INFO_NAME = "writer.json"
@@ -145,9 +146,7 @@ def take_requests(index_dir: Path) -> list[dict[str, Any]]:
 
 
 def _write_json(path: Path, data: dict[str, Any]) -> None:
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(json.dumps(data), encoding="utf-8")
-    os.replace(tmp, path)
+    atomic_write_bytes(path, json.dumps(data).encode("utf-8"))
 
 
 if sys.platform == "win32":

@@ -13,6 +13,7 @@ are missing or incomplete are dropped and their files re-queued.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import logging
@@ -67,6 +68,7 @@ class Progress:
     batch_bytes: int = 0  # size of the files those passages come from
     batch_files: int = 0  # how many files they are (``current`` is one of them)
     embedded: int = 0  # passages embedded in this run so far
+    ended: float | None = None  # when the run finished: its speeds stop moving then
 
     def doing(self) -> str:
         """``book.pdf and 3 other files (256/1,024 passages)``: what is in hand, for a status."""
@@ -98,16 +100,33 @@ class Progress:
         return self.done / self.total if self.total else 1.0
 
     @property
+    def elapsed(self) -> float:
+        """Seconds since the run started (up to its end, once it has ended)."""
+        return (self.ended if self.ended is not None else time.monotonic()) - self.started
+
+    @property
     def rate(self) -> float:
         """Files per second so far."""
-        elapsed = time.monotonic() - self.started
+        elapsed = self.elapsed
         return self.done / elapsed if elapsed > 0 else 0.0
 
     @property
     def passage_rate(self) -> float:
         """Passages embedded per second so far (what moves while one long book is read)."""
-        elapsed = time.monotonic() - self.started
+        elapsed = self.elapsed
         return self.embedded / elapsed if elapsed > 0 else 0.0
+
+    def finished(self, phase: str) -> Progress:
+        """A snapshot for after the files are done: same counts and clock, clock stopped."""
+        return dataclasses.replace(
+            self,
+            phase=phase,
+            current=None,
+            passages_done=0,
+            passages_total=0,
+            batch_files=0,
+            ended=self.ended if self.ended is not None else time.monotonic(),
+        )
 
     @property
     def eta_s(self) -> float | None:
@@ -116,7 +135,7 @@ class Progress:
         Goes by bytes when sizes are known (one 2,000-page book is not one small note), else
         by files.
         """
-        elapsed = time.monotonic() - self.started
+        elapsed = self.elapsed
         if elapsed <= 0 or not self.total:
             return None
         done = self.work_done
@@ -427,12 +446,10 @@ class Indexer:
         if paths is None and not report.stopped:
             self._drop_stale_parts()
         if report.changed and not report.stopped:
-            self._emit(Progress(phase="finishing", done=progress.done, total=progress.total))
+            self._emit(progress.finished("finishing"))
             self.optimize()
         report.seconds = time.monotonic() - t0
-        self._emit(
-            Progress(phase="idle", done=progress.done, total=progress.total, failed=progress.failed)
-        )
+        self._emit(progress.finished("idle"))
         return report
 
     def _drop_stale_parts(self) -> None:

@@ -15,7 +15,8 @@ import numpy.typing as npt
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from indexer.errors import IndexCorruptError
+from indexer.errors import IndexCorruptError, IndexLockedError
+from indexer.lock import WriterLock
 
 log = logging.getLogger(__name__)
 
@@ -200,11 +201,15 @@ class ChunkStore:
             return False
         fts = [ix for ix in self._table.list_indices() if ix.index_type == "FTS"]
         if any(ix.name == FTS_INDEX_NAME for ix in fts):
-            return False
+            damage = self.fts_damage()
+            if damage is None:
+                return False
+            log.warning("The full-text index is damaged (%s); rebuilding it", damage)
         from lancedb.index import FTS
 
         for ix in fts:
-            log.info("Rebuilding the full-text index %s with new tokenizer settings", ix.name)
+            if ix.name != FTS_INDEX_NAME:
+                log.info("Rebuilding the full-text index %s with new tokenizer settings", ix.name)
             self._table.drop_index(ix.name)
         self._table.create_index(
             FTS_COLUMN,
@@ -243,8 +248,13 @@ class ChunkStore:
         res = q.select([*_COLUMNS, "_distance"]).limit(limit).to_arrow().to_pylist()
         return [RawHit(r, 1.0 - float(r.pop("_distance"))) for r in res]
 
-    def text_search(self, query: str, limit: int, where: str | None = None) -> list[RawHit]:
-        """BM25 full-text search over heading + passage text (score = BM25)."""
+    def text_search(
+        self, query: str, limit: int, where: str | None = None, *, _repaired: bool = False
+    ) -> list[RawHit]:
+        """BM25 full-text search over heading + passage text (score = BM25).
+
+        A damaged full-text index is rebuilt (logged as a warning) and the query run again.
+        """
         q_text = fts_query(query)
         if self._table is None or not q_text:
             return []
@@ -253,10 +263,62 @@ class ChunkStore:
             q = q.where(where, prefilter=True)
         try:
             res = q.select([*_COLUMNS, "_score"]).limit(limit).to_arrow().to_pylist()
-        except Exception as exc:  # the FTS parser rejects some inputs; treat as no keyword hits
-            log.info("Full-text query failed (%s); using vector results only", exc)
-            return []
+        except Exception as exc:
+            damage = self.fts_damage()
+            if damage is None:  # the index answers a plain word: the parser rejected this input
+                log.info("Full-text query %r failed (%s); using vector results only", q_text, exc)
+                return []
+            if _repaired or not self._repair_fts(damage):
+                return []
+            return self.text_search(query, limit, where, _repaired=True)
         return [RawHit(r, float(r.pop("_score"))) for r in res]
+
+    def fts_damage(self) -> str | None:
+        """Why the full-text index cannot answer a plain one-word query, or None if it can.
+
+        A missing index, or index files that are gone or truncated, make every full-text query
+        fail; telling that apart from a query the parser rejects keeps a damaged index from
+        passing as "no keyword hits".
+        """
+        if self._table is None or self.count() == 0:
+            return None
+        try:
+            (
+                self._table.search("findling", query_type="fts", fts_columns=FTS_COLUMN)
+                .select(["chunk_id"])
+                .limit(1)
+                .to_arrow()
+            )
+        except Exception as exc:  # lancedb raises IO, value and runtime errors alike
+            return str(exc).split(", /")[0]  # drop the Rust source locations
+        return None
+
+    def _repair_fts(self, damage: str) -> bool:
+        """Rebuild a damaged full-text index; a reader does it under the writer lock.
+
+        Returns whether the index was rebuilt. When another process holds the lock, keyword
+        search stays off here until that writer rebuilds it (:meth:`ensure_fts` checks on
+        every commit and when an indexer opens).
+        """
+        if not self.readonly:
+            return self.ensure_fts()
+        lock = WriterLock(self._path.parent, role="full-text repair")
+        try:
+            lock.acquire()
+        except IndexLockedError as exc:
+            log.warning(
+                "The full-text index is damaged (%s); keyword search is off until it is rebuilt. "
+                "%s and rebuilds it when it next writes",
+                damage,
+                exc,
+            )
+            return False
+        try:
+            rebuilt = ChunkStore(self._path.parent, self.dims).ensure_fts()
+        finally:
+            lock.release()
+        self._table.checkout_latest()
+        return rebuilt and self.fts_damage() is None
 
     def chunks_of(self, doc: str, limit: int = 100_000) -> list[dict[str, Any]]:
         """All chunks of one document in order (for previews and tests)."""

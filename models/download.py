@@ -6,6 +6,7 @@ user asks for a model to be downloaded.
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import json
 import logging
@@ -119,7 +120,21 @@ def _fetch(
                     done += len(block)
                     if progress is not None:
                         progress(done, total)
-    except (urllib.error.URLError, OSError, ValueError) as exc:
+    except urllib.error.HTTPError as exc:
+        raise DownloadError(f"Download of {url} failed: the server answered {exc.code}") from exc
+    except urllib.error.URLError as exc:
+        raise DownloadError(
+            f"Cannot reach {url} ({exc.reason}); check the network connection and try again: "
+            "the part already downloaded is kept and resumed"
+        ) from exc
+    except OSError as exc:
+        if exc.errno == errno.ENOSPC:
+            raise DownloadError(
+                f"The disk holding {target.parent} is full; free some space and download again "
+                "(the part already downloaded is kept and resumed)"
+            ) from exc
+        raise DownloadError(f"Download of {url} failed: {exc}") from exc
+    except ValueError as exc:
         raise DownloadError(f"Download of {url} failed: {exc}") from exc
     got = part.stat().st_size
     if size is not None and got != size:

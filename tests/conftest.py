@@ -27,6 +27,23 @@ def shared_path(*parts: str) -> Path:
     return p
 
 
+# Markers by directory, so ``-m unit`` or ``-m "not gui"`` select whole layers without each
+# module having to remember its ``pytestmark``.
+_DIR_MARKERS = {
+    "unit": ("unit",),
+    "integration": ("integration",),
+    "reliability": ("reliability", "integration"),
+    "gui": ("gui",),
+}
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Add each test's directory markers (see ``_DIR_MARKERS``)."""
+    for item in items:
+        for name in _DIR_MARKERS.get(item.path.parent.name, ()):
+            item.add_marker(name)
+
+
 @pytest.fixture(scope="session")
 def embedder():  # type: ignore[no-untyped-def]
     """The real default embedding model (ONNX MiniLM), loaded once per session."""
@@ -45,9 +62,9 @@ def llm():  # type: ignore[no-untyped-def]
     return Llm(find_model(Path("/nonexistent-models-dir"), None, "llm"), LlmConfig(n_ctx=4096))
 
 
-@pytest.fixture
+@pytest.fixture(autouse=True)
 def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
-    """An isolated FINDLING_HOME for the test."""
+    """An isolated FINDLING_HOME for every test, so none can touch a real user's data."""
     h = tmp_path / "findling-home"
     monkeypatch.setenv("FINDLING_HOME", str(h))
     yield h

@@ -26,6 +26,7 @@ from app.gui.asking import AskOutcome, AskService
 from app.gui.preview import PreviewPane
 from app.gui.tasks import TaskRunner
 from indexer.ask import Citation
+from indexer.quote import Extract
 from indexer.search import Hit
 
 log = logging.getLogger(__name__)
@@ -34,22 +35,45 @@ HISTORY = 20
 _MARK = re.compile(r"\[(\d{1,3}(?:\s*[,;]\s*\d{1,3})*)\]")
 
 
+def extract_html(quote: Extract | None) -> str:
+    """The quoted-sentence card: where it is from and the sentence itself."""
+    if quote is None:
+        return (
+            "<b>Not found in your files.</b> The closest passages are listed as possibly related."
+        )
+    where = html.escape(Path(quote.path).name) + (f", page {quote.page}" if quote.page else "")
+    return f"From <i>{where}</i>:<br><b>\u00ab{html.escape(quote.text)}\u00bb</b>"
+
+
+def _link(m: re.Match[str]) -> str:
+    nums = [n.strip() for n in re.split(r"[,;]", m.group(1))]
+    return "[" + ", ".join(f'<a href="cite:{n}">{n}</a>' for n in nums) + "]"
+
+
 def answer_html(outcome: AskOutcome) -> str:
-    """The answer with its [n] markers as links, and the numbered sources under it."""
+    """The answer with its [n] markers as links, and the numbered sources under it.
+
+    Sentences whose facts are not in the sources are greyed and marked "not in the sources".
+    """
     a = outcome.answer
     if not a.found:
         body = (
             '<p style="font-size:large"><b>Not in your files.</b></p>'
             f"<p>{html.escape(a.answer)}</p>"
         )
+    elif a.sentences:
+        out = []
+        for s in a.sentences:
+            text = _MARK.sub(_link, html.escape(s.text))
+            if not s.grounded:
+                text = f'<span style="color:gray"><s>{text}</s> <i>(not in the sources)</i></span>'
+            out.append(text)
+        body = "<p>" + " ".join(out) + "</p>"
+        if a.stopped:
+            body += "<p><i>(stopped)</i></p>"
     else:
-
-        def link(m: re.Match[str]) -> str:
-            nums = [n.strip() for n in re.split(r"[,;]", m.group(1))]
-            return "[" + ", ".join(f'<a href="cite:{n}">{n}</a>' for n in nums) + "]"
-
         text = html.escape(a.answer)
-        body = "".join(f"<p>{_MARK.sub(link, para)}</p>" for para in text.split("\n\n") if para)
+        body = "".join(f"<p>{_MARK.sub(_link, para)}</p>" for para in text.split("\n\n") if para)
         if a.stopped:
             body += "<p><i>(stopped)</i></p>"
     cited = [c for c in a.citations if c.cited] if a.found else []
@@ -59,7 +83,7 @@ def answer_html(outcome: AskOutcome) -> str:
         parts.append("<h4>Sources</h4>" + _sources(cited))
     if others and not cited:
         parts.append(
-            ("<h4>Sources</h4>" if a.found else "<h4>Closest passages</h4>") + _sources(others)
+            ("<h4>Sources</h4>" if a.found else "<h4>Possibly related</h4>") + _sources(others)
         )
     return "".join(parts)
 
@@ -113,6 +137,15 @@ class AskView(QWidget):
         self.stop_button.setEnabled(False)
         self.status = QLabel()
         self.status.setEnabled(False)
+        self.card = QLabel()
+        self.card.setObjectName("extractCard")
+        self.card.setAccessibleName("Answer sentence from your files")
+        self.card.setWordWrap(True)
+        self.card.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.card.setStyleSheet(
+            "#extractCard { border-left: 4px solid palette(highlight); padding: 8px; }"
+        )
+        self.card.hide()
         self.answer = QTextBrowser()
         self.answer.setOpenLinks(False)
         self.answer.setPlaceholderText(
@@ -139,6 +172,7 @@ class AskView(QWidget):
         left = QWidget()
         ll = QVBoxLayout(left)
         ll.setContentsMargins(0, 0, 0, 0)
+        ll.addWidget(self.card)
         ll.addWidget(self.answer, 3)
         ll.addWidget(self.status)
         hist_label = QLabel("Recent questions")
@@ -158,6 +192,7 @@ class AskView(QWidget):
         self.field.returnPressed.connect(self.ask)
         self.ask_button.clicked.connect(self.ask)
         self.stop_button.clicked.connect(self.service.stop)
+        service.extract.connect(self._extract)
         service.token.connect(self._token)
         service.status.connect(self._status)
         service.finished.connect(self._finished)
@@ -173,12 +208,19 @@ class AskView(QWidget):
             self.service.stop()
         self.field.setText(q)
         self.outcome = None
+        self.card.hide()
         self.answer.clear()
         self.preview.clear("Click a numbered source to see the passage on its page.")
         self._req = self.service.ask(q)
         self.stop_button.setEnabled(True)
         self.status.setText("Thinking…")
         self._remember(q)
+
+    def _extract(self, req: int, quote: Extract | None) -> None:
+        if req != self._req:
+            return
+        self.card.setText(extract_html(quote))
+        self.card.show()
 
     def _token(self, req: int, text: str) -> None:
         if req != self._req:
@@ -206,8 +248,10 @@ class AskView(QWidget):
     def _show(self, outcome: AskOutcome) -> None:
         self.outcome = outcome
         self.stop_button.setEnabled(False)
-        self.answer.setHtml(answer_html(outcome))
         a = outcome.answer
+        self.card.setText(extract_html(a.extract if a.found or a.aggregate else None))
+        self.card.show()
+        self.answer.setHtml(answer_html(outcome))
         n = sum(c.cited for c in a.citations)
         if a.stopped:
             text = "Stopped."

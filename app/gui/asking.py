@@ -31,6 +31,7 @@ class _RecordingSearcher:
     def __init__(self, inner: Searcher) -> None:
         self._inner = inner
         self.config = inner.config
+        self.embedder = inner.embedder
         self.hits: dict[str, Hit] = {}
 
     def search(self, *args: Any, **kwargs: Any) -> Any:
@@ -42,22 +43,47 @@ class _RecordingSearcher:
         self._inner.close()
 
 
+class StopRequests:
+    """Which requests were asked to stop: every request up to a given id (thread-safe).
+
+    A stop belongs to the requests queued when it was pressed, so a Stop pressed before the
+    worker picks a question up is not lost, and never stops a question asked afterwards.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._upto = 0
+
+    def stop_upto(self, req: int) -> None:
+        """Stop request ``req`` and every earlier one."""
+        with self._lock:
+            self._upto = max(self._upto, req)
+
+    def stopped(self, req: int) -> bool:
+        """Whether request ``req`` was asked to stop."""
+        with self._lock:
+            return req <= self._upto
+
+
 class _AskWorker(QObject):
+    extract = Signal(int, object)
     token = Signal(int, str)
     status = Signal(int, str)
     finished = Signal(int, object)
     failed = Signal(int, str)
 
-    def __init__(self, engine: Engine, stop: threading.Event) -> None:
+    def __init__(self, engine: Engine, stops: StopRequests) -> None:
         super().__init__()
         self.engine = engine
-        self.stop = stop
+        self.stops = stops
         self._searcher: Searcher | None = None
 
     @Slot(int, str, object)
     def ask(self, req: int, question: str, filters: SearchFilters | None) -> None:
-        self.stop.clear()
         try:
+            if self.stops.stopped(req):
+                self.finished.emit(req, AskOutcome(question, Answer("", False, stopped=True)))
+                return
             self.status.emit(req, "Loading the language model…")
             self.engine.llm  # noqa: B018 - loads once, on this thread
             if self._searcher is None:
@@ -68,8 +94,9 @@ class _AskWorker(QObject):
             answer = asker.ask(
                 question,
                 on_token=lambda t: self.token.emit(req, t),
-                should_stop=self.stop.is_set,
+                should_stop=lambda: self.stops.stopped(req),
                 filters=filters,
+                on_extract=lambda quote, _hits: self.extract.emit(req, quote),
             )
             self.finished.emit(req, AskOutcome(question, answer, rec.hits))
         except Exception as exc:
@@ -81,9 +108,12 @@ class AskService(QObject):
     """Questions go in, tokens and answers come out; one question at a time.
 
     Signals:
-        token(req, text), status(req, text), finished(req, AskOutcome), failed(req, message).
+        extract(req, Extract | None): the quoted answer sentence, as soon as search returns
+        (``None``: not found in the files); token(req, text), status(req, text),
+        finished(req, AskOutcome), failed(req, message).
     """
 
+    extract = Signal(int, object)
     token = Signal(int, str)
     status = Signal(int, str)
     finished = Signal(int, object)
@@ -92,12 +122,13 @@ class AskService(QObject):
 
     def __init__(self, engine: Engine, parent: QObject | None = None) -> None:
         super().__init__(parent)
-        self._stop = threading.Event()
+        self._stops = StopRequests()
         self._thread = QThread()
         self._thread.setObjectName("findling-llm")
-        self._worker = _AskWorker(engine, self._stop)
+        self._worker = _AskWorker(engine, self._stops)
         self._worker.moveToThread(self._thread)
         self._ask.connect(self._worker.ask)
+        self._worker.extract.connect(self.extract)
         self._worker.token.connect(self.token)
         self._worker.status.connect(self.status)
         self._worker.finished.connect(self._done)
@@ -114,8 +145,9 @@ class AskService(QObject):
         return self._req
 
     def stop(self) -> None:
-        """Stop the answer being written (checked after every token)."""
-        self._stop.set()
+        """Stop the question asked last (and any before it), even if it has not started yet;
+        checked before it starts and after every token."""
+        self._stops.stop_upto(self._req)
 
     def _done(self, req: int, outcome: object) -> None:
         self.busy = req != self._req
@@ -127,7 +159,7 @@ class AskService(QObject):
 
     def shutdown(self, timeout_ms: int = 30_000) -> None:
         """Stop generating and end the thread."""
-        self._stop.set()
+        self._stops.stop_upto(self._req)
         self._thread.quit()
         if not self._thread.wait(timeout_ms):
             log.error("The language-model thread did not stop in time")

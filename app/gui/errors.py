@@ -9,9 +9,11 @@ import threading
 import traceback
 from types import TracebackType
 
-from PySide6.QtCore import QObject, Signal, Slot
+from PySide6.QtCore import QObject, QUrl, Signal, Slot
+from PySide6.QtGui import QDesktopServices
 from PySide6.QtWidgets import QMessageBox, QWidget
 
+from app.settings import SettingsError
 from indexer.errors import IndexLockedError
 
 log = logging.getLogger(__name__)
@@ -95,3 +97,25 @@ class ErrorReporter(QObject):
         box.setDetailedText(detail)
         box.setModal(False)
         box.show()
+
+
+def settings_error_box(exc: SettingsError, parent: QWidget | None = None) -> QMessageBox:
+    """The dialog shown when settings.toml did not load: the same message as the command line,
+    a button that opens the file in the user's editor, and Quit (nothing is indexed meanwhile)."""
+    box = QMessageBox(
+        QMessageBox.Icon.Critical,
+        "Findling — settings file not valid",
+        "Findling did not start because its settings file is not valid. Nothing was indexed or "
+        "changed. Fix the file (or move it away to start from defaults) and start Findling again.",
+        QMessageBox.StandardButton.NoButton,
+        parent,
+    )
+    box.setInformativeText(str(exc))
+    open_button = box.addButton("Open Settings File", QMessageBox.ButtonRole.ActionRole)
+    box.addButton(QMessageBox.StandardButton.Close)
+
+    def open_file() -> None:
+        QDesktopServices.openUrl(QUrl.fromLocalFile(str(exc.path)))
+
+    open_button.clicked.connect(open_file)
+    return box

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from PySide6.QtCore import QObject, QThread, QTimer, Signal
 
 from app.engine import Engine
+from app.settings import Settings
 from indexer.errors import IndexLockedError
 from indexer.lock import submit_request
 from indexer.pipeline import Progress, SyncReport
@@ -50,6 +51,7 @@ class _WatchThread(QThread):
     def __init__(self, service: IndexService) -> None:
         super().__init__()
         self.service = service
+        self.settings = service.engine.snapshot()  # taken on the GUI thread, the owner
         self.stop = threading.Event()
 
     def run(self) -> None:
@@ -60,6 +62,8 @@ class _WatchThread(QThread):
                 on_progress=svc._on_progress,
                 on_ready=svc._on_ready,
                 on_report=svc._on_report,
+                on_settings=svc._loaded.emit,
+                settings=self.settings,
             )
         except IndexLockedError as exc:
             svc._finished.emit(LOCKED, str(exc))
@@ -78,12 +82,16 @@ class IndexService(QObject):
         synced(SyncReport): a sync pass finished (the catch-up or a later change).
         state_changed(str): one of the module's state constants.
         error(str): indexing stopped because of an error.
+        settings_changed(): the settings file was re-read (another process changed it) and
+            ``engine.settings`` updated, on the GUI thread.
     """
 
     progress = Signal(object)
     synced = Signal(object)
     state_changed = Signal(str)
     error = Signal(str)
+    settings_changed = Signal()
+    _loaded = Signal(object)
     _finished = Signal(str, str)
     _state = Signal(str)
 
@@ -98,6 +106,7 @@ class IndexService(QObject):
         self._shutting_down = False
         self._finished.connect(self._on_finished)
         self._state.connect(self._set_state)
+        self._loaded.connect(self._adopt)
         self._retry = QTimer(self, singleShot=True, interval=RETRY_LOCKED_MS)
         self._retry.timeout.connect(self.start)
 
@@ -189,6 +198,10 @@ class IndexService(QObject):
             self._retry.start()
         elif state == FAILED:
             self.error.emit(f"Indexing stopped: {message}")
+
+    def _adopt(self, loaded: Settings) -> None:
+        self.engine.adopt(loaded)
+        self.settings_changed.emit()
 
     def _set_state(self, state: str) -> None:
         if state != self.state:

@@ -11,12 +11,14 @@ from PySide6.QtGui import QColor, QPalette
 from PySide6.QtWidgets import QApplication
 
 from app.engine import Engine
-from app.gui.errors import ErrorReporter
+from app.gui import single
+from app.gui.errors import ErrorReporter, settings_error_box
 from app.gui.icons import app_icon
 from app.gui.welcome import WelcomeDialog
 from app.gui.window import MainWindow
 from app.logs import setup_logging
 from app.paths import app_paths
+from app.settings import SettingsError
 
 log = logging.getLogger(__name__)
 
@@ -103,25 +105,57 @@ def first_run(engine: Engine, window: MainWindow) -> bool:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Run the app. ``--tray`` starts hidden in the tray (launch at login)."""
+    """Run the app. ``--tray`` starts hidden in the tray (launch at login); ``--launcher``
+    toggles the quick-search popup. A running Findling takes over either request."""
     parser = argparse.ArgumentParser(prog="findling-gui")
     parser.add_argument("--tray", action="store_true", help="start hidden in the tray")
+    parser.add_argument(
+        "--launcher",
+        action="store_true",
+        help="show or hide the quick-search popup (of the running Findling, if one runs)",
+    )
     args, qt_args = parser.parse_known_args(argv if argv is not None else sys.argv[1:])
     paths = app_paths()
     setup_logging(paths.log_dir)
     app = make_app([sys.argv[0], *qt_args])
+    name = single.server_name(str(paths.data_dir))
+    if single.send(name, "launcher" if args.launcher else "show"):
+        log.info("Handed over to the running Findling")
+        return 0
+    server = single.InstanceServer(name, app)
+    server.listen()
     reporter = ErrorReporter(app)
     reporter.install()
-    engine = Engine(paths)
+    try:
+        engine = Engine(paths)
+    except SettingsError as exc:
+        log.error("%s", exc)
+        settings_error_box(exc).exec()
+        return 1
     apply_theme(engine.settings.theme)
     window = MainWindow(engine, reporter)
-    first_run(engine, window)
-    if not (args.tray and window.tray is not None and window.tray.available):
+    server.command.connect(
+        lambda cmd: window.launcher.toggle() if cmd == "launcher" else window.bring_to_front()
+    )
+    welcomed = first_run(engine, window)
+    hidden = (args.tray or args.launcher) and window.tray is not None and window.tray.available
+    if welcomed or not hidden:
         window.show()
     window.start()
+    window.set_shortcut(engine.settings.hotkey)
+    warm_up(window)
+    if args.launcher:
+        window.launcher.popup()
     code = app.exec()
+    server.close()
     window.shutdown()
     return code
+
+
+def warm_up(window: MainWindow) -> None:
+    """Load the embedder now, off the GUI thread, so the first quick search does not wait."""
+    engine = window.engine
+    window.launcher_runner.submit(lambda: engine.embedder.embed_query("warm up"), lambda _: None)
 
 
 if __name__ == "__main__":

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import logging
+import os
 import sys
 
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -22,7 +24,8 @@ from PySide6.QtWidgets import (
 
 from app import autostart
 from app.engine import Engine
-from models.catalogue import all_models, find_model
+from app.hotkey import default_hotkey
+from models.catalogue import all_models, find_model, machine_memory, recommend_llm
 from models.llm import gpu_offload_supported
 
 log = logging.getLogger(__name__)
@@ -62,10 +65,14 @@ class SettingsDialog(QDialog):
         restart_needed: A change (of model) only takes effect after a restart.
     """
 
-    def __init__(self, engine: Engine, parent: QWidget | None = None) -> None:
+    def __init__(
+        self, engine: Engine, parent: QWidget | None = None, shortcut_error: str | None = None
+    ) -> None:
+        """``shortcut_error``: why the global shortcut is not set (shown under the field)."""
         super().__init__(parent)
         self.setWindowTitle("Findling Settings")
         self.engine = engine
+        self.shortcut_error = shortcut_error
         self.restart_needed = False
         s = engine.settings
 
@@ -105,6 +112,17 @@ class SettingsDialog(QDialog):
         mf.addRow("Answers (language model):", self.llm)
         mf.addRow("GPU offload:", gpu_row)
         mf.addRow("", gpu_note)
+        ram, cores = machine_memory(), os.cpu_count() or 1
+        best = recommend_llm(ram, cores, gpu=supported)
+        self.recommendation = QLabel(
+            f"Recommended for this computer ({ram / 2**30:.0f} GB RAM, {cores} cores): "
+            f"<b>{best}</b>"
+            + ("" if best in {self.llm.itemData(i) for i in range(self.llm.count())}
+               else " — get it with <code>findling models download " + best + "</code>")
+        )  # fmt: skip
+        self.recommendation.setObjectName("modelRecommendation")
+        self.recommendation.setWordWrap(True)
+        mf.addRow(self.recommendation)
         note = QLabel(
             "Changing the search model re-indexes your files. Model changes apply "
             "after Findling restarts."
@@ -121,13 +139,21 @@ class SettingsDialog(QDialog):
             self.theme.addItem(label, v)
         self.theme.setCurrentIndex(max(0, self.theme.findData(s.theme)))
         self.hotkey = QLineEdit(s.hotkey)
-        self.hotkey.setEnabled(False)
-        self.hotkey.setToolTip("The quick-search launcher arrives in a later version.")
+        self.hotkey.setPlaceholderText(default_hotkey())
+        self.hotkey.setToolTip(
+            "Opens the quick-search popup from anywhere, e.g. Ctrl+Space or Ctrl+Alt+F. "
+            "You can also bind “findling-gui --launcher” in your desktop's keyboard settings."
+        )
+        self.hotkey_note = QLabel(self.shortcut_error or "")
+        self.hotkey_note.setWordWrap(True)
+        self.hotkey_note.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.hotkey_note.setVisible(bool(self.shortcut_error))
         general = QGroupBox("General")
         gf = QFormLayout(general)
         gf.addRow(self.login)
         gf.addRow("Appearance:", self.theme)
         gf.addRow("Quick-search shortcut:", self.hotkey)
+        gf.addRow(self.hotkey_note)
 
         buttons = QDialogButtonBox(
             QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
@@ -159,6 +185,7 @@ class SettingsDialog(QDialog):
         s.llm_model = self.llm.currentData()
         s.gpu_layers = self.gpu_value()
         s.theme = self.theme.currentData()
+        s.hotkey = self.hotkey.text().strip() or default_hotkey()
         self.restart_needed = before != (s.embedding_model, s.llm_model, s.gpu_layers)
         want = self.login.isChecked()
         if want != autostart.is_enabled():

@@ -23,10 +23,11 @@ class Tray(QObject):
     """Wraps QSystemTrayIcon (absent when the desktop has no tray).
 
     Signals:
-        show_requested, toggle_pause_requested, quit_requested.
+        show_requested, launcher_requested, toggle_pause_requested, quit_requested.
     """
 
     show_requested = Signal()
+    launcher_requested = Signal()
     toggle_pause_requested = Signal()
     quit_requested = Signal()
 
@@ -35,12 +36,15 @@ class Tray(QObject):
         self.available = QSystemTrayIcon.isSystemTrayAvailable()
         self.icon = QSystemTrayIcon(tray_icon(False), self)
         self.menu = QMenu()
-        self.show_action = QAction("Show Findling", self.menu)
+        self.launcher_action = QAction("Quick search", self.menu)
+        self.show_action = QAction("Open Findling", self.menu)
         self.pause_action = QAction("Pause indexing", self.menu)
         quit_action = QAction("Quit Findling", self.menu)
+        self.launcher_action.triggered.connect(self.launcher_requested)
         self.show_action.triggered.connect(self.show_requested)
         self.pause_action.triggered.connect(self.toggle_pause_requested)
         quit_action.triggered.connect(self.quit_requested)
+        self.menu.addAction(self.launcher_action)
         self.menu.addAction(self.show_action)
         self.menu.addAction(self.pause_action)
         self.menu.addSeparator()
@@ -50,6 +54,10 @@ class Tray(QObject):
         self.set_state(ix.PAUSED)
         if self.available:
             self.icon.show()
+
+    def set_hotkey(self, hotkey: str | None) -> None:
+        """Show the launcher's shortcut beside "Quick search" (None: no global shortcut)."""
+        self.launcher_action.setText(f"Quick search\t{hotkey}" if hotkey else "Quick search")
 
     def set_state(self, state: str) -> None:
         """Reflect the indexer's state."""

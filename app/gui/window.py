@@ -16,9 +16,11 @@ from app.gui.errors import ErrorReporter
 from app.gui.folders_view import STATE_TEXT, FoldersView
 from app.gui.icons import app_icon
 from app.gui.indexing import IndexService, ProgressInfo
+from app.gui.launcher import Launcher
 from app.gui.opener import open_file, reveal_file
 from app.gui.search_view import SearchView
 from app.gui.settings_dialog import SettingsDialog
+from app.gui.shortcut import GlobalShortcut
 from app.gui.tasks import TaskRunner
 from app.gui.tray import Tray
 
@@ -63,6 +65,9 @@ class MainWindow(QMainWindow):
         self.index_label = QLabel()
         self.statusBar().addPermanentWidget(self.index_label)
         self.tray = Tray(self) if use_tray else None
+        self.launcher_runner = TaskRunner(1, self)
+        self.shortcut: GlobalShortcut | None = None  # set by the resident app (main.py)
+        self.launcher = Launcher(engine, self.launcher_runner, self.asking)
 
         # wiring
         for view in (self.search, self.ask):
@@ -78,9 +83,14 @@ class MainWindow(QMainWindow):
         self.indexing.state_changed.connect(self._state)
         self.indexing.synced.connect(self._synced)
         self.indexing.error.connect(self.reporter.error)
+        self.indexing.settings_changed.connect(self._settings_reloaded)
         self.reporter.message.connect(self.show_message)
+        self.launcher.open_requested.connect(self._open)
+        self.launcher.reveal_requested.connect(self._reveal)
+        self.launcher.main_requested.connect(self.search_for)
         if self.tray is not None:
             self.tray.show_requested.connect(self.bring_to_front)
+            self.tray.launcher_requested.connect(self.launcher.popup)
             self.tray.toggle_pause_requested.connect(self._toggle_pause)
             self.tray.quit_requested.connect(self.quit)
 
@@ -173,6 +183,26 @@ class MainWindow(QMainWindow):
         self.search.field.setFocus()
         self.search.field.selectAll()
 
+    def set_shortcut(self, text: str) -> bool:
+        """(Re)register the global shortcut; a failure is reported and shown in Settings."""
+        if self.shortcut is None:
+            self.shortcut = GlobalShortcut(parent=self)
+            self.shortcut.activated.connect(self.launcher.toggle)
+        ok = self.shortcut.set(text)
+        if self.tray is not None:
+            self.tray.set_hotkey(self.shortcut.text)
+        if not ok and self.shortcut.error:
+            self.reporter.warning(f"Quick-search shortcut: {self.shortcut.error}")
+        return ok
+
+    def search_for(self, query: str) -> None:
+        """Show the window's Search page on ``query`` (Ctrl+O in the launcher)."""
+        self.bring_to_front()
+        self.tabs.setCurrentWidget(self.search)
+        self.search.field.setText(query)
+        self.search.run_search()
+        self.search.field.setFocus()
+
     def bring_to_front(self) -> None:
         """Show the window (from the tray)."""
         self.showNormal()
@@ -188,7 +218,9 @@ class MainWindow(QMainWindow):
 
     def open_settings(self) -> None:
         """Show the Settings dialog."""
-        dlg = SettingsDialog(self.engine, self)
+        shortcut = self.shortcut
+        dlg = SettingsDialog(self.engine, self, shortcut.error if shortcut else None)
+        before = self.engine.settings.hotkey
         if dlg.exec():
             try:
                 dlg.apply()
@@ -198,6 +230,8 @@ class MainWindow(QMainWindow):
             from app.gui.main import apply_theme
 
             apply_theme(self.engine.settings.theme)
+            if shortcut is not None and self.engine.settings.hotkey != before:
+                self.set_shortcut(self.engine.settings.hotkey)
             if dlg.restart_needed:
                 self.reporter.info("Model changes take effect when Findling restarts.")
 
@@ -213,6 +247,10 @@ class MainWindow(QMainWindow):
         self.search.filters.set_folders(self.engine.settings.folders)
         self.indexing.folders_changed()
 
+    def _settings_reloaded(self) -> None:
+        self.folders.load_settings()
+        self.search.filters.set_folders(self.engine.settings.folders)
+
     def _toggle_pause(self) -> None:
         if self.indexing.state in (ix.PAUSED, ix.FAILED):
             self.indexing.start()
@@ -220,6 +258,8 @@ class MainWindow(QMainWindow):
             self.indexing.pause()
 
     def _progress(self, p: ProgressInfo) -> None:
+        first_run = self.indexing.state == ix.INDEXING and not self.launcher.model.rowCount()
+        self.launcher.set_remaining(max(0, p.total - p.done) if first_run and p.total else None)
         if p.phase == "indexing" and p.total:
             self.index_label.setText(f"Indexing {p.done:,}/{p.total:,} files · {p.fraction:.0%}")
 
@@ -233,6 +273,8 @@ class MainWindow(QMainWindow):
 
     def _synced(self, report: object) -> None:
         self.search.refresh()
+        self.launcher.set_remaining(None)
+        self.launcher.refresh()
         offline = getattr(report, "offline_folders", [])
         if offline:
             self.reporter.warning("Not reachable right now (results kept): " + ", ".join(offline))
@@ -272,9 +314,16 @@ class MainWindow(QMainWindow):
         self.asking.stop()
         self.indexing.shutdown()
         self.asking.shutdown()
-        for r in (self.search_runner, self.preview_runner, self.status_runner):
+        self.launcher.hide()
+        for r in (
+            self.search_runner,
+            self.preview_runner,
+            self.status_runner,
+            self.launcher_runner,
+        ):
             r.shutdown()
         self.search.close_searcher()
+        self.launcher.close_searcher()
         if self.tray is not None:
             self.tray.hide()
         log.info("Findling window closed")

@@ -101,13 +101,23 @@ def test_add_folder_shows_progress_up_to_100_percent(window, qtbot, tmp_path):
     folder = _docs(tmp_path / "docs")
     w.tabs.setCurrentWidget(w.folders)
     seen = []
-    w.indexing.progress.connect(seen.append)
+    bar = []  # what the bar showed right after each indexing progress (the view's slot runs first)
+
+    def _read_bar(p) -> None:  # type: ignore[no-untyped-def]
+        seen.append(p)
+        if p.phase == "indexing":
+            bar.append((p.done, p.total, w.folders.bar.value(), w.folders.bar.text()))
+
+    w.indexing.progress.connect(_read_bar)
     _index(qtbot, w, folder)
     assert w.engine.settings.folders == [str(folder)]
     assert w.folders.folder_list.item(0).text() == str(folder)
     last = [p for p in seen if p.phase == "indexing"][-1]
     assert last.total == 4 and last.done == 4
-    assert w.folders.bar.value() == w.folders.bar.maximum()
+    # The idle state sets 100% whatever happened, so read the bar while indexing ran: it follows
+    # done/total and reaches 100% with the last file.
+    assert bar[-1] == (4, 4, 1000, "100%"), bar
+    assert all(v == done * 1000 // total for done, total, v, _ in bar if total), bar
     assert w.folders.bar.text() == "100%"
     assert w.folders.state_label.text().startswith("Up to date")
     qtbot.waitUntil(lambda: "4 files indexed" in w.folders.counts_label.text(), timeout=10_000)
@@ -204,6 +214,8 @@ def test_ask_streams_an_answer_with_clickable_citations(window, qtbot, tmp_path,
     w.tabs.setCurrentWidget(w.ask)
     tokens = []
     w.asking.token.connect(lambda req, t: tokens.append(t))
+    quotes = []
+    w.asking.extract.connect(lambda req, q: quotes.append((q, len(tokens))))
     qtbot.keyClicks(w.ask.field, "When does the inverter warranty expire?")
     with qtbot.waitSignal(w.ask.answered, timeout=150_000) as sig:
         qtbot.keyClick(w.ask.field, Qt.Key.Key_Return)
@@ -212,6 +224,10 @@ def test_ask_streams_an_answer_with_clickable_citations(window, qtbot, tmp_path,
         qtbot.waitUntil(lambda: w.ask.answer.toPlainText().strip() != "", timeout=10_000)
     outcome = sig.args[0]
     assert len(tokens) > 1, "the answer arrived token by token"
+    # The quoted sentence came first, before any token, and is shown as a card.
+    quote, tokens_before = quotes[0]
+    assert tokens_before == 0 and quote is not None and "warranty" in quote.text
+    assert w.ask.card.isVisible() and quote.text[:20] in w.ask.card.text()
     assert outcome.answer.citations, "the answer lists its sources"
     html = w.ask.answer.toHtml()
     assert "cite:" in html

@@ -11,6 +11,7 @@ from app.engine import Engine
 from app.gui.settings_dialog import SettingsDialog
 from app.gui.window import MainWindow
 from app.paths import app_paths
+from models.catalogue import catalogue
 
 pytestmark = [pytest.mark.gui, pytest.mark.integration, pytest.mark.timeout(180)]
 
@@ -45,6 +46,10 @@ def test_settings_dialog_saves_choices(home, qtbot, xdg, monkeypatch):
     assert again.theme == "dark" and again.launch_at_login
     assert again.gpu_layers == "off"
     assert dlg.llm.count() >= 1 and dlg.embedding.count() >= 1
+    # The recommendation names one model and, when it is not installed, how to get it.
+    rec = dlg.recommendation.text()
+    assert sum(s.id in rec for s in catalogue()) + ("SmolLM2" in rec) == 1
+    assert ("models download" in rec) == any(s.id in rec for s in catalogue())
     if sys.platform not in ("win32", "darwin"):
         assert autostart.is_enabled()
 

@@ -66,8 +66,14 @@ def test_index_search_ask_status_json(tmp_path, docs):
     assert r.returncode == 0, r.stderr
     out = lines(r.stdout)
     final = out[-1]
-    assert all("token" in o for o in out[:-1])
-    assert set(final) >= {"answer", "found", "citations"}
+    # The quoted answer sentence comes first, as soon as search returns, then the tokens.
+    extract = out[0]["extract"]
+    assert extract["path"] == str(docs / "solar.pdf") and extract["page"] == 2
+    assert "twelve years" in extract["text"] and extract["end"] - extract["start"] == len(
+        extract["text"]
+    )
+    assert all("token" in o for o in out[1:-1])
+    assert set(final) >= {"answer", "found", "grounded", "extract", "sentences", "citations"}
     assert final["found"] is True
     assert final["citations"][0]["path"] == str(docs / "solar.pdf")
     assert final["citations"][0]["page"] == 2
@@ -172,3 +178,19 @@ def test_watch_adds_the_folders_it_is_given_and_reports_a_rename_as_a_move(tmp_p
         watch.wait(30)
     assert watch.returncode == 0
     assert run(home, "watch", str(tmp_path / "missing")).returncode == 1
+
+
+def test_invalid_settings_exit_1_naming_key_and_line_and_nothing_is_indexed(tmp_path, docs):
+    home = tmp_path / "home"
+    settings = home / "config" / "settings.toml"
+    settings.parent.mkdir(parents=True)
+    settings.write_text(f'schema = 1\nfolders = "{docs}"\nmax_file_mb = "big"\n')
+    before = settings.read_bytes()
+    for args in (("folders", "list"), ("index",), ("index", str(docs)), ("status", "--json")):
+        r = run(home, *args)
+        assert r.returncode == 1, (args, r.stdout, r.stderr)
+        assert "line 2: folders: expected a list of strings" in r.stderr, r.stderr
+        assert "line 3: max_file_mb: expected a whole number" in r.stderr, r.stderr
+        assert r.stdout == ""
+    assert settings.read_bytes() == before
+    assert not (home / "index" / "state.sqlite").exists()

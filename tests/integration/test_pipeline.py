@@ -99,7 +99,8 @@ def test_identical_files_show_once_and_filters(tmp_path, corpus, embedder):
     only_pdf = s.search("warranty", 5, SearchFilters(types=("pdf",))).hits
     assert only_pdf and all(h.path.endswith(".pdf") for h in only_pdf)
     only_sub = s.search("warranty", 5, SearchFilters(folders=(str(corpus / "sub"),))).hits
-    assert all("/sub/" in h.path for h in only_sub)
+    # Non-empty first: all() over no hits would hold even if the filter dropped everything.
+    assert only_sub and all("/sub/" in h.path for h in only_sub), only_sub
     future = s.search("warranty", 5, SearchFilters(modified_after=time.time() + 3600)).hits
     assert future == []
     # File names are searchable.
@@ -424,3 +425,28 @@ def test_parts_of_a_document_that_vanished_are_removed(tmp_path, embedder, small
         ix.sync()
         assert ix.store.count() == 0 and ix.state.partial_docs() == []
         assert ix.state.files() == []
+
+
+def test_speed_after_a_finished_run_is_the_runs_average(tmp_path, corpus, embedder):
+    """The last (idle) progress keeps the run's clock: its speed is files over the run's time,
+    not files over the microseconds since the idle snapshot was made."""
+    stamped: list[tuple[float, object]] = []
+    cfg = index_config(tmp_path / "index", corpus)
+
+    def record(p):
+        stamped.append((time.monotonic(), dataclasses.replace(p)))
+
+    with Indexer(cfg, embedder, on_progress=record) as ix:
+        r = ix.sync()
+        again = ix.sync()  # nothing to do: an up-to-date index
+    runs = [(t, p) for t, p in stamped if p.phase == "idle"]
+    assert len(runs) == 2
+    (t_idle, idle), (_, idle_again) = runs
+    indexing = [t for t, p in stamped if p.phase == "indexing" and t < t_idle]
+    assert idle.done == r.added == 4
+    # The run's clock started before its first indexing snapshot and stopped after its last.
+    rate = idle.rate
+    assert 0 < rate <= idle.done / (indexing[-1] - indexing[0])
+    time.sleep(0.05)
+    assert idle.rate == rate  # a stopped clock: read later, the finished run's speed is the same
+    assert again.unchanged == 4 and idle_again.done == 0 and idle_again.rate == 0.0

@@ -109,3 +109,54 @@ def test_deleting_a_dotted_folder_removes_its_files(tmp_path, embedder):
         finally:
             w.stop()
         assert ix.state.files() == []
+
+
+def test_watch_loop_never_replaces_the_owners_settings(home, tmp_path, embedder):
+    """A handed-over request re-reads the file into a snapshot offered to the owner; the watch
+    thread never swaps ``engine.settings`` under the GUI thread (a lost update)."""
+    import threading
+
+    from app import settings as settings_mod
+    from app.engine import Engine
+    from app.paths import app_paths
+    from indexer.lock import submit_request
+
+    first, second = tmp_path / "a", tmp_path / "b"
+    for d, text in ((first, "Owls hunt at night."), (second, "Bees dance to show food.")):
+        d.mkdir()
+        (d / "x.txt").write_text(text)
+    engine = Engine(app_paths(), embedder=embedder)
+    engine.settings.workers = 1
+    engine.settings.add_folders([first])
+    engine.save_settings()
+    owned = engine.settings
+    ready, stop = threading.Event(), threading.Event()
+    reports: list[object] = []
+    loaded: list[settings_mod.Settings] = []
+    t = threading.Thread(
+        target=engine.run_watch,
+        args=(stop,),
+        kwargs={
+            "on_ready": lambda r: ready.set(),
+            "on_report": reports.append,
+            "on_settings": loaded.append,
+            "poll_s": 0.1,
+        },
+    )
+    t.start()
+    try:
+        assert ready.wait(90)
+        # Another process (``findling index B``) adds a folder and hands the request over.
+        other = settings_mod.load(engine.paths.settings_file)
+        other.add_folders([second])
+        settings_mod.save(other, engine.paths.settings_file)
+        submit_request(engine.paths.index_dir, {"op": "sync"})
+        deadline = time.monotonic() + 60
+        while not reports and time.monotonic() < deadline:
+            time.sleep(0.1)
+    finally:
+        stop.set()
+        t.join(60)
+    assert engine.settings is owned and owned.folders == [str(first)]
+    assert [s.folders for s in loaded] == [[str(first), str(second)]]
+    assert reports and getattr(reports[0], "added", 0) == 1

@@ -3,6 +3,7 @@ files; the user's settings are left alone."""
 
 from __future__ import annotations
 
+import logging
 import shutil
 from pathlib import Path
 
@@ -10,6 +11,8 @@ import pytest
 
 from app.engine import Engine
 from app.paths import app_paths
+from indexer.search import SearchConfig
+from indexer.store import ChunkStore
 from tests.conftest import make_pdf
 from tests.reliability.helpers import consistent
 
@@ -97,3 +100,47 @@ def test_state_schema_version_is_recorded(tmp_path):
     db = StateDB(tmp_path / "state.sqlite")
     assert db.get_meta("schema_version") == str(SCHEMA_VERSION)
     db.close()
+
+
+def _damage_fts(lance: Path) -> None:
+    """Truncate every file of the full-text index; the table and its vectors stay intact."""
+    ix_files = [p for p in lance.rglob("*") if "_indices" in p.parts and p.is_file()]
+    assert ix_files
+    for p in ix_files:
+        p.write_bytes(b"garbage")
+
+
+@pytest.mark.timeout(180)
+def test_damaged_fulltext_index_is_rebuilt_by_a_search(home, tmp_path, embedder, caplog):
+    corpus = _corpus(tmp_path / "docs")
+    eng = _engine(home, corpus, embedder)
+    with eng.open_indexer() as ix:
+        ix.sync()
+    _damage_fts(eng.paths.index_dir / "lance")
+    cfg = SearchConfig(mode="keyword")
+    with caplog.at_level(logging.WARNING, logger="indexer.store"):
+        res = eng.searcher().search("inverter warranty", 3, config=cfg)
+    assert res.keyword_hits > 0 and res.hits[0].path.endswith("manual.pdf"), res
+    assert any("full-text index is damaged" in r.getMessage() for r in caplog.records)
+    assert ChunkStore(eng.paths.index_dir, embedder.dims, readonly=True).fts_damage() is None
+
+
+@pytest.mark.timeout(180)
+def test_damaged_fulltext_index_under_a_running_writer_is_a_warning_then_rebuilt(
+    home, tmp_path, embedder, caplog
+):
+    corpus = _corpus(tmp_path / "docs")
+    eng = _engine(home, corpus, embedder)
+    with eng.open_indexer() as ix:
+        ix.sync()
+        _damage_fts(eng.paths.index_dir / "lance")
+        cfg = SearchConfig(mode="keyword")
+        with caplog.at_level(logging.WARNING, logger="indexer.store"):
+            res = eng.searcher().search("inverter warranty", 3, config=cfg)
+        # The writer holds the lock: the reader cannot rebuild, and it says so.
+        assert res.keyword_hits == 0
+        assert any("keyword search is off" in r.getMessage() for r in caplog.records)
+        (corpus / "notes.txt").write_text("Tomatoes need full sun and daily water.")
+        ix.sync()  # the writer's next commit finds the damage and rebuilds the index
+    res = eng.searcher().search("inverter warranty", 3, config=cfg)
+    assert res.keyword_hits > 0 and res.hits[0].path.endswith("manual.pdf"), res

@@ -6,14 +6,11 @@ from indexer.ask import (
     parse_citations,
     strip_invalid_markers,
 )
-from indexer.search import SearchConfig
 from tests.conftest import make_hit
+from tests.fakes import FakeSearcher, ScriptedLlm
 
 _hit = make_hit
-
-
-class _FakeSearcher:
-    config = SearchConfig()
+_FakeSearcher = FakeSearcher
 
 
 def test_parse_citations_on_canned_model_output():
@@ -49,7 +46,8 @@ def test_finish_maps_markers_to_retrieved_passages_only():
     cited = [c for c in ans.citations if c.cited]
     assert [(c.n, c.page) for c in cited] == [(2, 9)]
     assert "[7]" not in ans.answer
-    assert {c.path for c in ans.citations} <= {h.path for h in hits}
+    # Marker [2] names the second retrieved passage: its file and chunk, not just any of them.
+    assert [(c.path, c.chunk_id) for c in cited] == [(hits[1].path, hits[1].chunk_id)]
 
 
 def test_finish_without_markers_lists_sources_not_cited_closest_first():
@@ -74,3 +72,26 @@ def test_unmarked_answer_from_model_knowledge_is_not_found():
     assert not ans.found and ans.answer == NOT_FOUND_TEXT
     grounded = asker.finish("q", "The club's capital reserve is 500 euros.", hits)
     assert grounded.found
+
+
+def test_the_models_own_refusal_on_related_passages_is_not_found():
+    # Passages close to the question are retrieved, so the retrieval gate lets it through: the
+    # "not in your files" answer can only come from the model's reply.
+    hits = [_hit(1, "The boiler was serviced in March."), _hit(2, "The boiler is in the cellar.")]
+    # Worded from the passages, so only recognising the refusal makes it "not found".
+    llm = ScriptedLlm(["The boiler was serviced in March; who installed it is ", "NOT IN FILES."])
+    ans = Asker(FakeSearcher(hits), llm).ask("Who installed the boiler?")  # type: ignore[arg-type]
+    assert len(llm.prompts) == 1 and "boiler was serviced" in llm.messages[-1]["content"]
+    assert not ans.found and ans.answer == NOT_FOUND_TEXT
+    assert not any(c.cited for c in ans.citations)
+    # The same passages with an answer that cites one are found: the refusal above is the model's.
+    cited = Asker(FakeSearcher(hits), ScriptedLlm(["In the cellar [2]."])).ask("Where?")  # type: ignore[arg-type]
+    assert cited.found and [c.n for c in cited.citations if c.cited] == [2]
+
+
+def test_unrelated_passages_never_reach_the_model():
+    hits = [_hit(1, "Tomatoes need full sun.")]
+    llm = ScriptedLlm(["The answer is 42 [1]."])
+    ans = Asker(FakeSearcher(hits, similarity=0.05), llm).ask("Airspeed of a swallow?")  # type: ignore[arg-type]
+    assert not ans.found and ans.answer == NOT_FOUND_TEXT
+    assert llm.prompts == []

@@ -1,0 +1,89 @@
+"""The global shortcut in the running app: picks the backend, feeds it Qt's events."""
+
+from __future__ import annotations
+
+import logging
+
+from PySide6.QtCore import (
+    QAbstractNativeEventFilter,
+    QCoreApplication,
+    QObject,
+    QSocketNotifier,
+    Signal,
+)
+
+from app.hotkey import HotkeyBackend, HotkeyError, create_backend, parse
+
+log = logging.getLogger(__name__)
+
+
+class _WinFilter(QAbstractNativeEventFilter):
+    def __init__(self, backend: HotkeyBackend) -> None:
+        super().__init__()
+        self.backend = backend
+
+    def nativeEventFilter(self, event_type: object, message: object) -> object:
+        from app.hotkey.windows import read_msg
+
+        if bytes(event_type) == b"windows_generic_MSG":  # type: ignore[call-overload]
+            msg, wparam = read_msg(int(message))  # type: ignore[call-overload]
+            if self.backend.handle_message(msg, wparam):  # type: ignore[attr-defined]
+                return True, 0
+        return False, 0
+
+
+class GlobalShortcut(QObject):
+    """``activated`` fires on the GUI thread when the user presses the shortcut anywhere.
+
+    Attributes:
+        error: Why the last :meth:`set` failed (for Settings), or None.
+        text: The shortcut as registered, or None.
+    """
+
+    activated = Signal()
+
+    def __init__(self, backend: HotkeyBackend | None = None, parent: QObject | None = None):
+        super().__init__(parent)
+        self._backend = backend
+        self._notifier: QSocketNotifier | None = None
+        self._filter: _WinFilter | None = None
+        self.error: str | None = None
+        self.text: str | None = None
+
+    def set(self, text: str) -> bool:
+        """Register ``text`` (e.g. ``"Ctrl+Space"``); False with :attr:`error` set on failure."""
+        self.error, self.text = None, None
+        try:
+            combo = parse(text)
+            if self._backend is None:
+                self._backend = create_backend()
+            self._backend.register(combo, self.activated.emit)
+        except HotkeyError as exc:
+            self.error = str(exc)
+            log.warning("Global shortcut %s not set: %s", text, exc)
+            return False
+        self.text = str(combo)
+        fd = self._backend.fileno()
+        if fd is not None and self._notifier is None:
+            self._notifier = QSocketNotifier(fd, QSocketNotifier.Type.Read, self)
+            self._notifier.activated.connect(lambda *_: self.dispatch())
+        if self._backend.name == "windows" and self._filter is None:
+            app = QCoreApplication.instance()
+            if app is not None:
+                self._filter = _WinFilter(self._backend)
+                app.installNativeEventFilter(self._filter)
+        self.dispatch()  # anything that arrived before the notifier existed
+        return True
+
+    def dispatch(self) -> None:
+        """Handle the backend's waiting events."""
+        if self._backend is not None:
+            self._backend.dispatch()
+
+    def close(self) -> None:
+        """Release the shortcut."""
+        if self._notifier is not None:
+            self._notifier.setEnabled(False)
+            self._notifier = None
+        if self._backend is not None:
+            self._backend.close()

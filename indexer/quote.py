@@ -1,0 +1,238 @@
+"""The answer sentence, quoted from the retrieved passages before any model writes a word.
+
+Each sentence of the best passages is scored against the question: the embedding model's cosine
+similarity between question and sentence, plus the share of the question's content words, and its
+numbers and names, that the sentence contains. The best sentence (with its neighbour when it is
+too short to stand alone) is the *extract*. Its ``start``/``end`` are character offsets into the
+text of the passage named by ``chunk_id`` (``Hit.text``, the passage as stored in the index), so
+``passage[start:end] == extract.text`` always holds.
+
+Below :data:`EXTRACT_BAR` no sentence is trusted to answer: the caller says "not found in your
+files" and shows the closest passages as "possibly related". The bar was measured, not guessed:
+``benchmarks/eval_answers.py --calibrate`` records the best-sentence score of questions whose
+answer is in the files and of questions whose answer was left out, and picks the bar that
+separates them best (results in ``benchmarks/results/extract-calibration.json``).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+import numpy as np
+import numpy.typing as npt
+
+from indexer.search import Hit
+from indexer.snippet import STOP_WORDS, stem
+
+# Measured on the answer benchmark (see module docstring): the threshold with the best balanced
+# accuracy between present and absent questions.
+EXTRACT_BAR = 0.44
+# Weights of the signals in a sentence's score: meaning, shared words, exact numbers/names, and
+# whether the sentence holds the kind of thing the question asks for (a date for "when"…).
+W_SIM, W_WORDS, W_EXACT, W_TYPE = 0.7, 0.2, 0.1, 0.2
+W_ABSENT = 0.0  # tried 0.15: balanced accuracy 0.806 -> 0.790, so off
+# Sentences shorter than this are joined with the next one, so a card is never a bare fragment.
+MIN_SENTENCE = 60
+MAX_SENTENCE = 600
+
+_WORD = re.compile(r"\w+", re.UNICODE)
+_NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
+_NAME = re.compile(r"\b[A-Z][\w'’-]+(?:\s+[A-Z][\w'’-]+)*")
+# A sentence ends at . ! ? (not inside a number like 3.5 or an initial like "J. Smith") or at a
+# blank line; bullet lines end at their line break.
+_END = re.compile(
+    r"(?<=[.!?])[\"')\]»”]*\s+(?=[\"'(\[«“]?[A-Z0-9])|\n\s*\n|\n(?=\s*[-•*\d]+[.)]?\s)"
+)
+
+
+class Embeds(Protocol):
+    """What the extractor needs from an embedding model (``models.embedder.Embedder``)."""
+
+    def embed(self, texts: Sequence[str]) -> npt.NDArray[np.float32]: ...
+
+    def embed_query(self, query: str) -> npt.NDArray[np.float32]: ...
+
+
+@dataclass
+class Extract:
+    """A quoted sentence (or two) and where it is.
+
+    Attributes:
+        text: The quoted text, exactly ``passage_text[start:end]``.
+        path: Absolute path of the file.
+        page: 1-based page, or ``None`` for formats without pages.
+        chunk_id: The passage the offsets refer to.
+        start: Character offset of the quote in the passage text.
+        end: Character offset just past the quote.
+        score: Relevance score (compare with :data:`EXTRACT_BAR`).
+        section: Section heading of the passage, if known.
+    """
+
+    text: str
+    path: str
+    page: int | None
+    chunk_id: str
+    start: int
+    end: int
+    score: float
+    section: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        """Stable JSON shape (``findling ask --json``, the ``extract`` line)."""
+        return {
+            "text": self.text,
+            "path": self.path,
+            "page": self.page,
+            "chunk_id": self.chunk_id,
+            "start": self.start,
+            "end": self.end,
+            "score": round(self.score, 3),
+        }
+
+
+def sentence_spans(text: str) -> list[tuple[int, int]]:
+    """Character spans of the sentences of ``text``, surrounding whitespace excluded."""
+    spans: list[tuple[int, int]] = []
+    pos = 0
+    for m in _END.finditer(text):
+        spans.append((pos, m.start()))
+        pos = m.end()
+    spans.append((pos, len(text)))
+    out = []
+    for a, b in spans:
+        while a < b and text[a].isspace():
+            a += 1
+        while b > a and text[b - 1].isspace():
+            b -= 1
+        if b - a >= 3:
+            out.append((a, b))
+    return out
+
+
+def _units(text: str) -> list[tuple[int, int]]:
+    """Sentences, a very long one cut at a space; a short one also with its next sentence."""
+    sents: list[tuple[int, int]] = []
+    for a, b in sentence_spans(text):
+        while b - a > MAX_SENTENCE:
+            cut = text.rfind(" ", a, a + MAX_SENTENCE)
+            cut = cut if cut > a else a + MAX_SENTENCE
+            sents.append((a, cut))
+            a = cut + 1
+        sents.append((a, b))
+    # A bare fragment ("Probable cause.") is never a card of its own: it is scored joined with
+    # the sentence after it, which is where its content is.
+    return [
+        (a, sents[i + 1][1]) if b - a < MIN_SENTENCE and i + 1 < len(sents) else (a, b)
+        for i, (a, b) in enumerate(sents)
+    ]
+
+
+def content_words(text: str) -> set[str]:
+    """Stemmed words of ``text`` that carry meaning (no stop words, at least 3 letters)."""
+    return {stem(w) for w in _WORD.findall(text.lower()) if w not in STOP_WORDS and len(w) > 2}
+
+
+def exact_terms(text: str) -> set[str]:
+    """Numbers and names in ``text``: what an answer must match exactly, not by meaning."""
+    terms = {n.replace(",", "") for n in _NUMBER.findall(text)}
+    for m in _NAME.finditer(text):
+        # The first word of a sentence is capitalised anyway; keep it only inside a longer name.
+        start = m.start()
+        before = text[:start].rstrip()
+        first_word = not before or before[-1] in ".!?:\n"
+        words = m.group(0).split()
+        if first_word:
+            words = words[1:]
+        terms.update(w.lower() for w in words if w.lower() not in STOP_WORDS)
+    return terms
+
+
+def share_found(terms: set[str], text: str) -> float:
+    if not terms:
+        return 0.0
+    low = text.lower().replace(",", "")
+    words = set(_WORD.findall(low)) | set(_NUMBER.findall(low))
+    return sum(t in words for t in terms) / len(terms)
+
+
+_MONTH = (
+    r"(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?\s+\d{1,2}"
+    r"|\d{1,2}\s+(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*"
+)
+# Question cue -> what an answering sentence contains.
+_ASKS = [
+    (re.compile(r"\b(when|what year|what date|which year)\b", re.I),
+     re.compile(rf"\b(1[89]\d\d|20\d\d)\b|{_MONTH}", re.I)),
+    (re.compile(r"\b(how (many|much|long|far|often|old|big|large|high)|what (is the )?"
+                r"(amount|number|total|price|cost|rate|percentage|limit))\b", re.I),
+     re.compile(r"\d|\b(one|two|three|four|five|six|seven|eight|nine|ten|twelve|once|twice|"
+                r"annually|daily|weekly|monthly|yearly)\b", re.I)),
+    (re.compile(r"\b(why|what caused|cause|reason)\b", re.I),
+     re.compile(r"\b(caus\w*|because|due to|led to|result\w*|reason|factor\w*)\b", re.I)),
+    (re.compile(r"\bwho\b", re.I), re.compile(r"\b[A-Z][a-z]+\s+[A-Z][a-z]+")),
+]  # fmt: skip
+
+
+def answer_type_match(question: str, sentence: str) -> float:
+    """1.0 when the sentence holds what the question asks for (a date for "when"...), else 0."""
+    wanted = [want for cue, want in _ASKS if cue.search(question)]
+    if not wanted:
+        return 0.0
+    return 1.0 if any(w.search(sentence) for w in wanted) else 0.0
+
+
+def score_sentences(
+    question: str, hits: Sequence[Hit], embedder: Embeds, *, top: int = 5
+) -> list[Extract]:
+    """Every candidate sentence of the ``top`` best passages, best first."""
+    cands: list[tuple[Hit, int, int]] = []
+    for h in hits[:top]:
+        cands += [(h, a, b) for a, b in _units(h.text)]
+    if not cands:
+        return []
+    q = embedder.embed_query(question)
+    vecs = embedder.embed([h.text[a:b] for h, a, b in cands])
+    sims = vecs @ q
+    words = content_words(question)
+    exact = exact_terms(question)
+    out = []
+    for (h, a, b), sim in zip(cands, sims, strict=True):
+        text = h.text[a:b]
+        cover = len(words & content_words(text)) / len(words) if words else 0.0
+        score = (
+            W_SIM * float(sim)
+            + W_WORDS * cover
+            + W_EXACT * share_found(exact, text)
+            + W_TYPE * answer_type_match(question, text)
+        )
+        if W_ABSENT and exact and share_found(exact, h.text) == 0:
+            # The question names something (Peru, 2023, a person) that its passage never
+            # mentions: a passage about something else, however close in meaning.
+            score -= W_ABSENT
+
+        out.append(Extract(text, h.path, h.page, h.chunk_id, a, b, score, h.section))
+    out.sort(key=lambda e: -e.score)
+    return out
+
+
+def find_extract(
+    question: str,
+    hits: Sequence[Hit],
+    embedder: Embeds,
+    *,
+    bar: float = EXTRACT_BAR,
+) -> Extract | None:
+    """The sentence that answers ``question``, or ``None`` when none clears ``bar``."""
+    ranked = score_sentences(question, hits, embedder)
+    if not ranked or ranked[0].score < bar:
+        return None
+    return ranked[0]
+
+
+def best_score(question: str, hits: Sequence[Hit], embedder: Embeds) -> float:
+    """The top sentence score (for calibrating the bar)."""
+    ranked = score_sentences(question, hits, embedder)
+    return ranked[0].score if ranked else 0.0

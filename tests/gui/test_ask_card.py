@@ -1,0 +1,43 @@
+"""What the Ask page writes for an answer: the quote card and sentences not in the sources."""
+
+import pytest
+
+from app.gui.ask_view import answer_html, extract_html
+from app.gui.asking import AskOutcome
+from indexer.ask import Answer, Citation, Sentence
+from indexer.quote import Extract
+
+pytestmark = pytest.mark.gui
+
+
+def _cite(n, cited):
+    return Citation(n, f"/f/r{n}.pdf", n, f"snippet {n}", f"c{n}", cited=cited)
+
+
+def test_card_quotes_file_page_and_sentence_and_says_not_found_without_one():
+    quote = Extract("The rent is 1,240 euros.", "/f/lease.pdf", 2, "c9", 10, 34, 0.7)
+    card = extract_html(quote)
+    assert "lease.pdf, page 2" in card and "The rent is 1,240 euros." in card
+    assert "Not found in your files" in extract_html(None)
+
+
+def test_sentences_missing_from_the_sources_are_struck_and_labelled():
+    ans = Answer(
+        "It costs 1,240 euros [1]. It was signed in Munich [2].",
+        found=True,
+        citations=[_cite(1, True), _cite(2, True)],
+        sentences=[
+            Sentence("It costs 1,240 euros [1].", [1], True),
+            Sentence("It was signed in Munich [2].", [2], False, ["munich"]),
+        ],
+    )
+    html = answer_html(AskOutcome("q", ans))
+    assert html.count("not in the sources") == 1
+    assert "<s>It was signed in Munich" in html
+    assert '<a href="cite:1">1</a>' in html and "<s>It costs" not in html
+
+
+def test_not_found_lists_closest_passages_as_possibly_related():
+    ans = Answer("I couldn't find it.", found=False, citations=[_cite(1, False)])
+    html = answer_html(AskOutcome("q", ans))
+    assert "Possibly related" in html and "r1.pdf" in html
