@@ -15,6 +15,7 @@ pytestmark = [pytest.mark.gui, pytest.mark.timeout(60)]
 
 class _Searcher:
     config = None
+    embedder = None
 
     def close(self) -> None:
         pass
@@ -27,7 +28,9 @@ class _Asker:
     def __init__(self, gate: threading.Event, started: threading.Event) -> None:
         self.gate, self.started = gate, started
 
-    def ask(self, question: str, *, on_token: Any, should_stop: Any, filters: Any) -> Answer:
+    def ask(
+        self, question: str, *, on_token: Any, should_stop: Any, filters: Any, on_extract: Any
+    ) -> Answer:
         if question == "first":
             self.started.set()
             self.gate.wait(20)
