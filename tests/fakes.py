@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from indexer.ask import AskConfig
 from indexer.search import Hit, SearchConfig, SearchFilters, SearchResult
 
 
@@ -101,3 +102,9 @@ class FakeEmbedder:
 
     def embed_query(self, query: str) -> npt.NDArray[np.float32]:
         return self._vector(query)
+
+
+# An ``AskConfig`` whose quoted-sentence bar every sentence clears, for unit tests of what the
+# model's reply becomes: the fake embedder's scores say nothing about relevance, and the bar
+# itself is tested with the real embedder in tests/unit/test_quote.py.
+MODEL_ONLY = AskConfig(extract_bar=float("-inf"))

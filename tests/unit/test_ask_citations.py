@@ -7,7 +7,7 @@ from indexer.ask import (
     strip_invalid_markers,
 )
 from tests.conftest import make_hit
-from tests.fakes import FakeSearcher, ScriptedLlm
+from tests.fakes import MODEL_ONLY, FakeEmbedder, FakeSearcher, ScriptedLlm
 
 _hit = make_hit
 _FakeSearcher = FakeSearcher
@@ -80,12 +80,16 @@ def test_the_models_own_refusal_on_related_passages_is_not_found():
     hits = [_hit(1, "The boiler was serviced in March."), _hit(2, "The boiler is in the cellar.")]
     # Worded from the passages, so only recognising the refusal makes it "not found".
     llm = ScriptedLlm(["The boiler was serviced in March; who installed it is ", "NOT IN FILES."])
-    ans = Asker(FakeSearcher(hits), llm).ask("Who installed the boiler?")  # type: ignore[arg-type]
+    ans = Asker(FakeSearcher(hits), llm, MODEL_ONLY, FakeEmbedder()).ask(
+        "Who installed the boiler?"
+    )  # type: ignore[arg-type]
     assert len(llm.prompts) == 1 and "boiler was serviced" in llm.messages[-1]["content"]
     assert not ans.found and ans.answer == NOT_FOUND_TEXT
     assert not any(c.cited for c in ans.citations)
     # The same passages with an answer that cites one are found: the refusal above is the model's.
-    cited = Asker(FakeSearcher(hits), ScriptedLlm(["In the cellar [2]."])).ask("Where?")  # type: ignore[arg-type]
+    cited = Asker(
+        FakeSearcher(hits), ScriptedLlm(["In the cellar [2]."]), MODEL_ONLY, FakeEmbedder()
+    ).ask("Where?")  # type: ignore[arg-type]
     assert cited.found and [c.n for c in cited.citations if c.cited] == [2]
 
 
