@@ -215,3 +215,27 @@ def test_autostart_registers_the_packaged_executable(monkeypatch):
         assert autostart.launch_command() == [exe, "--tray"]
     monkeypatch.setenv("APPIMAGE", "/home/ann/Apps/Findling-0.1.0-x86_64.AppImage")
     assert autostart.launch_command()[0].endswith(".AppImage")
+
+
+def test_release_workflow_builds_and_smoke_tests_macos_and_windows():
+    import yaml
+
+    wf = yaml.safe_load((ROOT / ".github" / "workflows" / "release.yml").read_text())
+    job = wf["jobs"]["build"]
+    oses = [entry["os"] for entry in job["strategy"]["matrix"]["include"]]
+    assert any(o.startswith("macos") for o in oses) and any(o.startswith("windows") for o in oses)
+    steps = job["steps"]
+    runs = [s.get("run", "") for s in steps]
+    assert any("packaging/build.py" in r for r in runs)
+    assert any("test_platform_scripts.py" in r for r in runs)
+    smoke = {s["if"]: s["run"] for s in steps if s.get("name", "").startswith("Smoke test")}
+    assert "hdiutil attach" in smoke["runner.os == 'macOS'"]
+    assert "Contents/MacOS/findling-cli" in smoke["runner.os == 'macOS'"]
+    win = smoke["runner.os == 'Windows'"]
+    assert "/VERYSILENT" in win.replace("//", "/") and "unins000.exe" in win
+    # What the platform steps produce is what the workflow uploads.
+    upload = next(s for s in steps if s.get("uses", "").startswith("actions/upload-artifact"))
+    assert upload["with"]["if-no-files-found"] == "error"
+    patterns = {e["os"]: e["artefacts"].split() for e in job["strategy"]["matrix"]["include"]}
+    assert Path("dist/Findling-1.0-macos-arm64.dmg").match(patterns["macos-14"][0])
+    assert Path("dist/Findling-1.0-windows-x64-setup.exe").match(patterns["windows-2022"][0])
