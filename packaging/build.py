@@ -57,9 +57,20 @@ def load_step(name: str) -> ModuleType:
     return module
 
 
+PYINSTALLER_REQ = "pyinstaller>=6.10,<7"
+
+
+def ensure_pyinstaller() -> None:
+    """Install PyInstaller into this environment when it is missing (a build-only tool)."""
+    if importlib.util.find_spec("PyInstaller") is not None:
+        return
+    print(f"+ pip install {PYINSTALLER_REQ} (PyInstaller is not installed here)", flush=True)
+    subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", PYINSTALLER_REQ], check=True)
+    importlib.invalidate_caches()
+
+
 def run_pyinstaller(ver: str, clean: bool) -> None:
-    if importlib.util.find_spec("PyInstaller") is None:
-        raise SystemExit("error: PyInstaller is not installed here: pip install pyinstaller")
+    ensure_pyinstaller()
     cmd = [
         sys.executable,
         "-m",
@@ -103,6 +114,39 @@ def smoke_test() -> None:
         raise SystemExit(f"error: smoke test failed: {exe} --help exited {result.returncode}")
 
 
+def has_debug_info(path: Path) -> bool:
+    """Whether the ELF file ``path`` carries DWARF debug sections."""
+    with path.open("rb") as fh:
+        if fh.read(4) != b"\x7fELF":
+            return False
+    out = subprocess.run(
+        ["readelf", "-S", "-W", str(path)], capture_output=True, text=True, check=False
+    ).stdout
+    return ".debug_info" in out
+
+
+def strip_debug(onedir: Path) -> int:
+    """``strip --strip-debug`` every ELF file with debug sections; returns the bytes saved.
+
+    Libraries in ``*.libs`` folders were rewritten by auditwheel/patchelf when their wheel was
+    built; strip can break their program headers (NumPy's OpenBLAS then fails to load), so
+    they are left alone.
+    """
+    if not sys.platform.startswith("linux") or not shutil.which("strip"):
+        return 0
+    saved = 0
+    for path in sorted(onedir.rglob("*")):
+        if path.is_symlink() or not path.is_file():
+            continue
+        if any(part.endswith(".libs") for part in path.parts) or not has_debug_info(path):
+            continue
+        before = path.stat().st_size
+        subprocess.run(["strip", "--strip-debug", str(path)], check=True)
+        saved += before - path.stat().st_size
+    print(f"stripped debug sections: {saved / 2**20:.1f} MiB saved", flush=True)
+    return saved
+
+
 def add_licences() -> None:
     """Put LICENSE and the notices beside the executables (the .app has them in Resources)."""
     if sys.platform == "darwin":
@@ -140,6 +184,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.clean:
             shutil.rmtree(BUILD, ignore_errors=True)
         run_pyinstaller(ver, args.clean)
+        strip_debug(DIST / "Findling")
         add_licences()
         if not args.no_smoke_test:
             smoke_test()

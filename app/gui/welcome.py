@@ -7,6 +7,7 @@ from pathlib import Path
 import platformdirs
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
+    QCheckBox,
     QDialog,
     QDialogButtonBox,
     QFileDialog,
@@ -23,10 +24,35 @@ from app.gui.icons import app_icon
 from models.catalogue import find_model
 
 
+def standard_folders() -> list[tuple[str, str, bool]]:
+    """(label, path, ticked) for the user's Documents, Desktop and Downloads folders that exist.
+
+    Only Documents is ticked at first: Desktop and Downloads are offered, the user decides. A
+    folder that is the home folder itself (XDG user dirs unset) or repeats one is left out.
+    """
+    home = Path.home().resolve()
+    found: list[tuple[str, str, bool]] = []
+    seen: set[Path] = set()
+    for label, where, ticked in (
+        ("Documents", platformdirs.user_documents_dir, True),
+        ("Desktop", platformdirs.user_desktop_dir, False),
+        ("Downloads", platformdirs.user_downloads_dir, False),
+    ):
+        try:
+            path = Path(where())
+        except Exception:  # platformdirs can fail on an odd platform set-up: offer less
+            continue
+        real = path.resolve()
+        if not path.is_dir() or real == home or real in seen:
+            continue
+        seen.add(real)
+        found.append((label, str(path), ticked))
+    return found
+
+
 def default_folders() -> list[str]:
-    """The Documents folder, if there is one."""
-    docs = Path(platformdirs.user_documents_dir())
-    return [str(docs)] if docs.is_dir() else []
+    """The standard folders ticked at first (Documents, if there is one)."""
+    return [path for _label, path, ticked in standard_folders() if ticked]
 
 
 def model_line(engine: Engine, kind: str, chosen: str | None) -> str:
@@ -58,10 +84,13 @@ class WelcomeDialog(QDialog):
         head.addWidget(logo, 0, Qt.AlignmentFlag.AlignTop)
         head.addWidget(title, 1)
 
+        self.standard: list[tuple[QCheckBox, str]] = []
+        for label, path, ticked in standard_folders():
+            box = QCheckBox(f"{label} ({path})")
+            box.setChecked(ticked)
+            self.standard.append((box, path))
         self.folders = QListWidget()
-        self.folders.setAccessibleName("Folders to index")
-        for f in default_folders():
-            self.folders.addItem(f)
+        self.folders.setAccessibleName("Other folders to index")
         add = QPushButton("Add folder…")
         remove = QPushButton("Remove")
         add.clicked.connect(self._add)
@@ -90,6 +119,9 @@ class WelcomeDialog(QDialog):
         lay = QVBoxLayout(self)
         lay.addLayout(head)
         lay.addWidget(QLabel("<b>Folders to search</b> — you can change them any time:"))
+        for box, _path in self.standard:
+            lay.addWidget(box)
+        lay.addWidget(QLabel("Other folders:"))
         lay.addWidget(self.folders)
         lay.addLayout(row)
         lay.addWidget(models)
@@ -98,9 +130,16 @@ class WelcomeDialog(QDialog):
 
     def _add(self) -> None:
         path = QFileDialog.getExistingDirectory(self, "Add a folder", str(Path.home()))
-        if path and not self.folders.findItems(path, Qt.MatchFlag.MatchExactly):
+        if not path:
+            return
+        for box, known in self.standard:
+            if known == path:
+                box.setChecked(True)
+                return
+        if not self.folders.findItems(path, Qt.MatchFlag.MatchExactly):
             self.folders.addItem(path)
 
     def chosen(self) -> list[str]:
-        """The folders the user kept."""
-        return [self.folders.item(i).text() for i in range(self.folders.count())]
+        """The ticked standard folders, then the other folders the user added."""
+        ticked = [path for box, path in self.standard if box.isChecked()]
+        return ticked + [self.folders.item(i).text() for i in range(self.folders.count())]

@@ -6,10 +6,11 @@ import logging
 
 from PySide6.QtCore import QByteArray, QTimer
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
-from PySide6.QtWidgets import QApplication, QLabel, QMainWindow, QMessageBox, QTabWidget
+from PySide6.QtWidgets import QApplication, QLabel, QMainWindow, QTabWidget
 
 from app.engine import Engine
 from app.gui import indexing as ix
+from app.gui.about import AboutDialog
 from app.gui.ask_view import AskView
 from app.gui.asking import AskService
 from app.gui.errors import ErrorReporter
@@ -129,14 +130,7 @@ class MainWindow(QMainWindow):
         help_menu = self.menuBar().addMenu("&Help")
         about = QAction("&About Findling", self)
         about.setMenuRole(QAction.MenuRole.AboutRole)
-        about.triggered.connect(
-            lambda: QMessageBox.about(
-                self,
-                "About Findling",
-                "<b>Findling</b><p>Search and question your own files, "
-                "entirely offline.</p><p>Index and logs: " + str(self.engine.paths.data_dir),
-            )
-        )
+        about.triggered.connect(lambda: AboutDialog(self.engine.paths, self).exec())
         help_menu.addAction(about)
 
     def _restore_ui(self) -> None:

@@ -12,8 +12,13 @@ Both are made from one AppDir laid out like an installed application::
 
 * ``dist/findling-<version>-linux-<arch>.tar.gz``: the AppDir plus ``install.sh`` (per-user
   install into ~/.local by default). Always made.
+* ``dist/findling_<version>_<debarch>.deb``: built with ``dpkg-deb`` when it is installed. Files
+  under /opt/findling, links in /usr/bin, the menu entry, AppStream metainfo, icons and a
+  ``Depends:`` line worked out from the libraries the bundle's ELF files need and do not carry
+  (the Qt xcb platform plugin's libxcb-*, libxkbcommon, fontconfig, ...), mapped to Debian
+  packages with ``dpkg -S``.
 * ``dist/Findling-<version>-<arch>.AppImage``: made when ``appimagetool`` is on PATH (or named
-  by ``$APPIMAGETOOL``); skipped with a message otherwise.
+  by ``$APPIMAGETOOL``); skipped with a message otherwise (never downloaded).
 
 Run by packaging/build.py; usable alone: ``python packaging/linux/package.py dist/Findling 0.1.0``.
 
@@ -23,8 +28,10 @@ SPDX-License-Identifier: AGPL-3.0-or-later
 from __future__ import annotations
 
 import argparse
+import gzip
 import os
 import platform
+import re
 import shutil
 import subprocess
 import sys
@@ -78,6 +85,219 @@ def make_appdir(onedir: Path, appdir: Path) -> Path:
     return appdir
 
 
+# ----------------------------------------------------------------------------- Debian package
+
+DEB_NAME = "findling"
+MAINTAINER = "The Findling developers <findling@users.noreply.github.com>"
+HOMEPAGE = "https://github.com/findling/findling"
+DEB_ARCH = {"x86_64": "amd64", "aarch64": "arm64", "armv7l": "armhf", "i686": "i386"}
+# Never listed in Depends: provided by the bundle's own loader, or by libc6 itself.
+# Libraries that only optional Qt plugins need (Wayland: Qt falls back to xcb without them),
+# with their Debian packages, for when the build machine does not have them installed.
+RECOMMENDED = {
+    "libwayland-client.so.0": "libwayland-client0",
+    "libwayland-cursor.so.0": "libwayland-cursor0",
+    "libwayland-egl.so.1": "libwayland-egl1",
+}
+# The Qt xcb platform plugin's system libraries and their Debian packages: used when the
+# build machine lacks one (dpkg -S finds nothing), so Depends stays complete.
+KNOWN_PACKAGES = {
+    "libxcb.so.1": "libxcb1",
+    "libxcb-cursor.so.0": "libxcb-cursor0",
+    "libxcb-icccm.so.4": "libxcb-icccm4",
+    "libxcb-image.so.0": "libxcb-image0",
+    "libxcb-keysyms.so.1": "libxcb-keysyms1",
+    "libxcb-render-util.so.0": "libxcb-render-util0",
+    "libxcb-render.so.0": "libxcb-render0",
+    "libxcb-randr.so.0": "libxcb-randr0",
+    "libxcb-shape.so.0": "libxcb-shape0",
+    "libxcb-shm.so.0": "libxcb-shm0",
+    "libxcb-sync.so.1": "libxcb-sync1",
+    "libxcb-xfixes.so.0": "libxcb-xfixes0",
+    "libxcb-xkb.so.1": "libxcb-xkb1",
+    "libxcb-util.so.1": "libxcb-util1",
+    "libxcb-glx.so.0": "libxcb-glx0",
+    "libX11.so.6": "libx11-6",
+    "libX11-xcb.so.1": "libx11-xcb1",
+    "libxkbcommon.so.0": "libxkbcommon0",
+    "libxkbcommon-x11.so.0": "libxkbcommon-x11-0",
+    "libfontconfig.so.1": "libfontconfig1",
+    "libfreetype.so.6": "libfreetype6",
+    "libdbus-1.so.3": "libdbus-1-3",
+    "libglib-2.0.so.0": "libglib2.0-0",
+    "libEGL.so.1": "libegl1",
+    "libGL.so.1": "libgl1",
+}
+LIBC_SONAMES = re.compile(r"^(libc|libm|libdl|libpthread|librt|libutil|ld-linux.*)\.so")
+
+
+def is_elf(path: Path) -> bool:
+    try:
+        with path.open("rb") as fh:
+            return fh.read(4) == b"\x7fELF"
+    except OSError:
+        return False
+
+
+def needed_sonames(tree: Path) -> tuple[set[str], set[str]]:
+    """(sonames the ELF files under ``tree`` need, sonames the tree itself provides)."""
+    needed: set[str] = set()
+    provided: set[str] = set()
+    for path in tree.rglob("*"):
+        if path.is_symlink() or not path.is_file() or not is_elf(path):
+            continue
+        provided.add(path.name)
+        out = subprocess.run(
+            ["objdump", "-p", str(path)], capture_output=True, text=True, check=False
+        ).stdout
+        for line in out.splitlines():
+            parts = line.split()
+            if len(parts) == 2 and parts[0] == "NEEDED":
+                needed.add(parts[1])
+            elif len(parts) == 2 and parts[0] == "SONAME":
+                provided.add(parts[1])
+    return needed, provided
+
+
+def system_library_paths() -> dict[str, str]:
+    """soname -> path for this machine's libraries (``ldconfig -p``), native arch first."""
+    out = subprocess.run(
+        ["/sbin/ldconfig", "-p"], capture_output=True, text=True, check=False
+    ).stdout
+    found: dict[str, str] = {}
+    for line in out.splitlines()[1:]:
+        m = re.match(r"\s*(\S+) \(([^)]*)\) => (\S+)", line)
+        if m and ("x86-64" in m.group(2) or "64" in m.group(2) or not found.get(m.group(1))):
+            found.setdefault(m.group(1), m.group(3))
+    return found
+
+
+def owning_package(path: str) -> str | None:
+    """The Debian package that installed ``path`` (``dpkg -S``), without its :arch suffix."""
+    for candidate in (path, os.path.realpath(path)):
+        r = subprocess.run(["dpkg", "-S", candidate], capture_output=True, text=True, check=False)
+        if r.returncode == 0 and r.stdout:
+            return r.stdout.split(":", 1)[0].split(",")[0].strip()
+    return None
+
+
+def glibc_version() -> str:
+    return platform.libc_ver()[1] or "2.31"
+
+
+def deb_depends(tree: Path) -> tuple[list[str], list[str], list[str]]:
+    """(Depends, Recommends, sonames that no installed package provides)."""
+    needed, provided = needed_sonames(tree)
+    libs = system_library_paths()
+    packages = {f"libc6 (>= {glibc_version()})"}
+    missing = []
+    recommends = set()
+    for soname in sorted(needed - provided):
+        if LIBC_SONAMES.match(soname):
+            continue
+        if soname in RECOMMENDED:
+            recommends.add(RECOMMENDED[soname])
+            continue
+        path = libs.get(soname)
+        pkg = (owning_package(path) if path else None) or KNOWN_PACKAGES.get(soname)
+        if pkg is None:
+            missing.append(soname)
+        elif pkg != "libc6":
+            packages.add(pkg)
+    return sorted(packages), sorted(recommends), missing
+
+
+def installed_size_kib(tree: Path) -> int:
+    return (
+        sum(p.stat().st_size for p in tree.rglob("*") if p.is_file() and not p.is_symlink()) // 1024
+        + 1
+    )
+
+
+COPYRIGHT = """Format: https://www.debian.org/doc/packaging-manuals/copyright-format/1.0/
+Upstream-Name: Findling
+Source: {homepage}
+
+Files: *
+Copyright: The Findling developers
+License: AGPL-3.0-or-later
+ Findling is free software: you can redistribute it and/or modify it under the terms of
+ the GNU Affero General Public License as published by the Free Software Foundation,
+ either version 3 of the License, or (at your option) any later version.
+ .
+ The full text is in /opt/findling/LICENSE. The bundled third-party components and their
+ licences are listed in /opt/findling/THIRD_PARTY_NOTICES.md; the licence files of every
+ bundled Python distribution are in its .dist-info folder under /opt/findling/_internal.
+"""
+
+
+def make_deb(appdir: Path, out: Path, version: str, arch: str, work: Path) -> Path | None:
+    """Build ``out`` with dpkg-deb from ``appdir``; None (with a message) without dpkg-deb."""
+    if not shutil.which("dpkg-deb"):
+        print("dpkg-deb not found (apt-get install dpkg): Debian package skipped")
+        return None
+    root = work / "deb-root"
+    if root.exists():
+        shutil.rmtree(root)
+    opt = root / "opt" / "findling"
+    opt.parent.mkdir(parents=True)
+    shutil.copytree(appdir / "usr" / "lib" / "findling", opt, symlinks=True)
+    bindir = root / "usr" / "bin"
+    bindir.mkdir(parents=True)
+    (bindir / "findling").symlink_to("/opt/findling/findling")
+    (bindir / "findling-gui").symlink_to("/opt/findling/Findling")
+    shutil.copytree(appdir / "usr" / "share", root / "usr" / "share", symlinks=True)
+    doc = root / "usr" / "share" / "doc" / DEB_NAME
+    doc.mkdir(parents=True)
+    (doc / "copyright").write_text(COPYRIGHT.format(homepage=HOMEPAGE), encoding="utf-8")
+    changelog = (
+        f"{DEB_NAME} ({version}) unstable; urgency=medium\n\n"
+        f"  * Release {version}.\n\n -- {MAINTAINER}  Thu, 01 Jan 2026 00:00:00 +0000\n"
+    )
+    with gzip.GzipFile(doc / "changelog.gz", "wb", mtime=0, compresslevel=9) as fh:
+        fh.write(changelog.encode())
+    depends, recommends, missing = deb_depends(opt)
+    if missing:
+        print(f"warning: no Debian package provides {', '.join(missing)} (left out of Depends)")
+    control = root / "DEBIAN"
+    control.mkdir()
+    (control / "control").write_text(
+        f"Package: {DEB_NAME}\n"
+        f"Version: {version}\n"
+        f"Architecture: {arch}\n"
+        f"Maintainer: {MAINTAINER}\n"
+        f"Installed-Size: {installed_size_kib(root)}\n"
+        f"Depends: {', '.join(depends)}\n"
+        f"Recommends: {', '.join(recommends)}\n"
+        "Section: utils\n"
+        "Priority: optional\n"
+        f"Homepage: {HOMEPAGE}\n"
+        "Description: search and question your own files, entirely offline\n"
+        " Findling indexes the folders you choose (PDF, EPUB, DOCX, OpenDocument, HTML,\n"
+        " Markdown, text) and lets you search them and ask questions about them with a\n"
+        " small local language model. Nothing leaves the computer.\n"
+        " .\n"
+        " This package is a self-contained build: Python, Qt and the models are inside\n"
+        " /opt/findling.\n",
+        encoding="utf-8",
+    )
+    for path in [root, *root.rglob("*")]:
+        if path.is_symlink():
+            continue
+        if path.is_dir() or os.access(path, os.X_OK) or (is_elf(path) and path.suffix != ".so"):
+            path.chmod(0o755)
+        else:
+            path.chmod(0o644)
+    for exe in ("Findling", "findling"):
+        (opt / exe).chmod(0o755)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    subprocess.run(
+        ["dpkg-deb", "--root-owner-group", "-Zgzip", "-z6", "--build", str(root), str(out)],
+        check=True,
+    )
+    return out
+
+
 def make_tarball(appdir: Path, out: Path, top: str) -> Path:
     """``out`` (.tar.gz) holding ``appdir``'s ``usr/`` tree and install.sh under ``top/``."""
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -108,6 +328,10 @@ def package(onedir: Path, version: str, dist: Path, build: Path) -> list[Path]:
             appdir, dist / f"findling-{version}-linux-{arch}.tar.gz", f"findling-{version}"
         )
     ]
+    debarch = DEB_ARCH.get(arch, arch)
+    deb = make_deb(appdir, dist / f"{DEB_NAME}_{version}_{debarch}.deb", version, debarch, build)
+    if deb:
+        made.append(deb)
     image = make_appimage(appdir, dist / f"Findling-{version}-{arch}.AppImage", arch)
     if image:
         made.append(image)

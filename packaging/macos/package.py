@@ -10,6 +10,8 @@ Environment:
 * ``FINDLING_NOTARY_PROFILE``: a keychain profile created with
   ``xcrun notarytool store-credentials``. With it (and an identity) the .dmg is notarised and
   the ticket stapled.
+* ``FINDLING_MAC_TRAY_ONLY=1`` (read by the spec through :func:`info_plist`): sets
+  ``LSUIElement``, so Findling lives in the menu bar only, with no Dock icon.
 
 Run by packaging/build.py; usable alone:
 ``python packaging/macos/package.py dist/Findling.app 0.1.0``.
@@ -22,6 +24,7 @@ from __future__ import annotations
 import argparse
 import os
 import platform
+import plistlib
 import shutil
 import subprocess
 import sys
@@ -31,6 +34,29 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parents[1]
 ENTITLEMENTS = HERE / "entitlements.plist"
+INFO_PLIST = HERE / "Info.plist"
+BUNDLE_ID = "io.findling.Findling"
+
+
+def info_plist(version: str, tray_only: bool | None = None) -> dict[str, object]:
+    """Info.plist's contents for ``version``; ``tray_only`` (default: $FINDLING_MAC_TRAY_ONLY)
+    sets LSUIElement (menu-bar app without a Dock icon)."""
+    with INFO_PLIST.open("rb") as fh:
+        info: dict[str, object] = plistlib.load(fh)
+    if tray_only is None:
+        tray_only = os.environ.get("FINDLING_MAC_TRAY_ONLY") == "1"
+    info.update(
+        {
+            "CFBundleIdentifier": BUNDLE_ID,
+            "CFBundleShortVersionString": version,
+            "CFBundleVersion": version,
+            "CFBundleExecutable": "Findling",
+            "LSUIElement": bool(tray_only),
+        }
+    )
+    return info
+
+
 MACHO_MAGIC = {
     b"\xfe\xed\xfa\xce",
     b"\xce\xfa\xed\xfe",

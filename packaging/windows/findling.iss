@@ -83,7 +83,9 @@ Root: HKCU; Subkey: "{#RunKey}"; ValueType: string; ValueName: "{#AppName}"; Val
 Filename: "{app}\{#AppExe}"; Description: "{cm:LaunchProgram,{#AppName}}"; Flags: nowait postinstall skipifsilent
 
 ; The index, settings, logs and downloaded models live in the user's data folders
-; (%LOCALAPPDATA%\Findling and %APPDATA%\Findling) and are deliberately kept on uninstall.
+; (%LOCALAPPDATA%\Findling: platformdirs' user_data_dir, user_config_dir and user_log_dir)
+; and are kept on uninstall and upgrade, unless the user answers Yes to the uninstaller's
+; question below (a silent uninstall always keeps them).
 
 [Code]
 const
@@ -132,6 +134,16 @@ end;
 
 procedure CurUninstallStepChanged(CurUninstallStep: TUninstallStep);
 begin
+  if CurUninstallStep = usUninstall then
+  begin
+    { Default answer No: the index and settings survive unless the user asks. }
+    if (not UninstallSilent) and (MsgBox('Also delete your Findling index, settings and ' +
+        'downloaded models? Your own files are never touched.', mbConfirmation,
+        MB_YESNO or MB_DEFBUTTON2) = IDYES) then
+    begin
+      DelTree(ExpandConstant('{localappdata}\{#AppName}'), True, True, True);
+    end;
+  end;
   if CurUninstallStep = usPostUninstall then
   begin
     RemoveFromUserPath(ExpandConstant('{app}'));
