@@ -284,7 +284,8 @@ def make_deb(appdir: Path, out: Path, version: str, arch: str, work: Path) -> Pa
     for path in [root, *root.rglob("*")]:
         if path.is_symlink():
             continue
-        if path.is_dir() or os.access(path, os.X_OK) or (is_elf(path) and path.suffix != ".so"):
+        library = path.suffix == ".so" or ".so." in path.name
+        if path.is_dir() or (not library and (os.access(path, os.X_OK) or is_elf(path))):
             path.chmod(0o755)
         else:
             path.chmod(0o644)

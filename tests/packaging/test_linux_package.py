@@ -53,6 +53,7 @@ INHERENT_TAGS = {
     "unstripped-binary-or-object",  # Rust/Go-style objects whose symbols strip cannot remove
     "hardening-no-fortify-functions",
     "hardening-no-relro",
+    "hardening-no-pie",  # PyInstaller's prebuilt bootloader (the Findling/findling executables)
     "hardening-no-bindnow",
     "no-manual-page",
     "executable-in-usr-lib",
