@@ -111,6 +111,7 @@ def _report_json(r: SyncReport) -> dict[str, Any]:
         "stopped": r.stopped,
         "rebuilt": r.rebuilt,
         "seconds": round(r.seconds, 3),
+        "semantic_pending": r.semantic_pending,
     }
 
 
@@ -130,6 +131,11 @@ def _report_text(r: SyncReport) -> str:
         text += f"\nFolder not reachable (kept its results, marked offline): {f}"
     if r.rebuilt:
         text += f"\n{r.rebuilt}"
+    if r.semantic_pending and not r.stopped:
+        text += (
+            f"\nKeyword search is ready; meaning search is still being prepared for "
+            f"{r.semantic_pending:,} passage(s). Run `findling index` to finish it."
+        )
     return text
 
 
@@ -207,7 +213,7 @@ def cmd_index(engine: Engine, args: argparse.Namespace) -> int:
 
         lower_priority(5)
         with engine.open_indexer(lock=lock, on_progress=printer) as ix:
-            report = ix.sync(stop.event.is_set)
+            report = ix.sync(stop.event.is_set, semantic=not getattr(args, "keyword_only", False))
     finally:
         printer.close()
         lock.release()
@@ -385,11 +391,15 @@ def cmd_status(engine: Engine, args: argparse.Namespace) -> int:
     rows = []
     counts: dict[str, int] = {}
     meta: dict[str, str | None] = {}
+    unembedded: set[str] = set()
+    pending_passages = pending_files = 0
     if state_path.exists():
         db = StateDB(state_path, readonly=True)
         try:
             rows = db.files()
             counts = db.counts()
+            unembedded = db.unembedded_hashes()
+            pending_passages, pending_files = db.semantic_pending()
             meta = {k: db.get_meta(k) for k in ("embed_model", "dims", "chunker_version")}
         finally:
             db.close()
@@ -406,6 +416,8 @@ def cmd_status(engine: Engine, args: argparse.Namespace) -> int:
         "failed": sum(v for k, v in counts.items() if k not in ("indexed", "pending", "offline")),
         "by_state": counts,
         "chunks": chunks,
+        "semantic_pending": pending_passages,
+        "semantic_pending_files": pending_files,
         "index_bytes": size,
         "folders": engine.settings.folders,
         "embedding_model": meta.get("embed_model")
@@ -417,7 +429,16 @@ def cmd_status(engine: Engine, args: argparse.Namespace) -> int:
     }
     if args.json:
         for r in rows:
-            _emit({"path": r.path, "state": r.state, "reason": r.reason, "chunks": r.chunks})
+            _emit(
+                {
+                    "path": r.path,
+                    "state": r.state,
+                    "reason": r.reason,
+                    "chunks": r.chunks,
+                    # Meaning (vector) search ready for this file: the second tier is done.
+                    "semantic": r.state in ("indexed", "offline") and r.hash not in unembedded,
+                }
+            )
         _emit(summary)
         return EXIT_OK
     print(f"Folders: {', '.join(engine.settings.folders) or '(none)'}")
@@ -427,6 +448,11 @@ def cmd_status(engine: Engine, args: argparse.Namespace) -> int:
         f"{summary['offline']} offline"
     )
     print(f"Index: {chunks:,} passages, {human_size(size)} on disk")
+    if pending_passages:
+        print(
+            f"Meaning search is still being prepared for {pending_files:,} file(s) "
+            f"({pending_passages:,} passages); keyword search already covers them."
+        )
     print(f"Models: {summary['embedding_model']} (search), {summary['llm_model']} (answers)")
     if writer:
         print(f"Writer: {writer.get('role')} (pid {writer.get('pid')}) is running")
@@ -604,6 +630,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     sp = sub.add_parser("index", help="add folders and bring the index up to date")
     sp.add_argument("paths", nargs="*", help="folders to add")
+    sp.add_argument(
+        "--keyword-only",
+        action="store_true",
+        help="stop once every file is keyword-searchable; meaning search is prepared by a "
+        "later `findling index` or `findling watch`",
+    )
     common(sp)
     sp.set_defaults(func=cmd_index)
     sp = sub.add_parser("watch", help="(add folders and) keep the index up to date until Ctrl-C")

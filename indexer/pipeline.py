@@ -35,6 +35,7 @@ from indexer.extract.sandbox import Extracted, ExtractorPool
 from indexer.lock import WriterLock
 from indexer.scan import FileInfo, IgnoreRules, content_hash, walk
 from indexer.state import INDEXED, OFFLINE, PENDING, StateDB
+from indexer.store import FTS_COLUMN as FTS_TEXT
 from indexer.store import ChunkStore
 from models.embedder import Embedder
 
@@ -48,6 +49,9 @@ EMBED_PROGRESS_STEP = 256
 # while it is embedded, so that an interruption keeps the vectors made so far and a stop request
 # is honoured within one slice rather than after the whole book.
 LARGE_DOC_PASSAGES = 1024
+# A run that extracts more files than this writes them for keyword search first and embeds
+# them afterwards (the two tiers); up to this many are embedded as they are written.
+INLINE_EMBED_FILES = 16
 
 
 @dataclass
@@ -169,6 +173,7 @@ class SyncReport:
     stopped: bool = False
     rebuilt: str | None = None
     seconds: float = 0.0
+    semantic_pending: int = 0  # passages still without a vector when the run ended
     moved_hashes: set[str] = field(default_factory=set, repr=False)  # contents that moved
 
     @property
@@ -226,6 +231,8 @@ class Indexer:
         self.rules = IgnoreRules(config.ignore)
         self._pool: ExtractorPool | None = None
         self._vec_cache: dict[str, np.ndarray[Any, Any]] = {}
+        self._semantic = True  # whether the current run embeds (see sync)
+        self._embed_inline = True  # whether _flush embeds (see _process)
         try:
             self.recover()
         except Exception as exc:  # damaged data files only show when the table is read
@@ -377,7 +384,8 @@ class Indexer:
             partial = set(self.state.partial_docs())
             adopted = [h for h in counts if h not in known and h not in partial]
             for h in adopted:
-                self.state.add_doc(c, h, counts[h], None, None)
+                # Written by the keyword tier, perhaps without vectors: the semantic tier looks.
+                self.state.add_doc(c, h, counts[h], None, None, unembedded=counts[h])
         if bad:
             self.store.delete_docs(bad)
             log.warning("Recovery: %d document(s) had missing chunks and will be redone", len(bad))
@@ -386,7 +394,11 @@ class Indexer:
 
     # -- the main entry points ---------------------------------------------------------------
     def sync(
-        self, should_stop: StopFn | None = None, paths: Iterable[Path] | None = None
+        self,
+        should_stop: StopFn | None = None,
+        paths: Iterable[Path] | None = None,
+        *,
+        semantic: bool = True,
     ) -> SyncReport:
         """Bring the index up to date with the configured folders.
 
@@ -395,9 +407,13 @@ class Indexer:
                 committing the work already done.
             paths: Only look at these paths (files or folders, existing or not), e.g. from the
                 watcher. ``None`` rescans every configured folder.
+            semantic: Also embed (the second tier). False writes new passages for keyword
+                search only, at extraction speed; a later run with ``semantic=True`` (or
+                :meth:`embed_pending`) gives them vectors.
         """
         t0 = time.monotonic()
         stop = should_stop or (lambda: False)
+        self._semantic = semantic
         report = SyncReport(rebuilt=self.rebuilt)
         self.rebuilt = None
         progress = Progress(phase="scanning")
@@ -442,6 +458,8 @@ class Indexer:
         self._remove(gone)
         # A rename's old path is the other half of a move, not a removal.
         report.removed += sum(1 for p in gone if known[p].hash not in report.moved_hashes)
+        if semantic and not stop():
+            self.embed_pending(stop, report, progress)
         report.stopped = stop()
         if paths is None and not report.stopped:
             self._drop_stale_parts()
@@ -449,8 +467,85 @@ class Indexer:
             self._emit(progress.finished("finishing"))
             self.optimize()
         report.seconds = time.monotonic() - t0
+        report.semantic_pending = self.state.semantic_pending()[0]
         self._emit(progress.finished("idle"))
         return report
+
+    def embed_pending(
+        self,
+        stop: StopFn = lambda: False,
+        report: SyncReport | None = None,
+        progress: Progress | None = None,
+    ) -> bool:
+        """The semantic tier: give vectors to passages written without one.
+
+        Vectors are committed every :data:`LARGE_DOC_PASSAGES` passages and whenever ``stop``
+        asks to stop (checked between slices of :data:`EMBED_PROGRESS_STEP`), so an interruption
+        keeps them and a later run embeds only what is still missing. Returns False when stopped.
+        """
+        report = report if report is not None else SyncReport()
+        docs = self.state.unembedded_docs()
+        if not docs:
+            return True
+        total = sum(n for _, n in docs)
+        if progress is not None:
+            progress.phase = "embedding"
+            progress.passages_done, progress.passages_total = 0, total
+            self._emit(progress)
+        done = 0
+        for i in range(0, len(docs), 64):
+            group = [h for h, _ in docs[i : i + 64]]
+            rows = self.store.unembedded(group)
+            left = {h: 0 for h in group}
+            for r in rows:
+                left[r["doc"]] += 1
+            vectors: dict[str, np.ndarray[Any, Any]] = {}
+            cached = self.store.vectors_for_text_hashes({r["th"] for r in rows})
+            self._vec_cache.update(cached)
+            need = [r for r in rows if r["th"] not in self._vec_cache]
+            for r in rows:
+                if r["th"] in self._vec_cache:
+                    vectors[r["chunk_id"]] = self._vec_cache[r["th"]]
+                    left[r["doc"]] -= 1
+            report.reused_vectors += len(rows) - len(need)
+            step = EMBED_PROGRESS_STEP
+            for j in range(0, len(need), step):
+                if stop():
+                    self._commit_vectors(vectors, left)
+                    return False
+                part = need[j : j + step]
+                texts = list(dict.fromkeys(r[FTS_TEXT] for r in part))
+                made = dict(zip(texts, self.embedder.embed(texts), strict=True))
+                for r in part:
+                    v = made[r[FTS_TEXT]]
+                    self._vec_cache[r["th"]] = v
+                    vectors[r["chunk_id"]] = v
+                    left[r["doc"]] -= 1
+                report.embedded += len(texts)
+                done += len(part)
+                if progress is not None:
+                    progress.embedded += len(texts)
+                    progress.passages_done = done
+                    self._emit(progress)
+                if len(vectors) >= LARGE_DOC_PASSAGES:
+                    self._commit_vectors(vectors, left)
+            self._commit_vectors(vectors, left)
+            if len(self._vec_cache) > 50_000:
+                self._vec_cache.clear()
+        if progress is not None:
+            progress.passages_done = progress.passages_total = 0
+        return True
+
+    def _commit_vectors(
+        self, vectors: dict[str, np.ndarray[Any, Any]], left: dict[str, int]
+    ) -> None:
+        """Write ``vectors`` (then forget them) and each document's count still without one:
+        LanceDB first, so a crash between the two only makes a later run look for nothing."""
+        self.store.set_vectors(vectors)
+        with self.state.transaction() as c:
+            for h, n in left.items():
+                self.state.set_unembedded(c, h, n)
+        vectors.clear()
 
     def _drop_stale_parts(self) -> None:
         """Remove parts of documents that a complete run did not finish (the file vanished or
@@ -589,6 +684,10 @@ class Indexer:
             to_extract.setdefault(h, []).append((fi, root))
         if not to_extract:
             return
+        # A few changed files (the watcher's usual case) get their vectors in the same commit,
+        # so they appear in both tiers at once; a larger set is made keyword-searchable first
+        # and embedded behind it (embed_pending), so the whole folder can be found early.
+        self._embed_inline = self._semantic and len(to_extract) <= INLINE_EMBED_FILES
         if self._pool is None:
             self._pool = ExtractorPool(
                 self._tokenizer_path(), self.config.chunker, self.config.limits, self.config.sandbox
@@ -649,17 +748,28 @@ class Indexer:
         progress.current = str(to_extract[batch[-1][0]][0][0].path)
         progress.batch_bytes = sum(fi.size for h, _ in batch for fi, _root in to_extract[h])
         progress.batch_files = len(batch)
-        large = {h for h, ex in batch if len(ex.chunks) > LARGE_DOC_PASSAGES}
-        if large:
-            self.state.mark_partial(sorted(large))
-        if not self._attach_vectors(rows, texts, report, progress, large, stop):
-            return False
+        unembedded: dict[str, int] = {}
+        if self._embed_inline:
+            large = {h for h, ex in batch if len(ex.chunks) > LARGE_DOC_PASSAGES}
+            if large:
+                self.state.mark_partial(sorted(large))
+            if not self._attach_vectors(rows, texts, report, progress, large, stop):
+                return False
+        else:
+            # Keyword tier: the passages go in now; vectors only where the same text has one.
+            large = set()
+            self._cached_vectors(rows)
+            for r in rows:
+                if r["vector"] is None:
+                    unembedded[r["doc"]] = unembedded.get(r["doc"], 0) + 1
         self.store.replace_docs([h for h, _ in batch], rows)
         with self.state.transaction() as c:
             if large:
                 self.state.clear_partial(c, sorted(large))
             for h, ex in batch:
-                self.state.add_doc(c, h, len(ex.chunks), ex.pages, ex.title)
+                self.state.add_doc(
+                    c, h, len(ex.chunks), ex.pages, ex.title, unembedded=unembedded.get(h, 0)
+                )
                 for fi, root in to_extract[h]:
                     p = str(fi.path)
                     self.state.upsert_file(
@@ -739,6 +849,16 @@ class Indexer:
         if len(self._vec_cache) > 50_000:
             self._vec_cache.clear()
         return True
+
+    def _cached_vectors(self, rows: list[dict[str, Any]]) -> None:
+        """Give rows the vectors their texts already have (an edited file keeps most), else
+        None, without embedding anything."""
+        ths = [r["th"] for r in rows]
+        missing = [t for t in dict.fromkeys(ths) if t not in self._vec_cache]
+        if missing:
+            self._vec_cache.update(self.store.vectors_for_text_hashes(missing))
+        for r in rows:
+            r["vector"] = self._vec_cache.get(r["th"])
 
     def _fail(
         self,

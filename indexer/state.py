@@ -19,7 +19,7 @@ from pathlib import Path
 
 from indexer.errors import IndexCorruptError
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 
 def _v1_to_v2(conn: sqlite3.Connection) -> None:
@@ -27,8 +27,17 @@ def _v1_to_v2(conn: sqlite3.Connection) -> None:
     conn.execute("CREATE INDEX IF NOT EXISTS files_state ON files(state)")
 
 
+def _v2_to_v3(conn: sqlite3.Connection) -> None:
+    # Two tiers: a document is keyword-searchable once its passages are written; ``unembedded``
+    # counts its passages still waiting for a vector (0 = meaning search ready). Every document
+    # of an older index was embedded before it was recorded.
+    columns = {r[1] for r in conn.execute("PRAGMA table_info(docs)")}
+    if "unembedded" not in columns:
+        conn.execute("ALTER TABLE docs ADD COLUMN unembedded INTEGER NOT NULL DEFAULT 0")
+
+
 # Ordered migrations: MIGRATIONS[n] turns a schema-n database into schema n+1, in place.
-MIGRATIONS: dict[int, Callable[[sqlite3.Connection], None]] = {1: _v1_to_v2}
+MIGRATIONS: dict[int, Callable[[sqlite3.Connection], None]] = {1: _v1_to_v2, 2: _v2_to_v3}
 
 INDEXED = "indexed"
 PENDING = "pending"
@@ -58,7 +67,8 @@ CREATE TABLE IF NOT EXISTS docs (
     chunks INTEGER NOT NULL,
     pages INTEGER,
     title TEXT,
-    indexed REAL NOT NULL
+    indexed REAL NOT NULL,
+    unembedded INTEGER NOT NULL DEFAULT 0
 );
 """
 
@@ -317,12 +327,55 @@ class StateDB:
         chunks: int,
         pages: int | None,
         title: str | None,
+        unembedded: int = 0,
     ) -> None:
-        """Record a document whose chunks are committed to LanceDB."""
+        """Record a document whose chunks are committed to LanceDB (``unembedded`` of them
+        still without a vector)."""
         conn.execute(
-            "INSERT OR REPLACE INTO docs(hash, chunks, pages, title, indexed) VALUES (?,?,?,?,?)",
-            (hash_, chunks, pages, title, time.time()),
+            "INSERT OR REPLACE INTO docs(hash, chunks, pages, title, indexed, unembedded)"
+            " VALUES (?,?,?,?,?,?)",
+            (hash_, chunks, pages, title, time.time(), unembedded),
         )
+
+    # -- the semantic tier ----------------------------------------------------------------------
+    def unembedded_docs(self) -> list[tuple[str, int]]:
+        """Documents with passages still waiting for a vector, and how many: oldest first."""
+        return [
+            (str(r[0]), int(r[1]))
+            for r in self.conn.execute(
+                "SELECT hash, unembedded FROM docs WHERE unembedded > 0 ORDER BY indexed, hash"
+            )
+        ]
+
+    def set_unembedded(self, conn: sqlite3.Connection, hash_: str, n: int) -> None:
+        """Record how many passages of a document still lack a vector (in a transaction)."""
+        conn.execute("UPDATE docs SET unembedded=? WHERE hash=?", (n, hash_))
+
+    def semantic_pending(self) -> tuple[int, int]:
+        """(passages waiting for a vector, indexed files they belong to)."""
+        try:
+            return self._semantic_pending()
+        except sqlite3.OperationalError:  # an older index not yet migrated by a writer
+            return 0, 0
+
+    def _semantic_pending(self) -> tuple[int, int]:
+        passages = self.conn.execute(
+            "SELECT COALESCE(SUM(unembedded), 0) FROM docs WHERE unembedded > 0"
+        ).fetchone()[0]
+        files = self.conn.execute(
+            "SELECT COUNT(*) FROM files WHERE state IN (?, ?) AND hash IN"
+            " (SELECT hash FROM docs WHERE unembedded > 0)",
+            (INDEXED, OFFLINE),
+        ).fetchone()[0]
+        return int(passages), int(files)
+
+    def unembedded_hashes(self) -> set[str]:
+        """Hashes of documents whose meaning search is not ready yet."""
+        try:
+            rows = self.conn.execute("SELECT hash FROM docs WHERE unembedded > 0").fetchall()
+        except sqlite3.OperationalError:  # an older index not yet migrated by a writer
+            return set()
+        return {r[0] for r in rows}
 
     def unreferenced_docs(self) -> list[str]:
         """Documents no known file points at any more."""

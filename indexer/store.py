@@ -45,6 +45,12 @@ def schema(dims: int) -> pa.Schema:
     )
 
 
+def _null_ok(rows: list[dict[str, Any]]) -> str:
+    """LanceDB's check for a batch: rows of the keyword tier have no vector yet (None), which
+    its default check takes for a malformed one."""
+    return "null" if any(r.get("vector") is None for r in rows) else "error"
+
+
 @dataclass(frozen=True)
 class RawHit:
     """A chunk returned by one of the raw searches, with that search's score."""
@@ -133,7 +139,7 @@ class ChunkStore:
             .when_matched_update_all()
             .when_not_matched_insert_all()
             .when_not_matched_by_source_delete(cond)
-            .execute(data)
+            .execute(data, on_bad_vectors=_null_ok(rows))
         )
         self.ensure_fts()
 
@@ -146,8 +152,41 @@ class ChunkStore:
             self._table.merge_insert("chunk_id")
             .when_matched_update_all()
             .when_not_matched_insert_all()
-            .execute(data)
+            .execute(data, on_bad_vectors=_null_ok(rows))
         )
+
+    def set_vectors(self, vectors: dict[str, npt.NDArray[np.float32]]) -> None:
+        """Fill in the vectors of existing chunks by id, in one commit (the semantic tier).
+
+        Only the ``vector`` column is written; text, pages and the full-text index are untouched.
+        """
+        if not vectors:
+            return
+        part = pa.schema([schema(self.dims).field("chunk_id"), schema(self.dims).field("vector")])
+        data = pa.Table.from_pylist(
+            [{"chunk_id": k, "vector": v} for k, v in vectors.items()], schema=part
+        )
+        self._table.merge_insert("chunk_id").when_matched_update_all().execute(data)
+
+    def unembedded(self, docs: Sequence[str]) -> list[dict[str, Any]]:
+        """Chunks of ``docs`` that have no vector yet: ``chunk_id``, ``doc``, ``th``, text."""
+        if self._table is None or not docs:
+            return []
+        out: list[dict[str, Any]] = []
+        for i in range(0, len(docs), 500):
+            part = docs[i : i + 500]
+            res = (
+                self._table.search()
+                .where(f"doc IN ({','.join(sql_str(d) for d in part)}) AND vector IS NULL")
+                .select(["chunk_id", "doc", "ordinal", "th", FTS_COLUMN])
+                .limit(10_000_000)
+                .to_arrow()
+                .to_pylist()
+            )
+            out.extend(res)
+        order = {d: i for i, d in enumerate(docs)}
+        out.sort(key=lambda r: (order[r["doc"]], r["ordinal"]))
+        return out
 
     def delete_docs(self, docs: Iterable[str]) -> int:
         """Remove all chunks of ``docs``. Returns how many documents were named."""
@@ -179,7 +218,7 @@ class ChunkStore:
             part = hs[i : i + 500]
             res = (
                 self._table.search()
-                .where(f"th IN ({','.join(sql_str(h) for h in part)})")
+                .where(f"th IN ({','.join(sql_str(h) for h in part)}) AND vector IS NOT NULL")
                 .select(["th", "vector"])
                 .limit(len(part) * 4)
                 .to_arrow()

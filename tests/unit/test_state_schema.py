@@ -39,3 +39,28 @@ def test_newer_schema_is_refused_not_destroyed(tmp_path):
     assert con.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()[0] == str(
         SCHEMA_VERSION + 5
     )
+
+
+def test_v2_database_gains_the_semantic_tier_column(tmp_path):
+    # A schema-2 docs table, as Findling 0.x wrote it, with one embedded document.
+    path = tmp_path / "s.sqlite"
+    db = StateDB(path)
+    db.conn.executescript(
+        "DROP TABLE docs; CREATE TABLE docs (hash TEXT PRIMARY KEY, chunks INTEGER NOT NULL,"
+        " pages INTEGER, title TEXT, indexed REAL NOT NULL);"
+        "INSERT INTO docs VALUES ('h1', 7, 2, 'T', 0);"
+    )
+    db.set_meta("schema_version", "2")
+    db.conn.commit()
+    db.close()
+    ro = StateDB(path, readonly=True)  # a reader before any writer migrated it
+    assert ro.semantic_pending() == (0, 0) and ro.unembedded_hashes() == set()
+    ro.close()
+    again = StateDB(path)
+    assert again.schema_version == SCHEMA_VERSION
+    cols = {r[1] for r in again.conn.execute("PRAGMA table_info(docs)")}
+    assert "unembedded" in cols
+    assert again.unembedded_docs() == []  # an old index's documents all had vectors
+    with again.transaction() as c:
+        again.set_unembedded(c, "h1", 3)
+    assert again.unembedded_docs() == [("h1", 3)]
