@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from indexer.extract.code import passage_line
 from indexer.extract.ocr import passage_is_ocr
 from indexer.snippet import STOP_WORDS, is_listing, make_snippet
 from indexer.state import OFFLINE, FileRow, StateDB
@@ -101,6 +102,7 @@ class Hit:
     vector_rank: int | None = None
     similarity: float | None = None
     ocr: bool = False  # read by OCR (issue 13): a scanned page or an image file
+    line: int | None = None  # source code: the line its part starts at (opens there)
 
     def to_json(self) -> dict[str, Any]:
         """The stable JSON shape of a hit (CLI ``--json``)."""
@@ -115,6 +117,7 @@ class Hit:
             "other_paths": self.other_paths,
             "offline": self.offline,
             "ocr": self.ocr,
+            "line": self.line,
         }
 
 
@@ -302,6 +305,7 @@ class Searcher:
                 end=row["end"] or 0,
                 highlights=snip.highlights,
                 ocr=passage_is_ocr(primary.path, row["page"]),
+                line=passage_line(primary.path, row["heading"]),
                 other_paths=[r.path for r in rows if r.path != primary.path],
                 offline=primary.state == OFFLINE,
                 keyword_rank=kr,

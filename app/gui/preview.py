@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (
 )
 
 from app.gui.icons import file_type_icon
+from app.gui.opener import location
 from app.gui.render import PAGED, PageView, TextView, render_page, text_around
 from app.gui.results import short_folder
 from app.gui.tasks import TaskRunner
@@ -190,4 +191,4 @@ class PreviewPane(QWidget):
 
     def _open(self) -> None:
         if self.hit is not None:
-            self.open_requested.emit(self.hit.path, self.hit.page)
+            self.open_requested.emit(self.hit.path, location(self.hit))

@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (
 
 from app.engine import Engine
 from app.gui.filters import FilterBar
+from app.gui.opener import location
 from app.gui.preview import PreviewPane
 from app.gui.results import HitRole, ResultDelegate, ResultsModel
 from app.gui.tasks import TaskRunner
@@ -208,7 +209,7 @@ class SearchView(QWidget):
 
     def _open(self, hit: Hit | None) -> None:
         if hit is not None:
-            self.open_requested.emit(hit.path, hit.page)
+            self.open_requested.emit(hit.path, location(hit))
 
     def eventFilter(self, obj: QObject, event: QEvent) -> bool:
         if event.type() == QEvent.Type.KeyPress and isinstance(event, QKeyEvent):

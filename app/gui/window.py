@@ -18,7 +18,7 @@ from app.gui.folders_view import STATE_TEXT, FoldersView
 from app.gui.icons import app_icon
 from app.gui.indexing import IndexService, ProgressInfo
 from app.gui.launcher import Launcher
-from app.gui.opener import open_file, reveal_file
+from app.gui.opener import Line, open_file, reveal_file
 from app.gui.search_view import SearchView
 from app.gui.settings_dialog import SettingsDialog
 from app.gui.shortcut import GlobalShortcut
@@ -229,8 +229,10 @@ class MainWindow(QMainWindow):
             if dlg.restart_needed:
                 self.reporter.info("Model changes take effect when Findling restarts.")
 
-    def _open(self, path: str, page: object) -> None:
-        if not open_file(path, page if isinstance(page, int) else None):
+    def _open(self, path: str, where: object) -> None:
+        page = where if isinstance(where, int) else None
+        line = where.n if isinstance(where, Line) else None
+        if not open_file(path, page, line):
             self.reporter.error(f"Could not open {path}")
 
     def _reveal(self, path: str) -> None:

@@ -27,6 +27,16 @@ _DEF = re.compile(
 )
 _SECTION = re.compile(r"^\[([^\]]+)\]\s*$")  # INI / TOML tables
 _MAX_PART_LINES = 80
+_HEADING_LINE = re.compile(r"(?:^| · )line (\d+)$")
+
+
+def passage_line(path: str, heading: str | None) -> int | None:
+    """The 1-based line where a code passage's part starts, read back from its heading (see
+    :func:`extract`); None for other formats, whose headings are the document's own."""
+    if not heading or not path.lower().endswith(SUFFIXES):
+        return None
+    m = _HEADING_LINE.search(heading)
+    return int(m.group(1)) if m else None
 
 
 def _start_name(line: str) -> str | None:

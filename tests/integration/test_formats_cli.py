@@ -35,11 +35,12 @@ def test_code_csv_and_garbage_index_search_status(tmp_path):
     r = run_cli(env, "search", "compute invoice total tax", "--json", "--limit", "3", timeout=240)
     top = _lines(r.stdout)[0]
     assert Path(top["path"]).name == "billing.py" and top["ocr"] is False
-    assert top["section"] == "compute_invoice_total · line 8"
+    assert top["section"] == "compute_invoice_total · line 8" and top["line"] == 8
 
     r = run_cli(env, "search", "Фикус каучуконосный", "--json", "--limit", "3", timeout=240)
     top = _lines(r.stdout)[0]
     assert Path(top["path"]).name == "plants.csv" and "Фикус" in top["snippet"]
+    assert top["line"] is None  # not source code: no line to open at
 
     files = {
         Path(o["path"]).name: o
