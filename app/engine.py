@@ -115,6 +115,8 @@ class Engine:
             ),
             chunker=ChunkerConfig(max_tokens=self.embedder.max_tokens),
             sandbox=SandboxConfig(workers=workers, timeout_s=float(s.extract_timeout_s)),
+            # Findling's own data, models and logs, in case a configured folder holds them.
+            exclude=(self.paths.data_dir, self.paths.models_dir, self.paths.log_dir),
         )
 
     def open_indexer(
@@ -171,7 +173,9 @@ class Engine:
         try:
             # Follow changes from before the catch-up starts, so that nothing changed during it
             # or just after "ready" slips through until the next periodic rescan.
-            watcher = Watcher(indexer.config.folders, indexer.config.ignore)
+            watcher = Watcher(
+                indexer.config.folders, indexer.config.ignore, exclude=indexer.config.excluded
+            )
             watcher.start()
             report = indexer.sync(stop.is_set)
             if on_ready:
@@ -192,7 +196,11 @@ class Engine:
                     for gone in old - set(indexer.config.folders):
                         indexer.purge_folder(gone)
                     watcher.stop()
-                    watcher = Watcher(indexer.config.folders, indexer.config.ignore)
+                    watcher = Watcher(
+                        indexer.config.folders,
+                        indexer.config.ignore,
+                        exclude=indexer.config.excluded,
+                    )
                     watcher.start()
                     rep = indexer.sync(stop.is_set)
                     if on_report:

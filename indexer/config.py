@@ -24,6 +24,8 @@ class IndexConfig:
         batch_chunks: Chunks embedded and written per commit.
         low_priority: Run indexing at reduced CPU priority.
         keep_versions_minutes: How long old LanceDB versions survive for concurrent readers.
+        exclude: Folders never indexed even inside a configured folder (Findling's own data;
+            ``index_dir`` is always excluded).
     """
 
     index_dir: Path
@@ -35,3 +37,9 @@ class IndexConfig:
     batch_chunks: int = 256
     low_priority: bool = True
     keep_versions_minutes: float = 5.0
+    exclude: tuple[Path, ...] = ()
+
+    @property
+    def excluded(self) -> tuple[Path, ...]:
+        """Every folder the scan and the watcher leave out: ``exclude`` and the index."""
+        return (self.index_dir, *self.exclude)

@@ -228,7 +228,7 @@ class Indexer:
             self.rebuilt = f"The index was damaged and is being rebuilt: {exc}"
         else:
             self.rebuilt = self._check_build() or self.rebuilt
-        self.rules = IgnoreRules(config.ignore)
+        self.rules = IgnoreRules(config.ignore, config.excluded)
         self._pool: ExtractorPool | None = None
         self._vec_cache: dict[str, np.ndarray[Any, Any]] = {}
         self._semantic = True  # whether the current run embeds (see sync)
@@ -258,7 +258,7 @@ class Indexer:
     def reconfigure(self, config: IndexConfig) -> None:
         """Use new settings (folders, ignore patterns, limits) from the next sync on."""
         self.config = config
-        self.rules = IgnoreRules(config.ignore)
+        self.rules = IgnoreRules(config.ignore, config.excluded)
         if self._pool is not None:
             self._pool.close()
             self._pool = None

@@ -61,17 +61,36 @@ class FileInfo:
 class IgnoreRules:
     """Hidden files, temporary files, tool folders and the user's gitignore-style patterns."""
 
-    def __init__(self, patterns: Iterable[str] = ()) -> None:
+    def __init__(self, patterns: Iterable[str] = (), exclude: Iterable[Path] = ()) -> None:
+        """``exclude``: folders never entered wherever they sit (Findling's own data: its
+        index, models and logs would otherwise be indexed, and their writes watched, when the
+        user adds a folder that holds them)."""
         self.patterns = tuple(p for p in patterns if p.strip())
         self._spec = pathspec.GitIgnoreSpec.from_lines(self.patterns)
         self._suffixes = supported_suffixes()
+        self._exclude = frozenset(
+            x for e in exclude for x in (os.path.abspath(e), os.path.realpath(e))
+        )
 
     def ignored_dir(self, path: Path, root: Path) -> bool:
         """Whether a folder (and everything under it) is skipped."""
         name = path.name
         if name in ALWAYS_IGNORED_DIRS or name.startswith("."):
             return True
+        if self._exclude and os.path.abspath(path) in self._exclude:
+            return True
         return self._matches(path, root, is_dir=True)
+
+    def excluded(self, path: Path, root: Path) -> bool:
+        """Whether ``path`` is, or sits in, an excluded folder below ``root``."""
+        if not self._exclude:
+            return False
+        cur, top = os.path.abspath(path), os.path.abspath(root)
+        while cur != top and cur.startswith(top + os.sep):
+            if cur in self._exclude:
+                return True
+            cur = os.path.dirname(cur)
+        return False
 
     def ignored_file(self, path: Path, root: Path) -> bool:
         """Whether a file is skipped (hidden, temporary, unsupported or matched by a pattern)."""

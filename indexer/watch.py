@@ -100,12 +100,13 @@ class Watcher:
         folders: Iterable[Path],
         ignore: Iterable[str] = (),
         *,
+        exclude: Iterable[Path] = (),
         settle_s: float = 1.0,
         max_wait_s: float = 5.0,
         max_pending: int = 20_000,
     ) -> None:
         self.folders = [Path(os.path.abspath(f)) for f in folders]
-        self.rules = IgnoreRules(ignore)
+        self.rules = IgnoreRules(ignore, exclude)
         self.settle_s = settle_s
         self.max_wait_s = max_wait_s
         self.max_pending = max_pending
@@ -174,6 +175,8 @@ class Watcher:
         except ValueError:
             return False
         if any(part in ALWAYS_IGNORED_DIRS or part.startswith(".") for part in rel.parts[:-1]):
+            return False
+        if self.rules.excluded(p, root):  # Findling's own index and data: never a feedback loop
             return False
         # Keep events for folders and for supported files; a temporary file's rename onto a real
         # name arrives with the real name as its destination.
