@@ -21,12 +21,33 @@ MAX_SHEET_ROWS = 20_000
 """Rows read per sheet; also bounded by :data:`indexer.extract.table.MAX_ROWS` per workbook."""
 
 
+def _has_ole_stream(path: Path, name: str, limit: int = 64 * 1024 * 1024) -> bool:
+    """Whether an OLE compound file names the stream ``name`` in its directory (its entries
+    store names as UTF-16-LE; looked for in the first ``limit`` bytes, read in pieces)."""
+    needle = name.encode("utf-16-le")
+    tail = b""
+    with path.open("rb") as fh:
+        for _ in range(0, limit, 1 << 20):
+            piece = fh.read(1 << 20)
+            if not piece:
+                return False
+            if needle in tail + piece:
+                return True
+            tail = piece[-len(needle) :]
+    return False
+
+
 def _check_container(path: Path, kind: str) -> None:
     with path.open("rb") as fh:
         head = fh.read(8)
     if head.startswith(b"\xd0\xcf\x11\xe0"):
-        # Encrypted OOXML is stored inside an OLE compound file (or it is an old binary file).
-        raise EncryptedError(f"The {kind} file is password-protected (or an old binary format)")
+        # Encrypted OOXML is stored inside an OLE compound file, next to its EncryptionInfo
+        # stream; an OLE file without one is an old binary (.xls/.ppt) under a new name.
+        if _has_ole_stream(path, "EncryptionInfo"):
+            raise EncryptedError(f"The {kind} file is password-protected")
+        raise wrap_error(
+            ValueError(f"an old binary Office file (not {kind}) saved under the {kind} name"), kind
+        )
     if not zipfile.is_zipfile(path):
         raise wrap_error(ValueError("not a zip archive (truncated or damaged)"), kind)
 

@@ -65,6 +65,10 @@ def test_slides_sheets_rtf_and_a_truncated_deck(tmp_path):
     wb.active.append(["Item", "Count"])
     wb.active.append(["Galvanised carriage bolts", 120])
     wb.save(d / "stock.xlsx")
+    import msoffcrypto.format.ooxml
+
+    with (d / "stock.xlsx").open("rb") as src, (d / "payroll.xlsx").open("wb") as out:
+        msoffcrypto.format.ooxml.OOXMLFile(src).encrypt("s3cret", out)
     (d / "memo.rtf").write_bytes(b"{\\rtf1\\ansi The boiler service is booked for March.\\par}")
     from tests.unit.test_extract_mail import make_message
 
@@ -76,7 +80,7 @@ def test_slides_sheets_rtf_and_a_truncated_deck(tmp_path):
     r = run_cli(env, "index", str(d), "--json", timeout=240)
     assert r.returncode == 0, r.stderr
     summary = _lines(r.stdout)[-1]
-    assert summary["added"] == 4 and summary["failed"] == 2
+    assert summary["added"] == 4 and summary["failed"] == 3
 
     def top(query, *extra):
         r = run_cli(env, "search", query, "--json", "--limit", "3", *extra, timeout=240)
@@ -95,6 +99,8 @@ def test_slides_sheets_rtf_and_a_truncated_deck(tmp_path):
     }
     assert files["half.pptx"]["state"] == "corrupt" and "PPTX" in files["half.pptx"]["reason"]
     assert files["broken.eml"]["state"] == "corrupt" and "headers" in files["broken.eml"]["reason"]
+    assert files["payroll.xlsx"]["state"] == "encrypted"
+    assert "password-protected" in files["payroll.xlsx"]["reason"]
     hit = top("consulate appointment confirmed", "--type", "eml")
     assert Path(hit["path"]).name == "passport.eml" and hit["section"] == "Passport renewal"
 

@@ -78,12 +78,30 @@ def test_damaged_office_files_get_specific_states(tmp_path):
     truncated.write_bytes(deck.read_bytes()[: deck.stat().st_size // 2])
     with pytest.raises(CorruptError, match="PPTX"):
         extract(truncated)
-    # Password-protected OOXML is an OLE compound file holding the encrypted package.
-    locked = tmp_path / "locked.xlsx"
-    locked.write_bytes(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(4096))
-    with pytest.raises(EncryptedError, match="password"):
-        extract(locked)
+    # An OLE compound file without an encrypted package: an old binary file renamed.
+    old_binary = tmp_path / "old.xlsx"
+    old_binary.write_bytes(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(4096))
+    with pytest.raises(CorruptError, match="old binary Office file"):
+        extract(old_binary)
     notrtf = tmp_path / "broken.rtf"
     notrtf.write_bytes(b"\x89PNG\r\n\x1a\n" + bytes(200))
     with pytest.raises(CorruptError, match="RTF"):
         extract(notrtf)
+
+
+def test_password_protected_workbook_is_reported_as_encrypted(tmp_path):
+    """A workbook really encrypted with a password (Agile encryption, as Excel writes it)."""
+    import msoffcrypto.format.ooxml
+    import openpyxl
+
+    plain = tmp_path / "plain.xlsx"
+    wb = openpyxl.Workbook()
+    wb.active.append(["account", "balance"])
+    wb.active.append(["savings", 1200])
+    wb.save(plain)
+    locked = tmp_path / "salaries.xlsx"
+    with plain.open("rb") as src, locked.open("wb") as out:
+        msoffcrypto.format.ooxml.OOXMLFile(src).encrypt("s3cret", out)
+    assert locked.read_bytes()[:4] == b"\xd0\xcf\x11\xe0"
+    with pytest.raises(EncryptedError, match="XLSX file is password-protected"):
+        extract(locked)
