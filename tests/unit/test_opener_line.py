@@ -14,7 +14,7 @@ def desktop(monkeypatch):
     spawned: list[list[str]] = []
 
     def query(*args):
-        return answers[args[2]] if args[2] in answers else ""
+        return answers.get(args[2], "")
 
     monkeypatch.setattr(opener.sys, "platform", "linux")
     monkeypatch.setattr(opener, "_query", query)
