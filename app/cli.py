@@ -392,7 +392,7 @@ def cmd_status(engine: Engine, args: argparse.Namespace) -> int:
     counts: dict[str, int] = {}
     meta: dict[str, str | None] = {}
     unembedded: set[str] = set()
-    pending_passages = pending_files = 0
+    pending_passages = pending_files = ocr_pending = 0
     if state_path.exists():
         db = StateDB(state_path, readonly=True)
         try:
@@ -400,6 +400,7 @@ def cmd_status(engine: Engine, args: argparse.Namespace) -> int:
             counts = db.counts()
             unembedded = db.unembedded_hashes()
             pending_passages, pending_files = db.semantic_pending()
+            ocr_pending = sum(n for _, n in db.ocr_pending_docs())
             meta = {k: db.get_meta(k) for k in ("embed_model", "dims", "chunker_version")}
         finally:
             db.close()
@@ -418,6 +419,7 @@ def cmd_status(engine: Engine, args: argparse.Namespace) -> int:
         "chunks": chunks,
         "semantic_pending": pending_passages,
         "semantic_pending_files": pending_files,
+        "ocr_pending_pages": ocr_pending,
         "index_bytes": size,
         "folders": engine.settings.folders,
         "embedding_model": meta.get("embed_model")
@@ -453,6 +455,8 @@ def cmd_status(engine: Engine, args: argparse.Namespace) -> int:
             f"Meaning search is still being prepared for {pending_files:,} file(s) "
             f"({pending_passages:,} passages); keyword search already covers them."
         )
+    if ocr_pending:
+        print(f"Scanned pages still to be read by OCR: {ocr_pending:,}")
     print(f"Models: {summary['embedding_model']} (search), {summary['llm_model']} (answers)")
     if writer:
         print(f"Writer: {writer.get('role')} (pid {writer.get('pid')}) is running")

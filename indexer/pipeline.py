@@ -52,6 +52,10 @@ LARGE_DOC_PASSAGES = 1024
 # A run that extracts more files than this writes them for keyword search first and embeds
 # them afterwards (the two tiers); up to this many are embedded as they are written.
 INLINE_EMBED_FILES = 16
+# Rough processor seconds OCR takes per scanned page on a slow machine (measured 4.5 s wall at
+# 150 dpi on 2 cores, benchmarks/results/ocr.json): an OCR round reads as many new pages as
+# the per-file time budget allows.
+OCR_SECONDS_PER_PAGE = 6.0
 
 
 @dataclass
@@ -458,6 +462,8 @@ class Indexer:
         self._remove(gone)
         # A rename's old path is the other half of a move, not a removal.
         report.removed += sum(1 for p in gone if known[p].hash not in report.moved_hashes)
+        if not stop():
+            self.read_scans(stop, report, progress)
         if semantic and not stop():
             self.embed_pending(stop, report, progress)
         report.stopped = stop()
@@ -470,6 +476,80 @@ class Indexer:
         report.semantic_pending = self.state.semantic_pending()[0]
         self._emit(progress.finished("idle"))
         return report
+
+    def read_scans(
+        self,
+        stop: StopFn = lambda: False,
+        report: SyncReport | None = None,
+        progress: Progress | None = None,
+    ) -> bool:
+        """OCR rounds: read the scanned pages that extraction left for later.
+
+        A file extracts with a budget of new OCR pages (``ExtractLimits.ocr_pages``); this
+        stage, which runs once every file's text is in, re-extracts files with pages left, in
+        the sandboxed workers with a fresh budget per round. Pages already read come from the
+        OCR cache, so each round (and a run resumed after a stop or a crash) only reads pages
+        not read before. Returns False when stopped.
+        """
+        report = report if report is not None else SyncReport()
+        budget = max(1, min(100, int(self.config.sandbox.timeout_s / OCR_SECONDS_PER_PAGE)))
+        if self.config.limits.ocr_cache_dir is None:
+            budget = 100_000  # without a cache a round cannot resume: read every page at once
+        limits = dataclasses.replace(self.config.limits, ocr_pages=budget)
+        last: dict[str, int] = {}
+        while not stop():
+            docs = dict(self.state.ocr_pending_docs())
+            # A file that made no progress in the last round (OCR unavailable, a page that
+            # fails every time) waits for the next run rather than looping here.
+            docs = {h: n for h, n in docs.items() if last.get(h, n + 1) > n}
+            if not docs:
+                return True
+            last = docs
+            files = self.state.paths_for_docs(list(docs))
+            to_extract: dict[str, list[tuple[FileInfo, Path]]] = {}
+            for h in docs:
+                entries = [
+                    (FileInfo(Path(r.path), r.size, r.mtime_ns), Path(r.folder))
+                    for r in files.get(h, [])
+                    if r.state == INDEXED
+                ]
+                if entries:
+                    to_extract[h] = entries
+            if not to_extract:
+                return True
+            if progress is not None:
+                progress.phase = "reading scanned pages"
+                progress.current = str(next(iter(to_extract.values()))[0][0].path)
+                self._emit(progress)
+            if self._pool is None:
+                self._pool = ExtractorPool(
+                    self._tokenizer_path(),
+                    self.config.chunker,
+                    self.config.limits,
+                    self.config.sandbox,
+                )
+            by_path = {str(e[0][0].path): h for h, e in to_extract.items()}
+            self._embed_inline = False  # the semantic tier embeds the new pages' passages
+            scratch, scratch_progress = SyncReport(), Progress(phase="reading scanned pages")
+            first = [e[0][0].path for e in to_extract.values()]
+            for ex in self._pool.run(first, stop, limits):
+                h = by_path[str(ex.path)]
+                if not ex.ok:
+                    log.warning("OCR round for %s failed: %s", ex.path, ex.reason)
+                    continue  # its text so far stays searchable; the next run tries again
+                try:
+                    same = content_hash(ex.path) == h
+                except OSError:
+                    same = False
+                if not same:
+                    continue  # changed or gone since: the next scan redoes it
+                if not self._flush(
+                    [(h, ex)], {h: to_extract[h]}, {}, scratch, scratch_progress, stop
+                ):
+                    return False
+                report.chunks += len(ex.chunks)
+                log.info("%s: %d scanned page(s) still to read", ex.path, ex.ocr_pending)
+        return False
 
     def embed_pending(
         self,
@@ -768,7 +848,13 @@ class Indexer:
                 self.state.clear_partial(c, sorted(large))
             for h, ex in batch:
                 self.state.add_doc(
-                    c, h, len(ex.chunks), ex.pages, ex.title, unembedded=unembedded.get(h, 0)
+                    c,
+                    h,
+                    len(ex.chunks),
+                    ex.pages,
+                    ex.title,
+                    unembedded=unembedded.get(h, 0),
+                    ocr_pending=ex.ocr_pending,
                 )
                 for fi, root in to_extract[h]:
                     p = str(fi.path)

@@ -31,9 +31,12 @@ def _v2_to_v3(conn: sqlite3.Connection) -> None:
     # Two tiers: a document is keyword-searchable once its passages are written; ``unembedded``
     # counts its passages still waiting for a vector (0 = meaning search ready). Every document
     # of an older index was embedded before it was recorded.
+    # ``ocr_pending`` counts its scanned pages still waiting for OCR (a long scan is read in
+    # rounds, resumable, once every file's text is in).
     columns = {r[1] for r in conn.execute("PRAGMA table_info(docs)")}
-    if "unembedded" not in columns:
-        conn.execute("ALTER TABLE docs ADD COLUMN unembedded INTEGER NOT NULL DEFAULT 0")
+    for col in ("unembedded", "ocr_pending"):
+        if col not in columns:
+            conn.execute(f"ALTER TABLE docs ADD COLUMN {col} INTEGER NOT NULL DEFAULT 0")
 
 
 # Ordered migrations: MIGRATIONS[n] turns a schema-n database into schema n+1, in place.
@@ -68,7 +71,8 @@ CREATE TABLE IF NOT EXISTS docs (
     pages INTEGER,
     title TEXT,
     indexed REAL NOT NULL,
-    unembedded INTEGER NOT NULL DEFAULT 0
+    unembedded INTEGER NOT NULL DEFAULT 0,
+    ocr_pending INTEGER NOT NULL DEFAULT 0
 );
 """
 
@@ -328,14 +332,25 @@ class StateDB:
         pages: int | None,
         title: str | None,
         unembedded: int = 0,
+        ocr_pending: int = 0,
     ) -> None:
         """Record a document whose chunks are committed to LanceDB (``unembedded`` of them
-        still without a vector)."""
+        still without a vector, ``ocr_pending`` scanned pages not read yet)."""
         conn.execute(
-            "INSERT OR REPLACE INTO docs(hash, chunks, pages, title, indexed, unembedded)"
-            " VALUES (?,?,?,?,?,?)",
-            (hash_, chunks, pages, title, time.time(), unembedded),
+            "INSERT OR REPLACE INTO docs(hash, chunks, pages, title, indexed, unembedded,"
+            " ocr_pending) VALUES (?,?,?,?,?,?,?)",
+            (hash_, chunks, pages, title, time.time(), unembedded, ocr_pending),
         )
+
+    def ocr_pending_docs(self) -> list[tuple[str, int]]:
+        """Documents with scanned pages still waiting for OCR, and how many: oldest first."""
+        try:
+            rows = self.conn.execute(
+                "SELECT hash, ocr_pending FROM docs WHERE ocr_pending > 0 ORDER BY indexed, hash"
+            ).fetchall()
+        except sqlite3.OperationalError:  # an older index not yet migrated by a writer
+            return []
+        return [(str(r[0]), int(r[1])) for r in rows]
 
     # -- the semantic tier ----------------------------------------------------------------------
     def unembedded_docs(self) -> list[tuple[str, int]]:

@@ -53,6 +53,7 @@ class Document:
     segments: tuple[Segment, ...]
     title: str | None = None
     paged: bool = False
+    ocr_pending: int = 0  # scanned pages left for a later OCR round (ExtractLimits.ocr_pages)
 
     @property
     def has_text(self) -> bool:
@@ -67,6 +68,10 @@ class ExtractLimits:
     max_bytes: int = 512 * 1024 * 1024
     max_pages: int = 20_000
     ocr_cache_dir: Path | None = None  # OCR results by page-image hash (issue 13); None: no cache
+    # Text-less pages OCR'd afresh per extraction, so that a long scan stays inside the
+    # per-file CPU budget; the rest are counted in Document.ocr_pending and read by the
+    # indexer's OCR rounds once every file's text is in (cached pages cost nothing).
+    ocr_pages: int = 25
 
 
 Extractor = Callable[[Path, ExtractLimits], Document]

@@ -43,30 +43,46 @@ def available() -> bool:
     return True
 
 
+def _cache_file(cache_dir: Path, key: str) -> Path:
+    return cache_dir / key[:2] / f"{key}.json"
+
+
+def cached_lines(key: str, cache_dir: Path | None) -> list[str] | None:
+    """The lines stored under ``key``, or None when that image was never OCR'd here."""
+    if cache_dir is None:
+        return None
+    try:
+        lines = json.loads(_cache_file(cache_dir, key).read_text("utf-8"))
+    except (OSError, ValueError):
+        return None
+    return [str(x) for x in lines] if isinstance(lines, list) else None
+
+
+def store_lines(key: str, lines: list[str], cache_dir: Path | None) -> None:
+    """Keep ``lines`` under ``key`` (atomically; a failure only costs a repeat OCR later)."""
+    if cache_dir is None:
+        return
+    cached = _cache_file(cache_dir, key)
+    try:
+        cached.parent.mkdir(parents=True, exist_ok=True)
+        tmp = cached.with_suffix(f".{os.getpid()}.tmp")
+        tmp.write_text(json.dumps(lines, ensure_ascii=False), "utf-8")
+        os.replace(tmp, cached)
+    except OSError as exc:
+        log.debug("OCR cache write failed: %s", exc)
+
+
 def ocr_png(png: bytes, cache_dir: Path | None = None) -> list[str]:
     """Text lines recognised in a PNG image, in reading order.
 
     With ``cache_dir``, results are kept under the SHA-256 of the image bytes, so the same page
     (a re-index, a renamed file, a second copy) is never OCR'd twice.
     """
-    if cache_dir is None:
-        return _recognise(png)
     key = hashlib.sha256(png).hexdigest()
-    cached = cache_dir / key[:2] / f"{key}.json"
-    try:
-        lines = json.loads(cached.read_text("utf-8"))
-        if isinstance(lines, list):
-            return [str(x) for x in lines]
-    except (OSError, ValueError):
-        pass
-    lines = _recognise(png)
-    try:
-        cached.parent.mkdir(parents=True, exist_ok=True)
-        tmp = cached.with_suffix(f".{os.getpid()}.tmp")
-        tmp.write_text(json.dumps(lines, ensure_ascii=False), "utf-8")
-        os.replace(tmp, cached)
-    except OSError as exc:  # a full disk only costs a repeat OCR later
-        log.debug("OCR cache write failed: %s", exc)
+    lines = cached_lines(key, cache_dir)
+    if lines is None:
+        lines = _recognise(png)
+        store_lines(key, lines, cache_dir)
     return lines
 
 

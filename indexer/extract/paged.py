@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import logging
 from pathlib import Path
 
@@ -56,28 +57,51 @@ def _heading_per_page(doc: pymupdf.Document) -> dict[int, str]:
     return result
 
 
-MAX_OCR_PAGES = 25
-"""Text-less pages OCR'd per file, so that a long scan stays inside the per-file CPU budget."""
+def _page_source_key(doc: pymupdf.Document, page: pymupdf.Page) -> str:
+    """A key for a scanned page's OCR result that needs no rendering: the page's size and the
+    raw bytes of the images it shows (the same scan in a renamed or copied file has the same
+    key), so a run that resumes OCR finds the pages already read at once."""
+    from indexer.extract import ocr
+
+    h = hashlib.sha256(f"page-src:{ocr.OCR_DPI}:{tuple(page.rect)}".encode())
+    for img in page.get_images(full=False):
+        h.update(doc.xref_stream_raw(img[0]) or b"")
+    return h.hexdigest()
 
 
-def _ocr_page(doc: pymupdf.Document, pno: int, path: Path, cache_dir: Path | None) -> list[Block]:
-    """OCR a page that has no text layer but shows images (a scan); [] if OCR cannot run."""
+def _ocr_page(
+    doc: pymupdf.Document, pno: int, path: Path, cache_dir: Path | None, allowed: bool
+) -> tuple[list[Block], str]:
+    """OCR a page that has no text layer but shows images (a scan).
+
+    Returns its blocks ([] if it shows no images or OCR cannot run) and what happened:
+    ``"read"`` (OCR ran), ``"cached"``, ``"waiting"`` (not read before, and not ``allowed``
+    because the file's budget of new OCR pages is spent: a later round reads it; see
+    ``ocr_pending``) or ``"none"``."""
     from indexer.extract import ocr
 
     try:
         page = doc.load_page(pno)
         if not page.get_images(full=False):
-            return []
-        png = page.get_pixmap(dpi=ocr.OCR_DPI).tobytes("png")
-        lines = ocr.ocr_png(png, cache_dir)
+            return [], "none"
+        key = _page_source_key(doc, page)
+        lines = ocr.cached_lines(key, cache_dir)
+        status = "cached"
+        if lines is None:
+            if not allowed:
+                return [], "waiting"
+            png = page.get_pixmap(dpi=ocr.OCR_DPI).tobytes("png")
+            lines = ocr.ocr_png(png, cache_dir)
+            ocr.store_lines(key, lines, cache_dir)
+            status = "read"
     except ocr.OcrUnavailableError as exc:
         log.info("%s page %d: %s", path, pno + 1, exc)
-        return []
+        return [], "none"
     except Exception as exc:  # a damaged image must not lose the other pages
         log.debug("OCR of page %d of %s failed: %s", pno + 1, path, exc)
-        return []
+        return [], "none"
     text = clean_text("\n".join(lines))
-    return [Block(text)] if text else []
+    return ([Block(text)] if text else []), status
 
 
 def extract(path: Path, limits: ExtractLimits) -> Document:
@@ -100,7 +124,8 @@ def extract(path: Path, limits: ExtractLimits) -> Document:
         headings = _heading_per_page(doc)
         segments: list[Segment] = []
         failed = 0
-        ocr_left = MAX_OCR_PAGES
+        ocr_left = limits.ocr_pages
+        ocr_pending = 0
         for pno in range(count):
             try:
                 page = doc.load_page(pno)
@@ -116,14 +141,18 @@ def extract(path: Path, limits: ExtractLimits) -> Document:
                 text = clean_text(str(b[4]))
                 if text:
                     blocks.append(Block(text))
-            if not blocks and kind == "PDF" and ocr_left > 0:
-                blocks = _ocr_page(doc, pno, path, limits.ocr_cache_dir)
-                ocr_left -= 1
+            if not blocks and kind == "PDF":
+                blocks, status = _ocr_page(doc, pno, path, limits.ocr_cache_dir, ocr_left > 0)
+                ocr_left -= status == "read"  # a page from the cache costs nothing
+                ocr_pending += status == "waiting"
             segments.append(Segment(tuple(blocks), page=pno + 1, heading=headings.get(pno)))
         if failed == count:
             raise CorruptError(f"None of the {kind}'s {count} pages could be read")
         result = Document(
-            tuple(segments), title=(doc.metadata or {}).get("title") or None, paged=True
+            tuple(segments),
+            title=(doc.metadata or {}).get("title") or None,
+            paged=True,
+            ocr_pending=ocr_pending,
         )
         if not result.has_text:
             if kind == "PDF":

@@ -42,6 +42,7 @@ class Extracted:
     title: str | None = None
     state: str | None = None
     reason: str | None = None
+    ocr_pending: int = 0  # scanned pages not OCR'd yet (see ExtractLimits.ocr_pages)
 
     @property
     def ok(self) -> bool:
@@ -113,7 +114,7 @@ def extract_and_chunk(path: Path, limits: ExtractLimits, chunker: Any) -> Extrac
         )
     chunks = chunker.chunks(doc)
     pages = len(doc.segments) if doc.paged else None
-    return Extracted(path, tuple(chunks), pages=pages, title=doc.title)
+    return Extracted(path, tuple(chunks), pages=pages, title=doc.title, ocr_pending=doc.ocr_pending)
 
 
 def _make_chunker(tokenizer: str, config: ChunkerConfig) -> Any:
@@ -220,16 +221,21 @@ class ExtractorPool:
         return _Worker(self._ctx, self._tokenizer, self._chunker_cfg, self.cfg)
 
     def run(
-        self, paths: Iterable[Path], should_stop: Callable[[], bool] | None = None
+        self,
+        paths: Iterable[Path],
+        should_stop: Callable[[], bool] | None = None,
+        limits: ExtractLimits | None = None,
     ) -> Iterator[Extracted]:
-        """Yield one :class:`Extracted` per path, in completion order."""
+        """Yield one :class:`Extracted` per path, in completion order (``limits`` instead of
+        the pool's for this run, e.g. a larger OCR budget)."""
+        limits = limits or self.limits
         if self.cfg.workers <= 0:
             if self._inline is None:
                 self._inline = _make_chunker(self._tokenizer, self._chunker_cfg)
             for p in paths:
                 if should_stop and should_stop():
                     return
-                yield extract_and_chunk(p, self.limits, self._inline)
+                yield extract_and_chunk(p, limits, self._inline)
             return
         queue = deque(paths)
         while len(self._workers) < min(self.cfg.workers, max(1, len(queue))):
@@ -244,10 +250,10 @@ class ExtractorPool:
                 if w.job is None and queue:
                     path = queue.popleft()
                     try:
-                        w.conn.send((str(path), self.limits))
+                        w.conn.send((str(path), limits))
                     except (OSError, BrokenPipeError):
                         w = self._replace(w)
-                        w.conn.send((str(path), self.limits))
+                        w.conn.send((str(path), limits))
                     w.job = path
                     if w.ready:
                         w.start_clock()

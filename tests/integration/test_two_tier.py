@@ -60,7 +60,7 @@ def test_keyword_only_then_meaning_through_the_cli(tmp_path, folder):
     assert len(files) == 6 and all(f["state"] == "indexed" for f in files)
     assert not any(f["semantic"] for f in files)
     assert summary["semantic_pending"] == summary["chunks"] > 0
-    assert summary["semantic_pending_files"] == 6
+    assert summary["semantic_pending_files"] == 6 and summary["ocr_pending_pages"] == 0
     nulls, total = _null_vectors(home / "index")
     assert nulls == total == summary["chunks"]
 
