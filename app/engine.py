@@ -177,7 +177,7 @@ class Engine:
                 indexer.config.folders, indexer.config.ignore, exclude=indexer.config.excluded
             )
             watcher.start()
-            report = indexer.sync(stop.is_set)
+            report = indexer.sync(stop.is_set, interrupt=watcher.has_pending)
             if on_ready:
                 on_ready(report)
             last_scan = time.monotonic()
@@ -209,14 +209,19 @@ class Engine:
                     continue
                 batch = watcher.next_batch(timeout=poll_s)
                 due = time.monotonic() - last_scan > RESCAN_EVERY_S
+                # Embedding and OCR run behind the index and yield to new changes, which are
+                # made searchable first; they resume here once the folders are quiet.
+                changes = watcher.has_pending
                 if batch is None and not due:
+                    if indexer.is_behind():
+                        indexer.catch_up(stop.is_set, changes)
                     continue
                 if due or (batch is not None and batch.rescan):
-                    rep = indexer.sync(stop.is_set)
+                    rep = indexer.sync(stop.is_set, interrupt=changes)
                     last_scan = time.monotonic()
                 else:
                     assert batch is not None
-                    rep = indexer.sync(stop.is_set, paths=batch.paths)
+                    rep = indexer.sync(stop.is_set, paths=batch.paths, interrupt=changes)
                 if on_report and rep.changed:
                     on_report(rep)
         finally:

@@ -4,7 +4,10 @@ Runs the real ``Engine.run_watch`` loop (watchdog + indexer) on a thread, then:
 
 1. measures this process's CPU time over ``--idle`` seconds of no file activity;
 2. creates ``--files`` small files with distinct contents, renames half and deletes a quarter,
-   as fast as the disk allows, and times how long until the index equals the disk.
+   as fast as the disk allows, and times how long until the index equals the disk;
+3. then, in that folder of ``--files * 3/4`` files, saves a 10-page PDF ``--edits`` times (a new
+   unique word each time, written beside it and renamed into place as editors do) and times
+   how long until a search finds the word on its page (target: 3 s, issue 11).
 
 Results go to benchmarks/results/watch.json.
 
@@ -24,6 +27,7 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+os.environ.setdefault("RUST_LOG", "error")
 sys.path.insert(0, str(ROOT))
 
 
@@ -35,10 +39,47 @@ def indexed_paths(index_dir: Path) -> set[str]:
         con.close()
 
 
+def _write_pdf(path: Path, word: str) -> None:
+    import pymupdf
+
+    doc = pymupdf.open()
+    for n in range(1, 11):
+        text = f"Page {n} of the quarterly maintenance log. " * 12
+        if n == 7:
+            text += f" The inspector's code word is {word}."
+        doc.new_page().insert_textbox(pymupdf.Rect(56, 56, 540, 790), text, fontsize=10)
+    tmp = path.with_name(".~" + path.name)
+    doc.save(str(tmp))
+    doc.close()
+    os.replace(tmp, path)
+
+
+def edits(docs: Path, index_dir: Path, engine: object, n: int) -> list[float]:
+    """Save a 10-page PDF ``n`` times; seconds from each save until search finds it."""
+    from indexer.search import Searcher
+
+    searcher = Searcher(index_dir, engine.embedder)  # type: ignore[attr-defined]
+    out = []
+    for i in range(n):
+        word = f"zebrafinch{i}x{os.getpid()}"
+        t0 = time.monotonic()
+        _write_pdf(docs / "maintenance-log.pdf", word)
+        while time.monotonic() - t0 < 120:
+            hits = searcher.search(word, limit=3).hits
+            if hits and hits[0].page == 7 and word in hits[0].text:
+                out.append(round(time.monotonic() - t0, 2))
+                break
+            time.sleep(0.05)
+        time.sleep(1.0)
+    searcher.close()
+    return out
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--files", type=int, default=10_000)
     ap.add_argument("--idle", type=float, default=30.0)
+    ap.add_argument("--edits", type=int, default=5)
     ap.add_argument("--out", default=str(ROOT / "benchmarks" / "results" / "watch.json"))
     args = ap.parse_args()
 
@@ -86,6 +127,7 @@ def main() -> None:
                 settled = time.monotonic() - t0
                 break
             time.sleep(1)
+        edit_seconds = edits(docs, paths.index_dir, engine, args.edits) if settled else []
         stop.set()
         t.join(60)
     result = {
@@ -97,6 +139,9 @@ def main() -> None:
         "storm_disk_ops_seconds": round(made, 2),
         "storm_settled_seconds": round(settled, 1) if settled else None,
         "index_equals_disk": settled is not None,
+        "changed_pdf_pages": 10,
+        "changed_pdf_searchable_seconds": edit_seconds,
+        "changed_pdf_searchable_max_seconds": max(edit_seconds) if edit_seconds else None,
     }
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
     Path(args.out).write_text(json.dumps(result, indent=2))

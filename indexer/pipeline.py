@@ -52,6 +52,10 @@ LARGE_DOC_PASSAGES = 1024
 # A run that extracts more files than this writes them for keyword search first and embeds
 # them afterwards (the two tiers); up to this many are embedded as they are written.
 INLINE_EMBED_FILES = 16
+# A watcher batch compacts the table only after this many changed files or this much time
+# since the last compaction (a full run always compacts at its end).
+OPTIMIZE_EVERY_CHANGES = 200
+OPTIMIZE_EVERY_S = 600.0
 # Rough processor seconds OCR takes per scanned page on a slow machine (measured 4.5 s wall at
 # 150 dpi on 2 cores, benchmarks/results/ocr.json): an OCR round reads as many new pages as
 # the per-file time budget allows.
@@ -237,6 +241,9 @@ class Indexer:
         self._vec_cache: dict[str, np.ndarray[Any, Any]] = {}
         self._semantic = True  # whether the current run embeds (see sync)
         self._embed_inline = True  # whether _flush embeds (see _process)
+        self._changes_since_optimize = 0
+        self._last_optimize = time.monotonic()
+        self._ocr_stalled: set[str] = set()  # documents whose OCR rounds made no progress
         try:
             self.recover()
         except Exception as exc:  # damaged data files only show when the table is read
@@ -403,6 +410,7 @@ class Indexer:
         paths: Iterable[Path] | None = None,
         *,
         semantic: bool = True,
+        interrupt: StopFn | None = None,
     ) -> SyncReport:
         """Bring the index up to date with the configured folders.
 
@@ -414,6 +422,9 @@ class Indexer:
             semantic: Also embed (the second tier). False writes new passages for keyword
                 search only, at extraction speed; a later run with ``semantic=True`` (or
                 :meth:`embed_pending`) gives them vectors.
+            interrupt: Polled by the work that runs behind the index (OCR rounds, the
+                semantic tier): True hands the writer back, e.g. to a watcher with new
+                changes, which are made keyword-searchable first; :meth:`catch_up` resumes.
         """
         t0 = time.monotonic()
         stop = should_stop or (lambda: False)
@@ -423,8 +434,12 @@ class Indexer:
         progress = Progress(phase="scanning")
         self._emit(progress)
         roots = [Path(os.path.abspath(f)) for f in self.config.folders]
+        paths = None if paths is None else [Path(os.path.abspath(q)) for q in paths]
         seen, scanned_roots = self._scan(roots, paths, report)
-        known = {r.path: r for r in self.state.files()}
+        # A watcher batch looks only at the records of its own paths (and what lies under
+        # them), so one saved file costs the same in a folder of ten or ten thousand files.
+        rows = self.state.files() if paths is None else self.state.files_at(map(str, paths))
+        known = {r.path: r for r in rows}
         # Files that are gone (only where we looked, and only on reachable folders).
         looked_at = self._looked_at_fn(scanned_roots, paths)
         removed = [
@@ -432,7 +447,8 @@ class Indexer:
             for p, row in known.items()
             if p not in seen and row.state != OFFLINE and looked_at(Path(p))
         ]
-        removed += [p for p, row in known.items() if not self._under_any(Path(p), roots)]
+        if paths is None:  # files of folders no longer configured
+            removed += [p for p, row in known.items() if not self._under_any(Path(p), roots)]
         todo: list[tuple[FileInfo, Path]] = []
         for p, (fi, root) in seen.items():
             row = known.get(p)
@@ -462,16 +478,53 @@ class Indexer:
         self._remove(gone)
         # A rename's old path is the other half of a move, not a removal.
         report.removed += sum(1 for p in gone if known[p].hash not in report.moved_hashes)
-        if not stop():
-            self.read_scans(stop, report, progress)
-        if semantic and not stop():
-            self.embed_pending(stop, report, progress)
+        if paths is None:
+            self._ocr_stalled.clear()  # a full run tries every file's OCR again
+        self._behind(stop, interrupt, report, progress, semantic)
         report.stopped = stop()
         if paths is None and not report.stopped:
             self._drop_stale_parts()
-        if report.changed and not report.stopped:
+        self._changes_since_optimize += (
+            report.added + report.updated + report.moved + report.removed + report.failed
+        )
+        if self._changes_since_optimize and not report.stopped and self._optimize_due(paths):
             self._emit(progress.finished("finishing"))
             self.optimize()
+        report.seconds = time.monotonic() - t0
+        report.semantic_pending = self.state.semantic_pending()[0]
+        self._emit(progress.finished("idle"))
+        return report
+
+    def _behind(
+        self,
+        stop: StopFn,
+        interrupt: StopFn | None,
+        report: SyncReport,
+        progress: Progress | None,
+        semantic: bool = True,
+    ) -> None:
+        def halt() -> bool:
+            return stop() or (interrupt is not None and interrupt())
+
+        if not halt():
+            self.read_scans(halt, report, progress)
+        if semantic and not halt():
+            self.embed_pending(halt, report, progress)
+
+    def is_behind(self) -> bool:
+        """Whether work behind the index is left: passages without vectors, or scanned pages
+        to read (other than files whose OCR made no progress in this session)."""
+        if self.state.semantic_pending()[0]:
+            return True
+        return any(h not in self._ocr_stalled for h, _ in self.state.ocr_pending_docs())
+
+    def catch_up(self, stop: StopFn | None = None, interrupt: StopFn | None = None) -> SyncReport:
+        """Resume the work behind the index (OCR rounds, then the semantic tier) until done,
+        stopped or interrupted."""
+        t0 = time.monotonic()
+        report = SyncReport()
+        progress = Progress(phase="embedding")
+        self._behind(stop or (lambda: False), interrupt, report, progress)
         report.seconds = time.monotonic() - t0
         report.semantic_pending = self.state.semantic_pending()[0]
         self._emit(progress.finished("idle"))
@@ -501,7 +554,8 @@ class Indexer:
             docs = dict(self.state.ocr_pending_docs())
             # A file that made no progress in the last round (OCR unavailable, a page that
             # fails every time) waits for the next run rather than looping here.
-            docs = {h: n for h, n in docs.items() if last.get(h, n + 1) > n}
+            self._ocr_stalled.update(h for h, n in docs.items() if last.get(h, n + 1) <= n)
+            docs = {h: n for h, n in docs.items() if h not in self._ocr_stalled}
             if not docs:
                 return True
             last = docs
@@ -645,8 +699,21 @@ class Indexer:
         self._remove(gone)
         return len(gone)
 
+    def _optimize_due(self, paths: Iterable[Path] | None) -> bool:
+        """Whether this run ends with compaction: a full run does; a watcher batch only once
+        enough changes or time have accumulated, since compaction costs time that grows with
+        the index while each batch is small (the full-text index flat-searches new rows)."""
+        if paths is None:
+            return True
+        return (
+            self._changes_since_optimize >= OPTIMIZE_EVERY_CHANGES
+            or time.monotonic() - self._last_optimize >= OPTIMIZE_EVERY_S
+        )
+
     def optimize(self) -> None:
         """Compact LanceDB and delete old versions so the index does not grow without bound."""
+        self._changes_since_optimize = 0
+        self._last_optimize = time.monotonic()
         try:
             self.store.optimize(timedelta(minutes=self.config.keep_versions_minutes))
         except Exception as exc:  # compaction is housekeeping: never fail a run for it

@@ -10,6 +10,7 @@ order that makes every crash recoverable (see :mod:`indexer.pipeline`):
 
 from __future__ import annotations
 
+import os
 import sqlite3
 import time
 from collections.abc import Callable, Iterable, Iterator
@@ -244,6 +245,23 @@ class StateDB:
             sql += " WHERE folder=?"
             args = (db_path(folder),)
         return [_row(r) for r in self.conn.execute(sql + " ORDER BY path", args)]
+
+    def files_at(self, paths: Iterable[str]) -> list[FileRow]:
+        """Known files that are one of ``paths`` or lie under one of them (a watcher batch):
+        index range lookups, so the cost follows the batch, not the size of the index."""
+        cols = "path, folder, size, mtime_ns, hash, state, reason, chunks, updated"
+        out: dict[str, FileRow] = {}
+        for raw in paths:
+            p = db_path(raw.rstrip(os.sep) or os.sep)
+            lo = p if p.endswith(os.sep) else p + os.sep
+            hi = lo[:-1] + chr(ord(os.sep) + 1)  # every path that starts with lo sorts below hi
+            for r in self.conn.execute(
+                f"SELECT {cols} FROM files WHERE path = ? OR (path >= ? AND path < ?)",
+                (p, lo, hi),
+            ):
+                row = _row(r)
+                out[row.path] = row
+        return [out[k] for k in sorted(out)]
 
     def file(self, path: str) -> FileRow | None:
         """One file's row."""

@@ -186,6 +186,11 @@ class Watcher:
             return True
         return not self.rules.ignored_file(p, root)
 
+    def has_pending(self) -> bool:
+        """Whether changes are waiting (the work behind the index yields to them)."""
+        with self._cond:
+            return bool(self._pending or self._rescan)
+
     def next_batch(self, timeout: float) -> WatchBatch | None:
         """Wait up to ``timeout`` seconds for a settled batch of changes."""
         deadline = time.monotonic() + timeout

@@ -169,3 +169,25 @@ def test_recovered_documents_get_their_vectors(tmp_path, folder, embedder):
         ix.sync()
         assert ix.state.semantic_pending() == (0, 0)
     assert _null_vectors(tmp_path / "index")[0] == 0
+
+
+def test_the_semantic_tier_yields_to_new_changes_and_catches_up(tmp_path, embedder, monkeypatch):
+    """The watcher interrupts embedding when files change; catch_up resumes it later."""
+    monkeypatch.setattr(pipeline, "INLINE_EMBED_FILES", 2)
+    d = tmp_path / "docs"
+    d.mkdir()
+    for i, text in enumerate(TOPICS):
+        (d / f"n{i}.txt").write_text(text)
+    cfg = index_config(tmp_path / "index", d)
+    with Indexer(cfg, embedder) as ix:
+        r = ix.sync(interrupt=lambda: True)  # changes are always waiting
+        assert r.added == 5 and not r.stopped and r.embedded == 0
+        assert r.semantic_pending == 5 and ix.is_behind()
+        # The new change is taken at once (a small batch gets its vectors inline), without
+        # waiting for the five files behind it.
+        (d / "n9.txt").write_text("A barn owl nests in the church tower.")
+        r = ix.sync(paths=[d / "n9.txt"], interrupt=lambda: True)
+        assert r.added == 1 and r.embedded == 1 and r.semantic_pending == 5
+        r = ix.catch_up()
+        assert r.embedded == 5 and r.semantic_pending == 0 and not ix.is_behind()
+    assert _null_vectors(tmp_path / "index")[0] == 0
