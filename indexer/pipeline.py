@@ -43,6 +43,8 @@ log = logging.getLogger(__name__)
 
 StopFn = Callable[[], bool]
 BUILD_FILE = "findling-build.json"
+CLEAN_CLOSE = "clean_close"  # state meta: "1" when the last writer closed without an error
+LANCE_FINGERPRINT = "lance_fingerprint"  # state meta: the table's files at that clean close
 # Embed a large batch in slices of this many passages, reporting progress between them.
 EMBED_PROGRESS_STEP = 256
 # A document with more passages than this (a long book) is committed in parts of about this size
@@ -228,14 +230,20 @@ class Indexer:
             self.lock.acquire()
         self.rebuilt: str | None = None
         self.state = self._open_state(config.index_dir / "state.sqlite")
-        try:
-            self.store = ChunkStore(config.index_dir, embedder.dims)
-        except Exception as exc:  # lancedb raises many types for a damaged folder
-            log.error("Index damaged (%s); rebuilding from the files", exc)
-            self._reset_store()
-            self.rebuilt = f"The index was damaged and is being rebuilt: {exc}"
-        else:
-            self.rebuilt = self._check_build() or self.rebuilt
+        self._store: ChunkStore | None = None
+        # The last writer closed cleanly and nothing has changed the build: LanceDB and the
+        # state record agree, so the table is opened only when this run needs it (a no-op
+        # re-index then never loads LanceDB, which alone takes seconds to import).
+        fast = self._closed_cleanly() and self._build_matches()
+        if not fast:
+            try:
+                self._store = self._open_store()
+            except Exception as exc:  # lancedb raises many types for a damaged folder
+                log.error("Index damaged (%s); rebuilding from the files", exc)
+                self._reset_store()
+                self.rebuilt = f"The index was damaged and is being rebuilt: {exc}"
+            else:
+                self.rebuilt = self._check_build() or self.rebuilt
         self.rules = IgnoreRules(config.ignore, config.excluded)
         self._pool: ExtractorPool | None = None
         self._vec_cache: dict[str, np.ndarray[Any, Any]] = {}
@@ -244,6 +252,8 @@ class Indexer:
         self._changes_since_optimize = 0
         self._last_optimize = time.monotonic()
         self._ocr_stalled: set[str] = set()  # documents whose OCR rounds made no progress
+        if fast:
+            return
         try:
             self.recover()
         except Exception as exc:  # damaged data files only show when the table is read
@@ -256,12 +266,68 @@ class Indexer:
         if not self.store.empty and self.store.ensure_fts():
             log.info("Full-text index rebuilt with the current tokenizer settings")
 
+    # -- the table, opened when needed ------------------------------------------------------------
+    @property
+    def store(self) -> ChunkStore:
+        """The LanceDB chunk table (opened on first use)."""
+        if self._store is None:
+            self._store = self._open_store()
+        return self._store
+
+    def _open_store(self) -> ChunkStore:
+        # From here on this writer may change the table: until it closes cleanly, the next
+        # one reconciles the table with the state record (recover) before trusting it.
+        self.state.set_meta(CLEAN_CLOSE, "0")
+        return ChunkStore(self.config.index_dir, self.embedder.dims)
+
+    def _closed_cleanly(self) -> bool:
+        """The last writer closed without an error, and the table's files are exactly as it
+        left them (names, sizes, times: damage or tampering from outside takes the careful
+        path, which finds and repairs it)."""
+        return (
+            self.state.get_meta(CLEAN_CLOSE) == "1"
+            and not self.state.partial_docs()
+            and self.state.get_meta(LANCE_FINGERPRINT) == self._lance_fingerprint()
+        )
+
+    def _lance_fingerprint(self) -> str | None:
+        root = self.config.index_dir / "lance"
+        h = hashlib.blake2b(digest_size=16)
+        found = False
+        for dirpath, dirnames, filenames in os.walk(root):
+            dirnames.sort()
+            for name in sorted(filenames):
+                try:
+                    st = os.stat(os.path.join(dirpath, name))
+                except OSError:
+                    return None
+                rel = os.path.relpath(os.path.join(dirpath, name), root)
+                h.update(f"{rel}\0{st.st_size}\0{st.st_mtime_ns}\n".encode("utf-8", "replace"))
+                found = True
+        return h.hexdigest() if found else None
+
+    def _build_matches(self) -> bool:
+        have = (
+            self.state.get_meta("embed_model"),
+            self.state.get_meta("dims"),
+            self.state.get_meta("chunker_version"),
+        )
+        return have == (self.embedder.model_id, str(self.embedder.dims), str(CHUNKER_VERSION))
+
     # -- lifecycle ----------------------------------------------------------------------------
     def close(self) -> None:
-        """Stop workers, close the databases and release the writer lock."""
+        """Stop workers, close the databases and release the writer lock.
+
+        Closing while no exception is being raised records a clean close (see ``store``)."""
         if self._pool is not None:
             self._pool.close()
             self._pool = None
+        if sys.exc_info()[0] is None:
+            try:
+                self.state.set_meta(LANCE_FINGERPRINT, self._lance_fingerprint() or "")
+                self.state.set_meta(CLEAN_CLOSE, "1")
+            except sqlite3.Error as exc:  # only costs a reconciliation at the next start
+                log.debug("Could not record a clean close: %s", exc)
         self.state.close()
         if self._own_lock:
             self.lock.release()
@@ -312,7 +378,7 @@ class Indexer:
         import shutil
 
         shutil.rmtree(self.config.index_dir / "lance", ignore_errors=True)
-        self.store = ChunkStore(self.config.index_dir, self.embedder.dims)
+        self._store = self._open_store()
         self._forget_all_docs()
 
     def _forget_all_docs(self) -> None:
