@@ -35,7 +35,7 @@ from app.gui import semantic_note
 from app.gui.asking import AskOutcome, AskService
 from app.gui.results import HitRole, Index, ResultDelegate, ResultsModel, location
 from app.gui.tasks import TaskRunner
-from indexer.search import Hit, Searcher, SearchResult
+from indexer.search import Hit, Searcher, SearchFilters, SearchResult
 
 log = logging.getLogger(__name__)
 
@@ -120,6 +120,7 @@ class Launcher(QWidget):
         self._searcher: Searcher | None = None
         self._req = 0
         self._ask_req = 0
+        self._ask_token = 0
         self._answer = ""
         self._outcome: AskOutcome | None = None
         self.remaining: int | None = None  # files still to index in a first run
@@ -476,16 +477,28 @@ class Launcher(QWidget):
         self.ask_row.hide()
         self.empty.hide()
         self.preview.hide()
-        self._ask_req = self.asking.ask(
-            q.text, lq.to_filters(q, list(self.engine.settings.folders))
+        self._ask_req = 0  # until it is asked, nothing streams here
+        self._ask_token += 1
+        token, roots = self._ask_token, list(self.engine.settings.folders)
+        # ``in:Name`` looks through the folders on disk: never on the GUI thread
+        self.runner.submit(
+            lambda: lq.to_filters(q, roots),
+            lambda filters: self._start_ask(token, q.text, filters),
+            lambda exc: self._ask_failed(0, str(exc)) if token == self._ask_token else None,
         )
         self._fit()
+
+    def _start_ask(self, token: int, question: str, filters: SearchFilters | None) -> None:
+        if token != self._ask_token or self.asking is None:
+            return  # left the answer (Esc, typing) before it was asked
+        self._ask_req = self.asking.ask(question, filters)
 
     def _leave_answer(self) -> None:
         if self.answer_view.isVisible():
             if self.asking is not None and self.asking.busy:
                 self.asking.stop()
             self._ask_req = -1
+            self._ask_token += 1
             self.answer_view.hide()
 
     def _ask_status(self, req: int, text: str) -> None:

@@ -446,20 +446,41 @@ def test_copy_passage_and_open_the_window_on_the_query(app_window, qtbot, tmp_pa
 
 
 def test_tab_asks_the_query_with_its_filters(app_window, qtbot, tmp_path, monkeypatch):  # type: ignore[no-untyped-def]
-    app_window.engine.settings.folders = [str(tmp_path)]
+    (tmp_path / "docs" / "Reports").mkdir(parents=True)
+    app_window.engine.settings.folders = [str(tmp_path / "docs")]
     asked: list[tuple[str, object]] = []
     monkeypatch.setattr(app_window.asking, "ask", lambda q, f=None: asked.append((q, f)) or 7)
+    walked_on: list[threading.Thread] = []
+    resolve = launcher_mod.lq.resolve_folders
+
+    def recording_resolve(names, roots):  # type: ignore[no-untyped-def]
+        walked_on.append(threading.current_thread())
+        return resolve(names, roots)
+
+    monkeypatch.setattr(launcher_mod.lq, "resolve_folders", recording_resolve)
     lz = app_window.launcher
     lz.popup()
-    _type(qtbot, lz, "pdf: when does the warranty expire")
+    _type(qtbot, lz, "pdf: in:reports when does the warranty expire")
     assert lz.ask_row.isVisible() and "when does the warranty expire" in lz.ask_row.text()
+    walked_on.clear()
     qtbot.keyClick(lz.field, Qt.Key.Key_Tab)
+    assert lz.answer_view.isVisible() and not lz.list.isVisible()
+    qtbot.waitUntil(lambda: bool(asked), timeout=20_000)
     assert len(asked) == 1
     question, filters = asked[0]
     assert question == "when does the warranty expire"
-    assert filters is not None and filters.types == ("pdf",)  # type: ignore[attr-defined]
-    assert lz.answer_view.isVisible() and not lz.list.isVisible()
-    assert lz.field.hasFocus() or lz.focusWidget() is lz.field  # typing goes on in the field
+    assert filters is not None
+    assert filters.types == ("pdf",)  # type: ignore[attr-defined]
+    assert filters.folders == (str(tmp_path / "docs" / "Reports"),)  # type: ignore[attr-defined]
+    assert walked_on and threading.main_thread() not in walked_on  # the disk walk is off the GUI
+    assert lz._ask_req == 7  # its streamed tokens reach the answer view
+    assert lz.focusWidget() is lz.field  # typing goes on in the field
+
+    qtbot.keyClick(lz.field, Qt.Key.Key_Tab)  # asked again, then left before it starts
+    qtbot.keyClick(lz.field, Qt.Key.Key_Escape)
+    assert not lz.answer_view.isVisible() and lz.isVisible()
+    qtbot.wait(200)
+    assert len(asked) == 1, "a question left with Esc was still asked"
 
 
 def test_prefix_chips_pdf_folder_and_date(app_window, qtbot, tmp_path):  # type: ignore[no-untyped-def]
