@@ -28,6 +28,7 @@ from PySide6.QtWidgets import (
 
 from app.engine import Engine
 from app.gui import indexing as ix
+from app.gui import semantic_note
 from app.gui.indexing import IndexService, ProgressInfo
 from app.gui.tasks import TaskRunner
 from app.humanize import human_size, human_speed, human_time
@@ -52,6 +53,7 @@ class IndexStatus:
     counts: dict[str, int] = field(default_factory=dict)
     failed: list[tuple[str, str]] = field(default_factory=list)
     size: int = 0
+    semantic_pending_files: int = 0  # indexed files whose meaning search is not ready yet
 
 
 def read_status(index_dir: Path) -> IndexStatus:
@@ -69,6 +71,7 @@ def read_status(index_dir: Path) -> IndexStatus:
             )
         finally:
             db.close()
+        st.semantic_pending_files = semantic_note.pending_files(index_dir)
     for root, _dirs, files in os.walk(index_dir):
         for f in files:
             with contextlib.suppress(OSError):
@@ -148,6 +151,13 @@ class FoldersView(QWidget):
         self.eta_label = QLabel("—")
         self.counts_label = QLabel("—")
         self.size_label = QLabel("—")
+        self.semantic_label = QLabel()
+        self.semantic_label.setAccessibleName("Meaning search")
+        self.semantic_label.setWordWrap(True)
+        italic = self.semantic_label.font()
+        italic.setItalic(True)
+        self.semantic_label.setFont(italic)
+        self.semantic_label.hide()
         self.pause_button = QPushButton("Pause")
         self.pause_button.clicked.connect(self._toggle_pause)
         sbox = QGroupBox("Status")
@@ -165,6 +175,7 @@ class FoldersView(QWidget):
         form.addRow("In the index:", self.counts_label)
         form.addRow("Index size:", self.size_label)
         sl.addLayout(form)
+        sl.addWidget(self.semantic_label)
         self.failed = QTreeWidget()
         self.failed.setHeaderLabels(["File", "Why it was not indexed"])
         self.failed.setRootIsDecorated(False)
@@ -287,6 +298,9 @@ class FoldersView(QWidget):
             parts.append(f"{len(st.failed):,} not indexed")
         self.counts_label.setText(" · ".join(parts))
         self.size_label.setText(human_size(st.size))
+        note = semantic_note.semantic_note(st.semantic_pending_files)
+        self.semantic_label.setText(note)
+        self.semantic_label.setVisible(bool(note))
         self.failed.clear()
         for path, reason in st.failed:
             item = QTreeWidgetItem([Path(path).name, reason])

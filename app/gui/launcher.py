@@ -31,10 +31,11 @@ from PySide6.QtWidgets import (
 
 from app.engine import Engine
 from app.gui import launcher_query as lq
+from app.gui import semantic_note
 from app.gui.asking import AskOutcome, AskService
 from app.gui.results import HitRole, Index, ResultDelegate, ResultsModel, location
 from app.gui.tasks import TaskRunner
-from indexer.search import Hit, Searcher, SearchResult
+from indexer.search import Hit, Searcher, SearchFilters, SearchResult
 
 log = logging.getLogger(__name__)
 
@@ -42,6 +43,7 @@ TITLE = "Findling Quick Search"
 DEBOUNCE_MS = 0  # a 0 ms timer coalesces keys already queued; the request tag drops the rest
 LIMIT = 8
 WIDTH = 720
+LEAD_CHARS = 24  # characters of context kept before the first matched word of a row's snippet
 
 NO_MATCHES = "No matches — try other words"
 NO_FOLDERS = "No folders yet — open Findling to add some"
@@ -53,12 +55,32 @@ def building_text(remaining: int) -> str:
     return f"Index is still being built ({remaining:,} file{'s' if remaining != 1 else ''} to go)"
 
 
+def lead_in(
+    text: str, highlights: tuple[tuple[int, int], ...], lead: int = LEAD_CHARS
+) -> tuple[str, tuple[tuple[int, int], ...]]:
+    """``text`` starting a few words before its first highlight, so that a one-line row shows
+    the matched words however late they come in the snippet."""
+    if not highlights:
+        return text, highlights
+    first = min(s for s, _ in highlights)
+    if first <= lead:
+        return text, highlights
+    space = text.rfind(" ", 0, first - lead + 1)
+    start = space + 1 if space >= 0 else first - lead
+    prefix = "… "
+    shift = len(prefix) - start
+    return prefix + text[start:], tuple((s + shift, e + shift) for s, e in highlights if s >= start)
+
+
 class OneLineDelegate(ResultDelegate):
     """A result row with a one-line snippet (the launcher is a glance, not a reading pane)."""
 
     def sizeHint(self, option: QStyleOptionViewItem, index: Index) -> QSize:
         size = super().sizeHint(option, index)
         return QSize(size.width(), size.height() - QFontMetrics(option.font).lineSpacing())
+
+    def snippet(self, hit: Hit) -> tuple[str, tuple[tuple[int, int], ...]]:
+        return lead_in(hit.snippet, hit.highlights)
 
 
 class Launcher(QWidget):
@@ -98,9 +120,11 @@ class Launcher(QWidget):
         self._searcher: Searcher | None = None
         self._req = 0
         self._ask_req = 0
+        self._ask_token = 0
         self._answer = ""
         self._outcome: AskOutcome | None = None
         self.remaining: int | None = None  # files still to index in a first run
+        self.pending_files = 0  # indexed files whose meaning search is not ready yet
         self.hide_on_deactivate = True
 
         frame = QFrame(self)
@@ -130,6 +154,18 @@ class Launcher(QWidget):
         self.chips.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Fixed)
         self.chips.hide()
         lay.addWidget(self.chips)
+
+        self.note = QLabel()
+        self.note.setObjectName("launcherNote")
+        self.note.setAccessibleName("Meaning search")
+        small = self.note.font()
+        small.setPointSizeF(max(7.0, small.pointSizeF() * 0.85))
+        small.setItalic(True)
+        self.note.setFont(small)
+        self.note.setEnabled(False)  # the palette's dim text: a note, not an error
+        self.note.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Fixed)
+        self.note.hide()
+        lay.addWidget(self.note)
 
         self.model = ResultsModel()
         self.list = QListView()
@@ -205,12 +241,15 @@ class Launcher(QWidget):
         self.activateWindow()
         self.field.setFocus()
         self.field.selectAll()
+        self.refresh_note()
         if self.field.text().strip():
             self.run_search()  # the index may have changed since
 
     def toggle(self) -> None:
-        """The hotkey: show, or hide when already showing."""
-        if self.isVisible() and self.isActiveWindow():
+        """The hotkey and ``findling-gui --launcher``: show, or hide when showing. A popup the
+        window manager did not focus (focus-stealing prevention) hides too, or it could never
+        be dismissed from the keyboard."""
+        if self.isVisible():
             self.hide()
         else:
             self.popup()
@@ -234,7 +273,9 @@ class Launcher(QWidget):
             h = 0
         else:
             h = 0
-        self.layout().activate()
+        layout = self.layout()
+        if layout is not None:
+            layout.activate()
         self.resize(WIDTH, max(h, self.sizeHint().height()))
 
     # -- searching ----------------------------------------------------------------------------
@@ -313,8 +354,9 @@ class Launcher(QWidget):
     def _show_chips(self, q: lq.LauncherQuery) -> None:
         while self.chip_layout.count():
             item = self.chip_layout.takeAt(0)
-            if item is not None and item.widget() is not None:
-                item.widget().deleteLater()
+            widget = item.widget() if item is not None else None
+            if widget is not None:
+                widget.deleteLater()
         for chip in q.chips:
             label = QLabel(chip.label)
             label.setObjectName("chip")
@@ -435,16 +477,28 @@ class Launcher(QWidget):
         self.ask_row.hide()
         self.empty.hide()
         self.preview.hide()
-        self._ask_req = self.asking.ask(
-            q.text, lq.to_filters(q, list(self.engine.settings.folders))
+        self._ask_req = 0  # until it is asked, nothing streams here
+        self._ask_token += 1
+        token, roots = self._ask_token, list(self.engine.settings.folders)
+        # ``in:Name`` looks through the folders on disk: never on the GUI thread
+        self.runner.submit(
+            lambda: lq.to_filters(q, roots),
+            lambda filters: self._start_ask(token, q.text, filters),
+            lambda exc: self._ask_failed(0, str(exc)) if token == self._ask_token else None,
         )
         self._fit()
+
+    def _start_ask(self, token: int, question: str, filters: SearchFilters | None) -> None:
+        if token != self._ask_token or self.asking is None:
+            return  # left the answer (Esc, typing) before it was asked
+        self._ask_req = self.asking.ask(question, filters)
 
     def _leave_answer(self) -> None:
         if self.answer_view.isVisible():
             if self.asking is not None and self.asking.busy:
                 self.asking.stop()
             self._ask_req = -1
+            self._ask_token += 1
             self.answer_view.hide()
 
     def _ask_status(self, req: int, text: str) -> None:
@@ -513,8 +567,23 @@ class Launcher(QWidget):
 
     def refresh(self) -> None:
         """Search again (the index changed)."""
-        if self.isVisible() and self.field.text().strip():
-            self.run_search()
+        if self.isVisible():
+            self.refresh_note()
+            if self.field.text().strip():
+                self.run_search()
+
+    def refresh_note(self) -> None:
+        """Re-read how many files still wait for meaning search (on the search pool)."""
+        index_dir = self.engine.paths.index_dir
+        self.runner.submit(lambda: semantic_note.pending_files(index_dir), self._set_pending)
+
+    def _set_pending(self, files: int) -> None:
+        self.pending_files = files
+        text = semantic_note.semantic_note(files) if self.engine.settings.folders else ""
+        self.note.setText(text)
+        self.note.setVisible(bool(text))
+        if self.isVisible():
+            self._fit()
 
     def close_searcher(self) -> None:
         """Release the index (the search pool must be idle)."""

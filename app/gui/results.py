@@ -128,6 +128,10 @@ class ResultDelegate(QStyledItemDelegate):
         )
         return QSize(300, h)
 
+    def snippet(self, hit: Hit) -> tuple[str, tuple[tuple[int, int], ...]]:
+        """The snippet text and its highlighted spans, as drawn."""
+        return hit.snippet, hit.highlights
+
     def paint(self, painter: Any, option: QStyleOptionViewItem, index: Index) -> None:
         hit: Hit | None = index.data(HitRole)
         if hit is None:
@@ -175,7 +179,7 @@ class ResultDelegate(QStyledItemDelegate):
         doc.setDefaultFont(opt.font)
         doc.setDocumentMargin(0)
         doc.setTextWidth(w)
-        doc.setHtml(snippet_html(hit.snippet, hit.highlights, mark))
+        doc.setHtml(snippet_html(*self.snippet(hit), mark))
         lines = max(1, (r.bottom() - y) // QFontMetrics(opt.font).lineSpacing())
         clip_h = lines * QFontMetrics(opt.font).lineSpacing()  # whole lines only
         painter.translate(x, y)
