@@ -463,7 +463,10 @@ class Indexer:
         report.stopped = stop()
         if paths is None and not report.stopped:
             self._drop_stale_parts()
-        if report.changed and not report.stopped:
+        # Vectors written by the semantic tier alone change the table too: compact them and let
+        # the approximate vector index take them in (or be built once there are enough).
+        wrote_vectors = bool(report.embedded or report.reused_vectors)
+        if (report.changed or wrote_vectors) and not report.stopped:
             self._emit(progress.finished("finishing"))
             self.optimize()
         report.seconds = time.monotonic() - t0
@@ -568,7 +571,10 @@ class Indexer:
     def optimize(self) -> None:
         """Compact LanceDB and delete old versions so the index does not grow without bound."""
         try:
-            self.store.optimize(timedelta(minutes=self.config.keep_versions_minutes))
+            # The state database knows how many passages still wait for a vector, which
+            # spares the store a scan of the vector column to size the approximate index.
+            vectors = max(0, self.store.count() - self.state.semantic_pending()[0])
+            self.store.optimize(timedelta(minutes=self.config.keep_versions_minutes), vectors)
         except Exception as exc:  # compaction is housekeeping: never fail a run for it
             log.warning("Index compaction failed: %s", exc)
 

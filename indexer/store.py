@@ -273,20 +273,22 @@ class ChunkStore:
         )
         return True
 
-    def optimize(self, keep_versions_for: timedelta = timedelta(minutes=5)) -> None:
+    def optimize(
+        self, keep_versions_for: timedelta = timedelta(minutes=5), vectors: int | None = None
+    ) -> None:
         """Compact small files, bring indexes up to date, delete versions older than given;
         then build, retrain or drop the approximate vector index as the size asks
-        (:func:`indexer.ann.ensure`)."""
+        (:func:`indexer.ann.ensure`; ``vectors``: rows with a vector, if known)."""
         if self._table is None:
             return
         self._table.optimize(cleanup_older_than=keep_versions_for)
-        self.ensure_vector_index()
+        self.ensure_vector_index(vectors)
 
-    def ensure_vector_index(self) -> str | None:
+    def ensure_vector_index(self, vectors: int | None = None) -> str | None:
         """Build, retrain or drop the approximate vector index (see :mod:`indexer.ann`)."""
         if self._table is None or self.readonly:
             return None
-        return ann.ensure(self._table, self.ann)
+        return ann.ensure(self._table, self.ann, vectors)
 
     # -- reading ------------------------------------------------------------------------------
     def vector_search(
@@ -306,7 +308,7 @@ class ChunkStore:
         if self._table is None:
             return []
         q = self._table.search(vector, vector_column_name="vector").distance_type("cosine")
-        q = q.bypass_vector_index() if exact else ann.tune(q, self._table, self.ann, where)
+        q = q.bypass_vector_index() if exact else ann.tune(q, self._table, self.ann, where, limit)
         if where:
             q = q.where(where, prefilter=True)
         res = q.select([*_COLUMNS, "_distance"]).limit(limit).to_arrow().to_pylist()

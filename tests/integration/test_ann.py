@@ -54,7 +54,7 @@ def _ids(hits: list[Any]) -> list[str]:
 
 def _uses_index(store: ChunkStore, where: str | None = None) -> bool:
     q = store._table.search(_unit(1)[0], vector_column_name="vector").distance_type("cosine")
-    q = ann.tune(q, store._table, store.ann, where)
+    q = ann.tune(q, store._table, store.ann, where, 10)
     if where:
         q = q.where(where, prefilter=True)
     return "ANNSubIndex" in q.explain_plan()
@@ -149,3 +149,24 @@ def test_retrained_when_grown_and_dropped_when_shrunk(tmp_path: Path) -> None:
     assert ann.vector_index_names(s._table) == []
     assert not _uses_index(s)
     assert len(s.vector_search(_unit(1)[0], 10)) == 10
+
+
+def test_the_indexer_builds_it_once_the_semantic_tier_has_filled_in(
+    tmp_path: Path, embedder: Any
+) -> None:
+    """Through the pipeline: keyword-tier rows do not count towards the threshold (the state
+    database's pending count is passed down), embedded ones do."""
+    from indexer.pipeline import Indexer
+    from tests.conftest import index_config
+
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    for i in range(300):
+        (docs / f"note{i:03d}.txt").write_text(f"Note {i} about topic {i % 17} and item {i}.")
+    with Indexer(index_config(tmp_path / "index", docs), embedder) as ix:
+        ix.store = ChunkStore(tmp_path / "index", embedder.dims, ann=AnnConfig(min_vectors=260))
+        ix.sync(semantic=False)
+        assert ix.store.count() == 300
+        assert ann.vector_index_names(ix.store._table) == []
+        ix.sync()
+        assert ann.vector_index_names(ix.store._table) == [f"{ann.VECTOR_INDEX_PREFIX}300"]
