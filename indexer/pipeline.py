@@ -550,9 +550,11 @@ class Indexer:
         report.stopped = stop()
         if paths is None and not report.stopped:
             self._drop_stale_parts()
+        # Vectors written by the semantic tier alone change the table too: compact them and let
+        # the approximate vector index take them in (or be built once there are enough).
         self._changes_since_optimize += (
             report.added + report.updated + report.moved + report.removed + report.failed
-        )
+        ) + (report.embedded + report.reused_vectors)
         if self._changes_since_optimize and not report.stopped and self._optimize_due(paths):
             self._emit(progress.finished("finishing"))
             self.optimize()
@@ -590,7 +592,12 @@ class Indexer:
         t0 = time.monotonic()
         report = SyncReport()
         progress = Progress(phase="embedding")
-        self._behind(stop or (lambda: False), interrupt, report, progress)
+        stop = stop or (lambda: False)
+        self._behind(stop, interrupt, report, progress)
+        self._changes_since_optimize += report.embedded + report.reused_vectors
+        done = not stop() and not (interrupt is not None and interrupt())
+        if done and self._changes_since_optimize and not self.is_behind():
+            self.optimize()
         report.seconds = time.monotonic() - t0
         report.semantic_pending = self.state.semantic_pending()[0]
         self._emit(progress.finished("idle"))
@@ -781,7 +788,10 @@ class Indexer:
         self._changes_since_optimize = 0
         self._last_optimize = time.monotonic()
         try:
-            self.store.optimize(timedelta(minutes=self.config.keep_versions_minutes))
+            # The state database knows how many passages still wait for a vector, which
+            # spares the store a scan of the vector column to size the approximate index.
+            vectors = max(0, self.store.count() - self.state.semantic_pending()[0])
+            self.store.optimize(timedelta(minutes=self.config.keep_versions_minutes), vectors)
         except Exception as exc:  # compaction is housekeeping: never fail a run for it
             log.warning("Index compaction failed: %s", exc)
 

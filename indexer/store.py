@@ -15,6 +15,8 @@ import numpy.typing as npt
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from indexer import ann
+from indexer.ann import AnnConfig
 from indexer.errors import IndexCorruptError, IndexLockedError
 from indexer.lock import WriterLock
 
@@ -81,11 +83,14 @@ def sql_str(value: str) -> str:
 class ChunkStore:
     """The chunk table. Writers and readers each open their own instance."""
 
-    def __init__(self, index_dir: Path, dims: int, *, readonly: bool = False) -> None:
+    def __init__(
+        self, index_dir: Path, dims: int, *, readonly: bool = False, ann: AnnConfig | None = None
+    ) -> None:
         import lancedb
 
         self.dims = dims
         self.readonly = readonly
+        self.ann = ann or AnnConfig()
         self._path = index_dir / "lance"
         try:
             self._db = lancedb.connect(
@@ -268,20 +273,42 @@ class ChunkStore:
         )
         return True
 
-    def optimize(self, keep_versions_for: timedelta = timedelta(minutes=5)) -> None:
-        """Compact small files, bring indexes up to date, delete versions older than given."""
+    def optimize(
+        self, keep_versions_for: timedelta = timedelta(minutes=5), vectors: int | None = None
+    ) -> None:
+        """Compact small files, bring indexes up to date, delete versions older than given;
+        then build, retrain or drop the approximate vector index as the size asks
+        (:func:`indexer.ann.ensure`; ``vectors``: rows with a vector, if known)."""
         if self._table is None:
             return
         self._table.optimize(cleanup_older_than=keep_versions_for)
+        self.ensure_vector_index(vectors)
+
+    def ensure_vector_index(self, vectors: int | None = None) -> str | None:
+        """Build, retrain or drop the approximate vector index (see :mod:`indexer.ann`)."""
+        if self._table is None or self.readonly:
+            return None
+        return ann.ensure(self._table, self.ann, vectors)
 
     # -- reading ------------------------------------------------------------------------------
     def vector_search(
-        self, vector: npt.NDArray[np.float32], limit: int, where: str | None = None
+        self,
+        vector: npt.NDArray[np.float32],
+        limit: int,
+        where: str | None = None,
+        *,
+        exact: bool = False,
     ) -> list[RawHit]:
-        """Nearest chunks by cosine similarity (score = cosine, higher is better)."""
+        """Nearest chunks by cosine similarity (score = cosine, higher is better).
+
+        Exact below the approximate index's size threshold, approximate above it (with the
+        filter still applied before ranking); rows without a vector never match. ``exact``
+        always scans every vector (the baseline the approximate index is measured against).
+        """
         if self._table is None:
             return []
         q = self._table.search(vector, vector_column_name="vector").distance_type("cosine")
+        q = q.bypass_vector_index() if exact else ann.tune(q, self._table, self.ann, where, limit)
         if where:
             q = q.where(where, prefilter=True)
         res = q.select([*_COLUMNS, "_distance"]).limit(limit).to_arrow().to_pylist()
