@@ -36,7 +36,7 @@ from indexer.lock import WriterLock
 from indexer.scan import FileInfo, IgnoreRules, content_hash, walk
 from indexer.state import INDEXED, OFFLINE, PENDING, StateDB
 from indexer.store import FTS_COLUMN as FTS_TEXT
-from indexer.store import ChunkStore
+from indexer.store import FTS_INDEX_NAME, ChunkStore
 from models.embedder import Embedder
 
 log = logging.getLogger(__name__)
@@ -44,6 +44,7 @@ log = logging.getLogger(__name__)
 StopFn = Callable[[], bool]
 BUILD_FILE = "findling-build.json"
 CLEAN_CLOSE = "clean_close"  # state meta: "1" when the last writer closed without an error
+FTS_NAME = "fts_index"  # state meta: the full-text index settings checked at that close
 LANCE_FINGERPRINT = "lance_fingerprint"  # state meta: the table's files at that clean close
 # Embed a large batch in slices of this many passages, reporting progress between them.
 EMBED_PROGRESS_STEP = 256
@@ -287,6 +288,7 @@ class Indexer:
         return (
             self.state.get_meta(CLEAN_CLOSE) == "1"
             and not self.state.partial_docs()
+            and self.state.get_meta(FTS_NAME) == FTS_INDEX_NAME
             and self.state.get_meta(LANCE_FINGERPRINT) == self._lance_fingerprint()
         )
 
@@ -325,6 +327,8 @@ class Indexer:
         if sys.exc_info()[0] is None:
             try:
                 self.state.set_meta(LANCE_FINGERPRINT, self._lance_fingerprint() or "")
+                if self._store is not None:  # it checked (and perhaps rebuilt) the FTS index
+                    self.state.set_meta(FTS_NAME, FTS_INDEX_NAME)
                 self.state.set_meta(CLEAN_CLOSE, "1")
             except sqlite3.Error as exc:  # only costs a reconciliation at the next start
                 log.debug("Could not record a clean close: %s", exc)

@@ -51,7 +51,7 @@ def app_window(home, tmp_path, qtbot, embedder, llm, monkeypatch):  # type: igno
     # The system opener is replaced by a recorder: the window's own _open/_reveal (what the
     # launcher is wired to) still run, but no viewer or file manager is launched.
     monkeypatch.setattr(
-        window_mod, "open_file", lambda p, page=None: opened.append((p, page)) or True
+        window_mod, "open_file", lambda p, page=None, line=None: opened.append((p, page)) or True
     )
     monkeypatch.setattr(window_mod, "reveal_file", lambda p: opened.append((p, "reveal")) or True)
     w = MainWindow(engine, use_tray=False)

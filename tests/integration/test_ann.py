@@ -164,7 +164,7 @@ def test_the_indexer_builds_it_once_the_semantic_tier_has_filled_in(
     for i in range(300):
         (docs / f"note{i:03d}.txt").write_text(f"Note {i} about topic {i % 17} and item {i}.")
     with Indexer(index_config(tmp_path / "index", docs), embedder) as ix:
-        ix.store = ChunkStore(tmp_path / "index", embedder.dims, ann=AnnConfig(min_vectors=260))
+        ix._store = ChunkStore(tmp_path / "index", embedder.dims, ann=AnnConfig(min_vectors=260))
         ix.sync(semantic=False)
         assert ix.store.count() == 300
         assert ann.vector_index_names(ix.store._table) == []

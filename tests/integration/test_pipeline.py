@@ -4,6 +4,7 @@ import dataclasses
 import os
 import re
 import shutil
+import sqlite3
 import time
 from pathlib import Path
 
@@ -317,6 +318,11 @@ def test_unspaced_scripts_are_keyword_searchable_and_old_fts_indexes_are_rebuilt
         # Make the index look like one built by an earlier version (simple tokenizer).
         ix.store._table.drop_index(FTS_INDEX_NAME)
         ix.store._table.create_index(FTS_COLUMN, config=FTS(with_position=True), replace=True)
+    # …which did not record what it checked at close either.
+    con = sqlite3.connect(cfg.index_dir / "state.sqlite")
+    con.execute("DELETE FROM meta WHERE key IN ('clean_close', 'fts_index')")
+    con.commit()
+    con.close()
     kw = {"mode": "keyword"}
     from indexer.search import SearchConfig
 

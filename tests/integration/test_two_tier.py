@@ -12,6 +12,7 @@ import pytest
 import indexer.pipeline as pipeline
 from indexer.pipeline import Indexer
 from indexer.search import Searcher
+from indexer.state import StateDB
 from tests.conftest import cli_env, index_config, make_pdf, run_cli
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(300)]
@@ -164,6 +165,10 @@ def test_recovered_documents_get_their_vectors(tmp_path, folder, embedder):
         ix.sync(semantic=False)
         with ix.state.transaction() as c:
             c.execute("DELETE FROM docs")
+    # As after kill -9: the writer never recorded a clean close.
+    db = StateDB(tmp_path / "index" / "state.sqlite")
+    db.set_meta("clean_close", "0")
+    db.close()
     with Indexer(cfg, embedder) as ix:
         assert ix.state.semantic_pending()[0] > 0
         ix.sync()
