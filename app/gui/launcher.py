@@ -33,6 +33,7 @@ from app.engine import Engine
 from app.gui import launcher_query as lq
 from app.gui import semantic_note
 from app.gui.asking import AskOutcome, AskService
+from app.gui.opener import location as open_location
 from app.gui.results import HitRole, Index, ResultDelegate, ResultsModel, location
 from app.gui.tasks import TaskRunner
 from indexer.search import Hit, Searcher, SearchFilters, SearchResult
@@ -452,7 +453,7 @@ class Launcher(QWidget):
 
     def _open(self, hit: Hit | None) -> None:
         if hit is not None:
-            self.open_requested.emit(hit.path, hit.page)
+            self.open_requested.emit(hit.path, open_location(hit))
             self.hide()
 
     def _update_preview(self) -> None:
