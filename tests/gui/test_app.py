@@ -63,7 +63,7 @@ def window(home, tmp_path, qtbot, embedder, monkeypatch):  # type: ignore[no-unt
     """The main window on an empty FINDLING_HOME; shut down (threads joined) at the end."""
     opened: list[tuple[str, object]] = []
     monkeypatch.setattr(
-        "app.gui.window.open_file", lambda p, page=None: opened.append((p, page)) or True
+        "app.gui.window.open_file", lambda p, page=None, line=None: opened.append((p, page)) or True
     )
     monkeypatch.setattr(
         "app.gui.window.reveal_file", lambda p: opened.append((p, "reveal")) or True
