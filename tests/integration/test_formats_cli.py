@@ -117,7 +117,8 @@ def test_scanned_pdf_is_found_through_ocr(tmp_path):
     r = run_cli(env, "index", str(d), "--json", timeout=240)
     assert r.returncode == 0, r.stderr
     assert _lines(r.stdout)[-1]["added"] == 1
-    assert len(list((tmp_path / "home" / "index" / "ocr-cache").rglob("*.json"))) == 1
+    # One page, cached under its rendered image and under its source key (no render to look up).
+    assert len(list((tmp_path / "home" / "index" / "ocr-cache").rglob("*.json"))) == 2
     r = run_cli(env, "search", "whisky juge blond", "--json", "--limit", "1", timeout=240)
     hit = _lines(r.stdout)[0]
     assert Path(hit["path"]).name == "francais.pdf" and hit["page"] == 1
