@@ -209,7 +209,7 @@ def cmd_index(engine: Engine, args: argparse.Namespace) -> int:
     stop.install()
     printer = ProgressPrinter()
     try:
-        from indexer.extract.sandbox import lower_priority
+        from indexer.sandbox import lower_priority
 
         lower_priority(5)
         with engine.open_indexer(lock=lock, on_progress=printer) as ix:

@@ -21,10 +21,10 @@ from app.settings import Settings, SettingsError
 from indexer.ask import Asker
 from indexer.chunk import ChunkerConfig
 from indexer.config import IndexConfig
-from indexer.extract.base import ExtractLimits
-from indexer.extract.sandbox import SandboxConfig
+from indexer.extract.document import ExtractLimits
 from indexer.lock import WriterLock, take_requests
 from indexer.pipeline import Indexer, Progress, SyncReport
+from indexer.sandbox import SandboxConfig
 from indexer.search import Searcher
 from indexer.watch import Watcher
 from models.catalogue import find_model

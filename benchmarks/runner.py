@@ -84,8 +84,8 @@ def build(
     """Write the corpus as files and index it, reusing a cached index with the same inputs."""
     from indexer.chunk import ChunkerConfig
     from indexer.config import IndexConfig
-    from indexer.extract.sandbox import SandboxConfig
     from indexer.pipeline import Indexer
+    from indexer.sandbox import SandboxConfig
 
     chunker = chunker or ChunkerConfig()
     key = _fingerprint(ds, kind, chunker, embedder.spec.id)

@@ -12,7 +12,7 @@ import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
-from indexer.extract.base import Document, Segment
+from indexer.extract.document import Document, Segment
 
 CHUNKER_VERSION = 3
 

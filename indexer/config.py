@@ -6,8 +6,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from indexer.chunk import ChunkerConfig
-from indexer.extract.base import ExtractLimits
-from indexer.extract.sandbox import SandboxConfig
+from indexer.extract.document import ExtractLimits
+from indexer.sandbox import SandboxConfig
 
 
 @dataclass(frozen=True)

@@ -31,8 +31,8 @@ import numpy as np
 
 from indexer.chunk import CHUNKER_VERSION
 from indexer.config import IndexConfig
-from indexer.extract.sandbox import Extracted, ExtractorPool
 from indexer.lock import WriterLock
+from indexer.sandbox import Extracted, ExtractorPool
 from indexer.scan import FileInfo, IgnoreRules, content_hash, walk
 from indexer.state import INDEXED, OFFLINE, PENDING, StateDB
 from indexer.store import FTS_COLUMN as FTS_TEXT
@@ -1151,7 +1151,7 @@ def lower_thread_priority(increment: int = 10) -> None:
             cur = os.getpriority(os.PRIO_PROCESS, tid)
             os.setpriority(os.PRIO_PROCESS, tid, min(19, cur + increment))
         else:
-            from indexer.extract.sandbox import lower_priority
+            from indexer.sandbox import lower_priority
 
             lower_priority(increment)
     except (OSError, AttributeError):

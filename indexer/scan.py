@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pathspec
 
-from indexer.extract.base import supported_suffixes
+from indexer.extract.dispatch import supported_suffixes
 
 log = logging.getLogger(__name__)
 

@@ -112,7 +112,7 @@ def make_docx(path: Path, blocks: list[tuple[str, int]]) -> Path:
 def index_config(index_dir: Path, *folders: Path, **kw):  # type: ignore[no-untyped-def]
     """An IndexConfig with one extraction worker (the default on CI's 2 cores)."""
     from indexer.config import IndexConfig
-    from indexer.extract.sandbox import SandboxConfig
+    from indexer.sandbox import SandboxConfig
 
     kw.setdefault("sandbox", SandboxConfig(workers=1, timeout_s=120))
     return IndexConfig(index_dir=index_dir, folders=tuple(folders), **kw)

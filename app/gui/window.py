@@ -23,6 +23,7 @@ from app.gui.search_view import SearchView
 from app.gui.settings_dialog import SettingsDialog
 from app.gui.shortcut import GlobalShortcut
 from app.gui.tasks import TaskRunner
+from app.gui.theme import apply_theme
 from app.gui.tray import Tray
 
 log = logging.getLogger(__name__)
@@ -221,8 +222,6 @@ class MainWindow(QMainWindow):
             except Exception as exc:
                 self.reporter.error(exc)
                 return
-            from app.gui.main import apply_theme
-
             apply_theme(self.engine.settings.theme)
             if shortcut is not None and self.engine.settings.hotkey != before:
                 self.set_shortcut(self.engine.settings.hotkey)

@@ -4,22 +4,11 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Callable
-from typing import TYPE_CHECKING
 
-if TYPE_CHECKING:
-    from app.hotkey.keys import KeyCombo
+from app.hotkey.errors import HotkeyError, HotkeyTaken, HotkeyUnavailable
+from app.hotkey.keys import KeyCombo
 
-
-class HotkeyError(Exception):
-    """The shortcut could not be set up; the message is for the user."""
-
-
-class HotkeyTaken(HotkeyError):
-    """Another program already owns this key combination."""
-
-
-class HotkeyUnavailable(HotkeyError):
-    """This desktop offers no way for Findling to set a global shortcut."""
+__all__ = ["HotkeyBackend", "HotkeyError", "HotkeyTaken", "HotkeyUnavailable"]
 
 
 class HotkeyBackend(ABC):

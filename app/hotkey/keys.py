@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 from dataclasses import dataclass
 
-from app.hotkey.base import HotkeyError
+from app.hotkey.errors import HotkeyError
 
 MODIFIERS = {
     "ctrl": "ctrl",

@@ -1,12 +1,10 @@
-"""Text extraction, one module per format family, behind :func:`extract`."""
+"""Text extraction, one module per format family, behind :func:`extract`.
 
-from indexer.extract.base import (
-    Block,
-    Document,
-    ExtractLimits,
-    Segment,
-    extract,
-    supported_suffixes,
-)
+:mod:`~indexer.extract.document` holds the text model every reader produces;
+:mod:`~indexer.extract.dispatch` picks the reader by file suffix.
+"""
+
+from indexer.extract.dispatch import extract, supported_suffixes
+from indexer.extract.document import Block, Document, ExtractLimits, Segment
 
 __all__ = ["Block", "Document", "ExtractLimits", "Segment", "extract", "supported_suffixes"]

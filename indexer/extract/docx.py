@@ -6,7 +6,7 @@ import zipfile
 from pathlib import Path
 
 from indexer.errors import EncryptedError
-from indexer.extract.base import Block, Document, ExtractLimits, Segment, wrap_error
+from indexer.extract.document import Block, Document, ExtractLimits, Segment, wrap_error
 
 SUFFIXES = (".docx",)
 

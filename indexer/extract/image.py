@@ -7,7 +7,7 @@ from pathlib import Path
 
 from indexer.errors import CorruptError
 from indexer.extract import ocr
-from indexer.extract.base import Block, Document, ExtractLimits, Segment, clean_text, wrap_error
+from indexer.extract.document import Block, Document, ExtractLimits, Segment, clean_text, wrap_error
 
 SUFFIXES = (".png", ".jpg", ".jpeg", ".tif", ".tiff", ".webp", ".bmp")
 

@@ -13,7 +13,7 @@ from email.message import EmailMessage, Message
 from pathlib import Path
 
 from indexer.errors import CorruptError
-from indexer.extract.base import Block, Document, ExtractLimits, Segment, wrap_error
+from indexer.extract.document import Block, Document, ExtractLimits, Segment, wrap_error
 from indexer.extract.html import parse_html
 from indexer.extract.text import parse_paragraphs
 

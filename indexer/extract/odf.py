@@ -7,7 +7,7 @@ from pathlib import Path
 from xml.etree import ElementTree
 
 from indexer.errors import EncryptedError
-from indexer.extract.base import Block, Document, ExtractLimits, Segment, wrap_error
+from indexer.extract.document import Block, Document, ExtractLimits, Segment, wrap_error
 
 SUFFIXES = (".odt", ".ods", ".odp")
 

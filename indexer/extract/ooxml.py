@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from indexer.errors import EncryptedError
-from indexer.extract.base import Block, Document, ExtractLimits, Segment, wrap_error
+from indexer.extract.document import Block, Document, ExtractLimits, Segment, wrap_error
 from indexer.extract.table import MAX_ROWS, row_blocks
 
 SUFFIXES = (".pptx", ".xlsx", ".xlsm")

@@ -9,7 +9,7 @@ from pathlib import Path
 import pymupdf
 
 from indexer.errors import CorruptError, EncryptedError, NoTextError, TooLargeError
-from indexer.extract.base import Block, Document, ExtractLimits, Segment, clean_text, wrap_error
+from indexer.extract.document import Block, Document, ExtractLimits, Segment, clean_text, wrap_error
 
 log = logging.getLogger(__name__)
 

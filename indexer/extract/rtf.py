@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from indexer.errors import CorruptError
-from indexer.extract.base import Document, ExtractLimits, Segment, wrap_error
+from indexer.extract.document import Document, ExtractLimits, Segment, wrap_error
 from indexer.extract.text import parse_paragraphs
 
 SUFFIXES = (".rtf",)

@@ -6,7 +6,14 @@ import csv
 import io
 from pathlib import Path
 
-from indexer.extract.base import Block, Document, ExtractLimits, Segment, read_text_file, wrap_error
+from indexer.extract.document import (
+    Block,
+    Document,
+    ExtractLimits,
+    Segment,
+    read_text_file,
+    wrap_error,
+)
 
 SUFFIXES = (".csv", ".tsv")
 

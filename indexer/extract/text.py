@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from indexer.extract.base import Block, Document, ExtractLimits, Segment, read_text_file
+from indexer.extract.document import Block, Document, ExtractLimits, Segment, read_text_file
 
 SUFFIXES = (".txt", ".text", ".md", ".markdown", ".rst", ".org", ".log", ".tex")
 

@@ -5,8 +5,8 @@ import time
 import pytest
 
 from indexer.chunk import ChunkerConfig
-from indexer.extract.base import ExtractLimits
-from indexer.extract.sandbox import ExtractorPool, SandboxConfig
+from indexer.extract.document import ExtractLimits
+from indexer.sandbox import ExtractorPool, SandboxConfig
 from tests.conftest import lorem_text
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(120)]

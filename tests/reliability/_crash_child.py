@@ -24,8 +24,8 @@ def main() -> int:
     mark("START", os.getpid())
     sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
     from indexer.config import IndexConfig
-    from indexer.extract.sandbox import SandboxConfig
     from indexer.pipeline import Indexer
+    from indexer.sandbox import SandboxConfig
     from indexer.store import ChunkStore
     from models.catalogue import find_model
     from models.embedder import Embedder

@@ -8,8 +8,8 @@ import time
 
 import pytest
 
-from indexer.extract.sandbox import SandboxConfig
 from indexer.pipeline import Indexer
+from indexer.sandbox import SandboxConfig
 from tests.conftest import index_config, lorem_text, make_pdf, shared_path
 from tests.reliability.helpers import FINAL_STATES, consistent
 
@@ -34,7 +34,7 @@ def test_shared_bad_pdfs_and_office_files_all_get_a_state(tmp_path, embedder):
     with Indexer(cfg, embedder) as ix:
         r = ix.sync()
         states = _states(ix)
-    from indexer.extract.base import supported_suffixes
+    from indexer.extract.dispatch import supported_suffixes
 
     on_disk = {
         str(p)

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from indexer.extract.sandbox import SandboxConfig
 from indexer.pipeline import Indexer, Progress
+from indexer.sandbox import SandboxConfig
 from indexer.search import Searcher
 from tests.conftest import index_config, make_pdf
 from tests.reliability.helpers import FINAL_STATES, consistent

@@ -1,7 +1,7 @@
 import itertools
 
 from indexer.chunk import Chunker, ChunkerConfig
-from indexer.extract.base import Block, Document, Segment
+from indexer.extract.document import Block, Document, Segment
 
 
 def _doc_pages(pages):

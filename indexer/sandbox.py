@@ -24,7 +24,7 @@ import psutil
 
 from indexer.chunk import Chunk, ChunkerConfig
 from indexer.errors import ExtractError
-from indexer.extract.base import ExtractLimits
+from indexer.extract.document import ExtractLimits
 
 log = logging.getLogger(__name__)
 
@@ -99,7 +99,7 @@ def lower_priority(increment: int) -> None:
 
 def extract_and_chunk(path: Path, limits: ExtractLimits, chunker: Any) -> Extracted:
     """Extract one file and chunk it; errors become a state and reason."""
-    from indexer.extract.base import extract
+    from indexer.extract.dispatch import extract
 
     try:
         doc = extract(path, limits)
@@ -131,7 +131,7 @@ def _make_chunker(tokenizer: str, config: ChunkerConfig) -> Any:
 def _load_readers() -> None:
     """Import every format's reader (PyMuPDF, python-docx, ...) up front, so that the first file
     a worker reads is not charged for loading them."""
-    from indexer.extract.base import _registry
+    from indexer.extract.dispatch import _registry
 
     _registry()
     with contextlib.suppress(ImportError):

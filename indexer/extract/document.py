@@ -1,21 +1,15 @@
-"""The structured text model every extractor produces, and the dispatcher."""
+"""The structured text model every extractor produces, and helpers the format readers share.
+
+Format modules import only this module; :mod:`indexer.extract.dispatch` imports them.
+"""
 
 from __future__ import annotations
 
-import errno
-import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from indexer.errors import (
-    EmptyFileError,
-    ExtractError,
-    NoTextError,
-    TooLargeError,
-    UnreadableError,
-    UnsupportedError,
-)
+from indexer.errors import CorruptError, ExtractError
 
 
 @dataclass(frozen=True)
@@ -77,78 +71,6 @@ class ExtractLimits:
 Extractor = Callable[[Path, ExtractLimits], Document]
 
 
-def _registry() -> dict[str, Extractor]:
-    from indexer.extract import code, docx, html, image, mail, odf, ooxml, paged, rtf, text
-    from indexer.extract import table as csv_tsv
-
-    table: dict[str, Extractor] = {}
-    for suffixes, fn in (
-        (paged.SUFFIXES, paged.extract),
-        (text.SUFFIXES, text.extract),
-        (html.SUFFIXES, html.extract),
-        (docx.SUFFIXES, docx.extract),
-        (odf.SUFFIXES, odf.extract),
-        (csv_tsv.SUFFIXES, csv_tsv.extract),
-        (code.SUFFIXES, code.extract),
-        (ooxml.SUFFIXES, ooxml.extract),
-        (rtf.SUFFIXES, rtf.extract),
-        (mail.SUFFIXES, mail.extract),
-        (image.SUFFIXES, image.extract),
-    ):
-        for s in suffixes:
-            table[s] = fn
-    return table
-
-
-def supported_suffixes() -> frozenset[str]:
-    """Lower-case file suffixes (with dot) that Findling indexes."""
-    return frozenset(_registry())
-
-
-def extract(path: Path, limits: ExtractLimits | None = None) -> Document:
-    """Extract ``path``'s text. The file is only ever opened for reading.
-
-    Raises:
-        ExtractError: a subclass whose ``state`` and ``reason`` say why the file has no text.
-    """
-    limits = limits or ExtractLimits()
-    fn = _registry().get(path.suffix.lower())
-    if fn is None:
-        raise UnsupportedError(f"Unsupported file type '{path.suffix or path.name}'")
-    try:
-        st = path.stat()
-        if not os.access(path, os.R_OK):
-            raise UnreadableError("Permission denied: Findling cannot read this file")
-    except FileNotFoundError as exc:
-        raise UnreadableError("The file vanished before it could be read") from exc
-    except PermissionError as exc:
-        raise UnreadableError("Permission denied: Findling cannot read this file") from exc
-    except OSError as exc:
-        raise UnreadableError(f"Cannot read the file: {exc.strerror or exc}") from exc
-    if st.st_size == 0:
-        raise EmptyFileError("The file is empty (0 bytes)")
-    if st.st_size > limits.max_bytes:
-        raise TooLargeError(
-            f"The file is {st.st_size / 2**20:.0f} MB, over the {limits.max_bytes / 2**20:.0f} MB"
-            " limit (Settings → Indexing)"
-        )
-    try:
-        doc = fn(path, limits)
-    except ExtractError:
-        raise
-    except FileNotFoundError as exc:
-        raise UnreadableError("The file vanished while it was being read") from exc
-    except PermissionError as exc:
-        raise UnreadableError("Permission denied: Findling cannot read this file") from exc
-    except OSError as exc:
-        if exc.errno in (errno.EIO, errno.ENXIO, errno.ENODEV):
-            raise UnreadableError(f"I/O error while reading: {exc.strerror}") from exc
-        raise UnreadableError(f"Cannot read the file: {exc}") from exc
-    if not doc.has_text:
-        raise NoTextError("No text found in the file")
-    return doc
-
-
 def clean_text(text: str) -> str:
     """Normalise extracted text: join hyphenated line breaks, collapse runs of spaces."""
     text = text.replace("\u00ad", "").replace("\x00", "")
@@ -177,8 +99,6 @@ def read_text_file(path: Path) -> str:
         pass
     head = raw[:65536]
     if b"\x00" in head:
-        from indexer.errors import CorruptError
-
         raise CorruptError("The file holds binary data, not text (despite its extension)")
     import charset_normalizer
 
@@ -195,6 +115,4 @@ def read_text_file(path: Path) -> str:
 def wrap_error(exc: Exception, kind: str) -> ExtractError:
     """Turn a parser's exception into a corrupt-file error with a readable reason."""
     msg = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-    from indexer.errors import CorruptError
-
     return CorruptError(f"The {kind} file is damaged or not a valid {kind}: {msg[:200]}")
