@@ -245,12 +245,8 @@ class Searcher:
             docs &= allowed
         if not docs or len(docs) > 50:
             return []
-        out = []
-        for d in sorted(docs):
-            row = self._store.first_chunk(d)
-            if row is not None:
-                out.append(RawHit(row, 1.0))
-        return out
+        rows = self._store.first_chunks(docs)
+        return [RawHit(rows[d], 1.0) for d in sorted(docs) if d in rows]
 
     def _fuse(
         self, kw: list[RawHit], vec: list[RawHit], names: list[RawHit], cfg: SearchConfig
