@@ -226,7 +226,7 @@ class Searcher:
         if allowed is not None and where is None:
             kw = [h for h in kw if h.row["doc"] in allowed]
             vec = [h for h in vec if h.row["doc"] in allowed]
-        fused = self._fuse(kw, vec, names, cfg)
+        fused = fuse(kw, vec, names, cfg)
         hits = self._resolve(fused, query, limit, cfg, filters)
         return SearchResult(hits, (time.perf_counter() - t0) * 1000, len(kw), len(vec))
 
@@ -245,59 +245,26 @@ class Searcher:
             docs &= allowed
         if not docs or len(docs) > 50:
             return []
-        out = []
-        for d in sorted(docs):
-            row = self._store.first_chunk(d)
-            if row is not None:
-                out.append(RawHit(row, 1.0))
-        return out
-
-    def _fuse(
-        self, kw: list[RawHit], vec: list[RawHit], names: list[RawHit], cfg: SearchConfig
-    ) -> list[tuple[float, dict[str, Any], int | None, int | None, float | None]]:
-        table: dict[Any, list[Any]] = {}
-        for weight, hits, slot in (
-            (cfg.keyword_weight, kw, 2),
-            (cfg.vector_weight, vec, 3),
-            (cfg.name_weight, names, None),
-        ):
-            if cfg.group == "page":
-                hits = _best_per_page(hits)
-            for rank, (h, part) in enumerate(
-                zip(hits, _contributions(hits, weight, cfg), strict=True), start=1
-            ):
-                key = (h.row["doc"], h.row["page"]) if cfg.group == "page" else h.row["chunk_id"]
-                entry = table.setdefault(key, [0.0, h.row, None, None, None, 0.0])
-                entry[0] += part
-                if part > entry[5]:  # show the passage that contributed most
-                    entry[1], entry[5] = h.row, part
-                if slot is not None and entry[slot] is None:
-                    entry[slot] = rank
-                if slot == 3:
-                    entry[4] = h.score
-        if cfg.listing_weight != 1.0:
-            for e in table.values():
-                if is_listing(e[1]["text"]):
-                    e[0] *= cfg.listing_weight
-        ranked = sorted(table.values(), key=lambda e: -e[0])
-        return [(e[0], e[1], e[2], e[3], e[4]) for e in ranked]
+        rows = self._store.first_chunks(docs)
+        return [RawHit(rows[d], 1.0) for d in sorted(docs) if d in rows]
 
     def _resolve(
         self,
-        fused: list[tuple[float, dict[str, Any], int | None, int | None, float | None]],
+        fused: list[Candidate],
         query: str,
         limit: int,
         cfg: SearchConfig,
         filters: SearchFilters | None = None,
     ) -> list[Hit]:
         assert self._state is not None
-        files = self._state.paths_for_docs(r["doc"] for _, r, *_ in fused[: limit * 4 + 20])
+        files = self._state.paths_for_docs(c.row["doc"] for c in fused[: limit * 4 + 20])
         hits: list[Hit] = []
         per_doc: dict[str, int] = {}
         # The same passage on the same page of two different files (a document saved twice with
         # other metadata, a copy in another format) shows once, with the other file listed.
         same_passage: dict[tuple[str, int | None], Hit] = {}
-        for score, row, kr, vr, sim in fused:
+        for c in fused:
+            score, row, kr, vr, sim = c.score, c.row, c.keyword_rank, c.vector_rank, c.similarity
             rows = files.get(row["doc"])
             if not rows:
                 continue  # deleted since the chunk was written
@@ -354,6 +321,51 @@ def _passes(row: FileRow, f: SearchFilters) -> bool:
     if f.modified_after is not None and row.mtime_ns < f.modified_after * 1e9:
         return False
     return not (f.modified_before is not None and row.mtime_ns > f.modified_before * 1e9)
+
+
+@dataclass
+class Candidate:
+    """One passage (or page) in fusion: its fused score, the row shown, and per-retriever ranks."""
+
+    score: float
+    row: dict[str, Any]
+    keyword_rank: int | None = None
+    vector_rank: int | None = None
+    similarity: float | None = None
+    best_part: float = 0.0  # the largest single contribution; its row is the one shown
+
+
+def fuse(
+    kw: list[RawHit], vec: list[RawHit], names: list[RawHit], cfg: SearchConfig
+) -> list[Candidate]:
+    """Fuse keyword, vector and file-name hits into candidates, best first."""
+    table: dict[Any, Candidate] = {}
+    for weight, hits, slot in (
+        (cfg.keyword_weight, kw, "keyword"),
+        (cfg.vector_weight, vec, "vector"),
+        (cfg.name_weight, names, None),
+    ):
+        if cfg.group == "page":
+            hits = _best_per_page(hits)
+        for rank, (h, part) in enumerate(
+            zip(hits, _contributions(hits, weight, cfg), strict=True), start=1
+        ):
+            key = (h.row["doc"], h.row["page"]) if cfg.group == "page" else h.row["chunk_id"]
+            c = table.setdefault(key, Candidate(0.0, h.row))
+            c.score += part
+            if part > c.best_part:  # show the passage that contributed most
+                c.row, c.best_part = h.row, part
+            if slot == "keyword" and c.keyword_rank is None:
+                c.keyword_rank = rank
+            if slot == "vector":
+                if c.vector_rank is None:
+                    c.vector_rank = rank
+                c.similarity = h.score
+    if cfg.listing_weight != 1.0:
+        for c in table.values():
+            if is_listing(c.row["text"]):
+                c.score *= cfg.listing_weight
+    return sorted(table.values(), key=lambda c: -c.score)
 
 
 def _best_per_page(hits: list[RawHit]) -> list[RawHit]:

@@ -414,6 +414,24 @@ class ChunkStore:
         )
         return res[0] if res else None
 
+    def first_chunks(self, docs: Iterable[str]) -> dict[str, dict[str, Any]]:
+        """The first chunk of each document, in one query (what file-name matches show)."""
+        ds = sorted(set(docs))
+        if self._table is None or not ds:
+            return {}
+        res = (
+            self._table.search()
+            .where(f"doc IN ({', '.join(sql_str(d) for d in ds)}) AND ordinal = 0")
+            .select(_COLUMNS)
+            .limit(len(ds) * 2)
+            .to_arrow()
+            .to_pylist()
+        )
+        out: dict[str, dict[str, Any]] = {}
+        for row in res:
+            out.setdefault(row["doc"], row)
+        return out
+
     def size_bytes(self) -> int:
         """Disk space used by the table, including old versions not yet cleaned up."""
         return sum(f.stat().st_size for f in self._path.rglob("*") if f.is_file())

@@ -109,15 +109,55 @@ def test_fusion_contributions() -> None:
 
 
 def test_page_grouping_lets_neighbouring_passages_reinforce_each_other() -> None:
-    from indexer.search import SearchConfig, Searcher
+    from indexer.search import SearchConfig, fuse
 
     # Keyword search finds passage 0 of doc a, vector search finds passage 1 of the same page.
     kw = [_hit("b", None, 0, 10.0), _hit("a", None, 0, 9.5), _hit("d", None, 0, 1.0)]
     vec = [_hit("c", None, 0, 0.9), _hit("a", None, 1, 0.85), _hit("e", None, 0, 0.3)]
-    s = Searcher.__new__(Searcher)
     for fusion in ("rrf", "score"):
         chunk_cfg = SearchConfig(group="chunk", fusion=fusion)
-        by_chunk = [r["chunk_id"] for _, r, *_ in s._fuse(kw, vec, [], chunk_cfg)]
-        by_page = [r["doc"] for _, r, *_ in s._fuse(kw, vec, [], SearchConfig(fusion=fusion))]
+        by_chunk = [c.row["chunk_id"] for c in fuse(kw, vec, [], chunk_cfg)]
+        by_page = [c.row["doc"] for c in fuse(kw, vec, [], SearchConfig(fusion=fusion))]
         assert by_chunk[0] in ("b:0", "c:0"), fusion
         assert by_page[0] == "a", fusion
+
+
+def test_rrf_fusion_sums_weighted_reciprocal_ranks_and_records_each_rank() -> None:
+    from indexer.search import SearchConfig, fuse
+
+    kw = [_hit("a", None, 0, 5.0), _hit("b", None, 0, 4.0)]
+    vec = [_hit("b", None, 0, 0.9), _hit("c", None, 0, 0.8)]
+    cfg = SearchConfig(group="chunk", fusion="rrf", rrf_k=60, keyword_weight=1.0, vector_weight=2.0)
+    got = {c.row["chunk_id"]: c for c in fuse(kw, vec, [], cfg)}
+    assert got["b:0"].score == pytest.approx(1 / 62 + 2 / 61)
+    assert got["a:0"].score == pytest.approx(1 / 61)
+    assert got["c:0"].score == pytest.approx(2 / 62)
+    assert (got["b:0"].keyword_rank, got["b:0"].vector_rank) == (2, 1)
+    assert got["b:0"].similarity == 0.9
+    assert (got["a:0"].keyword_rank, got["a:0"].vector_rank, got["a:0"].similarity) == (
+        1,
+        None,
+        None,
+    )
+    assert [c.row["chunk_id"] for c in fuse(kw, vec, [], cfg)] == ["b:0", "c:0", "a:0"]
+
+
+def test_listing_weight_scales_table_of_contents_passages() -> None:
+    from indexer.search import SearchConfig, fuse
+    from indexer.store import RawHit
+
+    toc = RawHit(
+        {
+            "chunk_id": "t:0",
+            "doc": "t",
+            "page": 1,
+            "text": "Intro .... 1\nMethods .... 4\nEnd .... 9",
+        },
+        3.0,
+    )
+    plain = _hit("p", 1, 0, 2.0)
+    cfg = SearchConfig(group="chunk", fusion="rrf", rrf_k=60, listing_weight=0.5)
+    got = {c.row["doc"]: c.score for c in fuse([toc, plain], [], [], cfg)}
+    kw_w = cfg.keyword_weight
+    assert got["t"] == pytest.approx(0.5 * kw_w / 61)
+    assert got["p"] == pytest.approx(kw_w / 62)
