@@ -25,11 +25,10 @@ from app.humanize import human_size, human_speed, human_time
 from app.logs import setup_logging
 from app.paths import app_paths
 from app.settings import SettingsError
+from indexer import IndexLayout, Progress, SearchFilters, SyncReport, read_status
 from indexer.errors import IndexerError, IndexLockedError
 from indexer.lock import WriterLock, holder, submit_request
-from indexer.pipeline import Progress, SyncReport
-from indexer.search import SearchFilters
-from indexer.state import StateDB
+from indexer.states import FileState, is_failure
 from models.errors import ModelError
 
 log = logging.getLogger("findling.cli")
@@ -294,7 +293,7 @@ def cmd_search(engine: Engine, args: argparse.Namespace) -> int:
                 "No results."
                 + (
                     ""
-                    if (engine.paths.index_dir / "state.sqlite").exists()
+                    if IndexLayout(engine.paths.index_dir).exists()
                     else " The index is empty: run `findling index FOLDER`."
                 )
             )
@@ -387,42 +386,23 @@ def cmd_ask(engine: Engine, args: argparse.Namespace) -> int:
 
 
 def cmd_status(engine: Engine, args: argparse.Namespace) -> int:
-    state_path = engine.paths.index_dir / "state.sqlite"
-    rows = []
-    counts: dict[str, int] = {}
-    meta: dict[str, str | None] = {}
-    unembedded: set[str] = set()
-    pending_passages = pending_files = ocr_pending = 0
-    if state_path.exists():
-        db = StateDB(state_path, readonly=True)
-        try:
-            rows = db.files()
-            counts = db.counts()
-            unembedded = db.unembedded_hashes()
-            pending_passages, pending_files = db.semantic_pending()
-            ocr_pending = sum(n for _, n in db.ocr_pending_docs())
-            meta = {k: db.get_meta(k) for k in ("embed_model", "dims", "chunker_version")}
-        finally:
-            db.close()
-    lance = engine.paths.index_dir / "lance"
-    size = sum(f.stat().st_size for f in lance.rglob("*") if f.is_file()) if lance.exists() else 0
-    chunks = sum(r.chunks for r in rows if r.state == "indexed")
-    writer = holder(engine.paths.index_dir)
+    st = read_status(engine.paths.index_dir)
+    counts, writer = st.counts, st.writer
     summary = {
         "summary": True,
-        "files": len(rows),
-        "indexed": counts.get("indexed", 0),
-        "pending": counts.get("pending", 0),
-        "offline": counts.get("offline", 0),
-        "failed": sum(v for k, v in counts.items() if k not in ("indexed", "pending", "offline")),
+        "files": len(st.files),
+        "indexed": counts.get(FileState.INDEXED, 0),
+        "pending": counts.get(FileState.PENDING, 0),
+        "offline": counts.get(FileState.OFFLINE, 0),
+        "failed": sum(v for k, v in counts.items() if is_failure(k)),
         "by_state": counts,
-        "chunks": chunks,
-        "semantic_pending": pending_passages,
-        "semantic_pending_files": pending_files,
-        "ocr_pending_pages": ocr_pending,
-        "index_bytes": size,
+        "chunks": st.passages,
+        "semantic_pending": st.semantic_pending,
+        "semantic_pending_files": st.semantic_pending_files,
+        "ocr_pending_pages": st.ocr_pending_pages,
+        "index_bytes": st.size,
         "folders": engine.settings.folders,
-        "embedding_model": meta.get("embed_model")
+        "embedding_model": st.build.get("embed_model")
         or engine.settings.embedding_model
         or "all-MiniLM-L6-v2",
         "llm_model": engine.settings.llm_model or "SmolLM2-135M-Instruct-Q4_1",
@@ -430,15 +410,14 @@ def cmd_status(engine: Engine, args: argparse.Namespace) -> int:
         "home": str(engine.paths.data_dir),
     }
     if args.json:
-        for r in rows:
+        for r in st.files:
             _emit(
                 {
                     "path": r.path,
                     "state": r.state,
                     "reason": r.reason,
                     "chunks": r.chunks,
-                    # Meaning (vector) search ready for this file: the second tier is done.
-                    "semantic": r.state in ("indexed", "offline") and r.hash not in unembedded,
+                    "semantic": st.semantic(r),
                 }
             )
         _emit(summary)
@@ -449,21 +428,20 @@ def cmd_status(engine: Engine, args: argparse.Namespace) -> int:
         f"{summary['pending']} pending · {summary['failed']} not indexed · "
         f"{summary['offline']} offline"
     )
-    print(f"Index: {chunks:,} passages, {human_size(size)} on disk")
-    if pending_passages:
+    print(f"Index: {st.passages:,} passages, {human_size(st.size)} on disk")
+    if st.semantic_pending:
         print(
-            f"Meaning search is still being prepared for {pending_files:,} file(s) "
-            f"({pending_passages:,} passages); keyword search already covers them."
+            f"Meaning search is still being prepared for {st.semantic_pending_files:,} file(s) "
+            f"({st.semantic_pending:,} passages); keyword search already covers them."
         )
-    if ocr_pending:
-        print(f"Scanned pages still to be read by OCR: {ocr_pending:,}")
+    if st.ocr_pending_pages:
+        print(f"Scanned pages still to be read by OCR: {st.ocr_pending_pages:,}")
     print(f"Models: {summary['embedding_model']} (search), {summary['llm_model']} (answers)")
     if writer:
         print(f"Writer: {writer.get('role')} (pid {writer.get('pid')}) is running")
-    failed = [r for r in rows if r.state not in ("indexed", "pending")]
-    if failed:
+    if st.failed:
         print("\nNot indexed:")
-        for r in failed:
+        for r in st.failed:
             print(f"  {r.state:<11} {r.path}\n              {r.reason}")
     return EXIT_OK
 

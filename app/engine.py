@@ -10,7 +10,6 @@ from __future__ import annotations
 import logging
 import os
 import threading
-import time
 from collections.abc import Callable
 from dataclasses import fields
 from pathlib import Path
@@ -18,22 +17,26 @@ from pathlib import Path
 from app import settings as settings_mod
 from app.paths import AppPaths
 from app.settings import Settings, SettingsError
-from indexer.ask import Asker
+from indexer import (
+    Asker,
+    FollowHooks,
+    IndexConfig,
+    Indexer,
+    IndexLayout,
+    Progress,
+    Searcher,
+    SyncReport,
+    follow,
+)
 from indexer.chunk import ChunkerConfig
-from indexer.config import IndexConfig
 from indexer.extract.document import ExtractLimits
-from indexer.lock import WriterLock, take_requests
-from indexer.pipeline import Indexer, Progress, SyncReport
+from indexer.lock import WriterLock
 from indexer.sandbox import SandboxConfig
-from indexer.search import Searcher
-from indexer.watch import Watcher
 from models.catalogue import find_model
 from models.embedder import Embedder
 from models.llm import Llm, LlmConfig
 
 log = logging.getLogger(__name__)
-
-RESCAN_EVERY_S = 15 * 60
 
 
 class Engine:
@@ -111,7 +114,7 @@ class Engine:
             limits=ExtractLimits(
                 max_bytes=s.max_file_mb * 1024 * 1024,
                 max_pages=s.max_pages,
-                ocr_cache_dir=self.paths.index_dir / "ocr-cache",
+                ocr_cache_dir=IndexLayout(self.paths.index_dir).ocr_cache,
             ),
             chunker=ChunkerConfig(max_tokens=self.embedder.max_tokens),
             sandbox=SandboxConfig(workers=workers, timeout_s=float(s.extract_timeout_s)),
@@ -166,67 +169,26 @@ class Engine:
             lock.acquire()
         lock.set_accepts_requests(True)
         snapshot = settings or self.snapshot()
-        indexer = self.open_indexer(
-            lock=lock, on_progress=on_progress, config=self.index_config(snapshot)
-        )
-        watcher: Watcher | None = None
+
+        def reload() -> IndexConfig | None:
+            try:
+                fresh = settings_mod.load(self.paths.settings_file)
+            except SettingsError as exc:
+                log.error("%s; the index is kept as it was", exc)
+                return None
+            if on_settings:
+                on_settings(fresh.copy())
+            return self.index_config(fresh)
+
+        hooks = FollowHooks(on_ready=on_ready, on_report=on_report, reload=reload)
         try:
-            # Follow changes from before the catch-up starts, so that nothing changed during it
-            # or just after "ready" slips through until the next periodic rescan.
-            watcher = Watcher(
-                indexer.config.folders, indexer.config.ignore, exclude=indexer.config.excluded
+            indexer = self.open_indexer(
+                lock=lock, on_progress=on_progress, config=self.index_config(snapshot)
             )
-            watcher.start()
-            report = indexer.sync(stop.is_set, interrupt=watcher.has_pending)
-            if on_ready:
-                on_ready(report)
-            last_scan = time.monotonic()
-            while not stop.is_set():
-                requests = take_requests(self.paths.index_dir)
-                if requests:
-                    try:
-                        snapshot = settings_mod.load(self.paths.settings_file)
-                    except SettingsError as exc:
-                        log.error("%s; the index is kept as it was", exc)
-                        continue
-                    if on_settings:
-                        on_settings(snapshot.copy())
-                    old = set(indexer.config.folders)
-                    indexer.reconfigure(self.index_config(snapshot))
-                    for gone in old - set(indexer.config.folders):
-                        indexer.purge_folder(gone)
-                    watcher.stop()
-                    watcher = Watcher(
-                        indexer.config.folders,
-                        indexer.config.ignore,
-                        exclude=indexer.config.excluded,
-                    )
-                    watcher.start()
-                    rep = indexer.sync(stop.is_set)
-                    if on_report:
-                        on_report(rep)
-                    last_scan = time.monotonic()
-                    continue
-                batch = watcher.next_batch(timeout=poll_s)
-                due = time.monotonic() - last_scan > RESCAN_EVERY_S
-                # Embedding and OCR run behind the index and yield to new changes, which are
-                # made searchable first; they resume here once the folders are quiet.
-                changes = watcher.has_pending
-                if batch is None and not due:
-                    if indexer.is_behind():
-                        indexer.catch_up(stop.is_set, changes)
-                    continue
-                if due or (batch is not None and batch.rescan):
-                    rep = indexer.sync(stop.is_set, interrupt=changes)
-                    last_scan = time.monotonic()
-                else:
-                    assert batch is not None
-                    rep = indexer.sync(stop.is_set, paths=batch.paths, interrupt=changes)
-                if on_report and rep.changed:
-                    on_report(rep)
+            try:
+                follow(indexer, stop, hooks, poll_s=poll_s)
+            finally:
+                indexer.close()
         finally:
-            if watcher is not None:
-                watcher.stop()
-            indexer.close()
             if lock.held:
                 lock.release()

@@ -57,7 +57,8 @@ def build(index_dir: Path, folder: Path, n: int, dims: int) -> float:
     import numpy as np
     import pyarrow as pa
 
-    from indexer.state import INDEXED, StateDB
+    from indexer.state import FileRow, StateDB
+    from indexer.states import FileState
     from indexer.store import ChunkStore, schema
 
     t0 = time.perf_counter()
@@ -74,7 +75,16 @@ def build(index_dir: Path, folder: Path, n: int, dims: int) -> float:
             doc = hashlib.sha1(f"doc{start}".encode()).hexdigest()
             path = folder / f"paper-{start // PASSAGES_PER_DOC:05d}.pdf"
             state.upsert_file(
-                conn, str(path), str(folder), 1000, time.time_ns(), doc, INDEXED, None, len(group)
+                conn,
+                FileRow(
+                    str(path),
+                    str(folder),
+                    1000,
+                    time.time_ns(),
+                    doc,
+                    FileState.INDEXED,
+                    chunks=len(group),
+                ),
             )
             state.add_doc(conn, doc, len(group), len(group), group[0][0])
             for i, (title, text) in enumerate(group):

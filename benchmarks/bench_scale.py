@@ -107,7 +107,8 @@ def build(
     import numpy as np
     import pyarrow as pa
 
-    from indexer.state import INDEXED, StateDB
+    from indexer.state import FileRow, StateDB
+    from indexer.states import FileState
     from indexer.store import ChunkStore, schema
 
     index_dir.mkdir(parents=True, exist_ok=True)
@@ -126,7 +127,10 @@ def build(
             rows = min(PASSAGES_PER_DOC, n - d * PASSAGES_PER_DOC)
             path = folder / f"part-{d % FOLDERS:02d}" / f"paper-{d:07d}.pdf"
             state.upsert_file(
-                conn, str(path), str(folder), 1000, now, f"doc{d:07d}", INDEXED, None, rows
+                conn,
+                FileRow(
+                    str(path), str(folder), 1000, now, f"doc{d:07d}", FileState.INDEXED, chunks=rows
+                ),
             )
             state.add_doc(conn, f"doc{d:07d}", rows, rows, real[(d * PASSAGES_PER_DOC) % k][0])
     state.close()

@@ -123,7 +123,6 @@ def build(
         folders=(docs,),
         chunker=chunker,
         sandbox=SandboxConfig(workers=workers, nice=0, timeout_s=3600),
-        low_priority=False,
         batch_chunks=512,
     )
     t0 = time.perf_counter()

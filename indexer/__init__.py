@@ -1,1 +1,85 @@
-"""Everything between a file on disk and a ranked passage. Qt-free; may import ``models``."""
+"""Everything between a file on disk and a ranked passage. Qt-free; may import ``models``.
+
+The front ends (``app/``) need only what is exported here::
+
+    Indexer, IndexConfig          the single writer: scan, extract, chunk, embed, store
+    follow, FollowHooks           the watch loop that keeps an index in step with its folders
+    Searcher, SearchFilters       hybrid (keyword + vector) retrieval, narrowed by type/folder/date
+    SearchResult, Hit             what a search returns: ranked passages with file and page
+    Asker, Answer, Citation       answers from retrieved passages, with their sources
+    IndexLayout                   where an index keeps its parts on disk
+    read_status, IndexStatus      what an index holds, read without the writer lock
+    Progress, SyncReport          what a run reports while it works and when it ends
+    FileState                     the states a file can be in
+
+Names are loaded on first use, so ``import indexer.state`` stays light (no LanceDB).
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+_EXPORTS = {
+    "Indexer": "indexer.pipeline",
+    "IndexConfig": "indexer.config",
+    "follow": "indexer.follow",
+    "FollowHooks": "indexer.follow",
+    "Searcher": "indexer.search",
+    "SearchFilters": "indexer.search",
+    "SearchResult": "indexer.search",
+    "Hit": "indexer.search",
+    "Asker": "indexer.ask",
+    "Answer": "indexer.ask",
+    "Citation": "indexer.ask",
+    "IndexLayout": "indexer.layout",
+    "read_status": "indexer.status",
+    "IndexStatus": "indexer.status",
+    "Progress": "indexer.progress",
+    "SyncReport": "indexer.progress",
+    "FileState": "indexer.states",
+}
+
+__all__ = [
+    "Answer",
+    "Asker",
+    "Citation",
+    "FileState",
+    "FollowHooks",
+    "Hit",
+    "IndexConfig",
+    "IndexLayout",
+    "IndexStatus",
+    "Indexer",
+    "Progress",
+    "SearchFilters",
+    "SearchResult",
+    "Searcher",
+    "SyncReport",
+    "follow",
+    "read_status",
+]
+
+if TYPE_CHECKING:
+    from indexer.ask import Answer, Asker, Citation
+    from indexer.config import IndexConfig
+    from indexer.follow import FollowHooks, follow
+    from indexer.layout import IndexLayout
+    from indexer.pipeline import Indexer
+    from indexer.progress import Progress, SyncReport
+    from indexer.search import Hit, Searcher, SearchFilters, SearchResult
+    from indexer.states import FileState
+    from indexer.status import IndexStatus, read_status
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'indexer' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *_EXPORTS})

@@ -22,7 +22,6 @@ class IndexConfig:
         chunker: Chunk sizes in model tokens.
         sandbox: Extraction worker settings.
         batch_chunks: Chunks embedded and written per commit.
-        low_priority: Run indexing at reduced CPU priority.
         keep_versions_minutes: How long old LanceDB versions survive for concurrent readers.
         exclude: Folders never indexed even inside a configured folder (Findling's own data;
             ``index_dir`` is always excluded).
@@ -35,7 +34,6 @@ class IndexConfig:
     chunker: ChunkerConfig = field(default_factory=ChunkerConfig)
     sandbox: SandboxConfig = field(default_factory=SandboxConfig)
     batch_chunks: int = 256
-    low_priority: bool = True
     keep_versions_minutes: float = 5.0
     exclude: tuple[Path, ...] = ()
 

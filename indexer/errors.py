@@ -1,5 +1,7 @@
 """Errors raised by the indexer. Each file-level error carries a state and a readable reason."""
 
+from indexer.states import FileState
+
 
 class IndexerError(Exception):
     """Base class for indexer errors."""
@@ -20,7 +22,7 @@ class IndexCorruptError(IndexerError):
 class ExtractError(IndexerError):
     """A file could not be turned into text. ``state`` is what ``status`` shows for it."""
 
-    state = "failed"
+    state: FileState = FileState.FAILED
 
     def __init__(self, reason: str) -> None:
         super().__init__(reason)
@@ -30,46 +32,40 @@ class ExtractError(IndexerError):
 class EncryptedError(ExtractError):
     """The file needs a password."""
 
-    state = "encrypted"
+    state: FileState = FileState.ENCRYPTED
 
 
 class CorruptError(ExtractError):
     """The file is damaged or not what its extension says."""
 
-    state = "corrupt"
+    state: FileState = FileState.CORRUPT
 
 
 class NoTextError(ExtractError):
     """The file opened but holds no extractable text (e.g. a scan without a text layer)."""
 
-    state = "no-text"
+    state: FileState = FileState.NO_TEXT
 
 
 class EmptyFileError(ExtractError):
     """The file has zero bytes."""
 
-    state = "empty"
+    state: FileState = FileState.EMPTY
 
 
 class TooLargeError(ExtractError):
     """The file exceeds the configured size or page limit."""
 
-    state = "too-large"
+    state: FileState = FileState.TOO_LARGE
 
 
 class UnreadableError(ExtractError):
     """The file could not be opened for reading (permission denied, vanished, I/O error)."""
 
-    state = "unreadable"
+    state: FileState = FileState.UNREADABLE
 
 
 class UnsupportedError(ExtractError):
     """The file's format is not one Findling reads."""
 
-    state = "unsupported"
-
-
-class ExtractTimeoutError(ExtractError):
-    """Extraction exceeded its time or memory budget and was stopped."""
-
-    state = "failed"
+    state: FileState = FileState.UNSUPPORTED

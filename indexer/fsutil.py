@@ -3,12 +3,18 @@
 from __future__ import annotations
 
 import os
+import threading
 from pathlib import Path
 
 
 def atomic_write_bytes(path: Path, data: bytes) -> None:
     """Write ``path`` so that readers see the old or the new content, never half of it."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_bytes(data)
-    os.replace(tmp, path)
+    # One temporary name per writer: two processes writing the same file never share one.
+    tmp = path.with_name(f"{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
+    try:
+        tmp.write_bytes(data)
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise

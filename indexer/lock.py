@@ -18,10 +18,7 @@ from typing import IO, Any
 
 from indexer.errors import IndexLockedError
 from indexer.fsutil import atomic_write_bytes
-
-LOCK_NAME = "writer.lock"
-INFO_NAME = "writer.json"
-SPOOL_NAME = "requests"
+from indexer.layout import IndexLayout
 
 
 class WriterLock:
@@ -36,7 +33,7 @@ class WriterLock:
     def acquire(self) -> None:
         """Take the lock or raise :class:`IndexLockedError` at once (never waits)."""
         self.index_dir.mkdir(parents=True, exist_ok=True)
-        fh = open(self.index_dir / LOCK_NAME, "a+b")  # noqa: SIM115 - held for the lock's life
+        fh = open(IndexLayout(self.index_dir).lock, "a+b")  # noqa: SIM115 - held for the lock's life
         try:
             _lock(fh)
         except OSError:
@@ -49,7 +46,7 @@ class WriterLock:
             ) from None
         self._fh = fh
         _write_json(
-            self.index_dir / INFO_NAME,
+            IndexLayout(self.index_dir).lock_info,
             {
                 "pid": os.getpid(),
                 "role": self.role,
@@ -63,7 +60,7 @@ class WriterLock:
         self.accepts_requests = value
         if self._fh is not None:
             _write_json(
-                self.index_dir / INFO_NAME,
+                IndexLayout(self.index_dir).lock_info,
                 {
                     "pid": os.getpid(),
                     "role": self.role,
@@ -77,7 +74,7 @@ class WriterLock:
         if self._fh is None:
             return
         try:
-            (self.index_dir / INFO_NAME).unlink(missing_ok=True)
+            (IndexLayout(self.index_dir).lock_info).unlink(missing_ok=True)
             _unlock(self._fh)
         finally:
             self._fh.close()
@@ -98,7 +95,7 @@ class WriterLock:
 
 def holder(index_dir: Path) -> dict[str, Any] | None:
     """What the current lock holder advertised, if anyone holds the lock."""
-    path = index_dir / LOCK_NAME
+    path = IndexLayout(index_dir).lock
     if not path.exists():
         return None
     try:
@@ -113,7 +110,7 @@ def holder(index_dir: Path) -> dict[str, Any] | None:
     except OSError:
         return None
     try:
-        data = json.loads((index_dir / INFO_NAME).read_text(encoding="utf-8"))
+        data = json.loads(IndexLayout(index_dir).lock_info.read_text(encoding="utf-8"))
         return data if isinstance(data, dict) else {}
     except (OSError, ValueError):
         return {}
@@ -121,7 +118,7 @@ def holder(index_dir: Path) -> dict[str, Any] | None:
 
 def submit_request(index_dir: Path, request: dict[str, Any]) -> Path:
     """Queue a request for the running writer; returns the request file."""
-    spool = index_dir / SPOOL_NAME
+    spool = IndexLayout(index_dir).requests
     spool.mkdir(parents=True, exist_ok=True)
     path = spool / f"{time.time_ns()}-{uuid.uuid4().hex[:8]}.json"
     _write_json(path, request)
@@ -130,7 +127,7 @@ def submit_request(index_dir: Path, request: dict[str, Any]) -> Path:
 
 def take_requests(index_dir: Path) -> list[dict[str, Any]]:
     """Read and remove queued requests, oldest first (writer side)."""
-    spool = index_dir / SPOOL_NAME
+    spool = IndexLayout(index_dir).requests
     if not spool.is_dir():
         return []
     out: list[dict[str, Any]] = []

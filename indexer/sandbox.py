@@ -25,6 +25,7 @@ import psutil
 from indexer.chunk import Chunk, ChunkerConfig
 from indexer.errors import ExtractError
 from indexer.extract.document import ExtractLimits
+from indexer.states import FileState
 
 log = logging.getLogger(__name__)
 
@@ -106,11 +107,13 @@ def extract_and_chunk(path: Path, limits: ExtractLimits, chunker: Any) -> Extrac
     except ExtractError as exc:
         return Extracted(path, state=exc.state, reason=exc.reason)
     except MemoryError:
-        return Extracted(path, state="failed", reason="The file needs too much memory to read")
+        return Extracted(
+            path, state=FileState.FAILED, reason="The file needs too much memory to read"
+        )
     except Exception as exc:  # an unexpected parser error must not stop the batch
         log.warning("Unexpected error extracting %s: %s", path, type(exc).__name__)
         return Extracted(
-            path, state="failed", reason=f"Could not read the file ({type(exc).__name__})"
+            path, state=FileState.FAILED, reason=f"Could not read the file ({type(exc).__name__})"
         )
     chunks = chunker.chunks(doc)
     pages = len(doc.segments) if doc.paged else None
@@ -270,7 +273,7 @@ class ExtractorPool:
                     w.job = None
                     code = w.proc.exitcode
                     self._replace(w)
-                    yield Extracted(job, state="failed", reason=_crash_reason(code))
+                    yield Extracted(job, state=FileState.FAILED, reason=_crash_reason(code))
                     continue
                 if result == READY:
                     w.ready = True
@@ -289,7 +292,9 @@ class ExtractorPool:
                         del busy[conn]
                         self._replace(w)
                         yield Extracted(
-                            job, state="failed", reason="The file reader could not start; skipped"
+                            job,
+                            state=FileState.FAILED,
+                            reason="The file reader could not start; skipped",
                         )
                     continue
                 # A worker whose answer is waiting finished in time: its reply was just not read
@@ -316,7 +321,7 @@ class ExtractorPool:
                     job = w.job
                     del busy[conn]
                     self._replace(w)
-                    yield Extracted(job, state="failed", reason=reason)
+                    yield Extracted(job, state=FileState.FAILED, reason=reason)
 
     def _replace(self, w: _Worker) -> _Worker:
         w.kill()

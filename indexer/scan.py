@@ -6,7 +6,7 @@ import fnmatch
 import hashlib
 import logging
 import os
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -169,3 +169,64 @@ def content_hash(path: Path) -> str:
         while block := f.read(1 << 20):
             h.update(block)
     return h.hexdigest()
+
+
+def under(p: Path, root: Path) -> bool:
+    """Whether ``p`` is ``root`` or lies inside it."""
+    return p == root or root in p.parents
+
+
+def find(
+    roots: list[Path], paths: Iterable[Path] | None, rules: IgnoreRules
+) -> dict[str, tuple[FileInfo, Path]]:
+    """The files to consider, by path, each with the configured folder it belongs to.
+
+    Args:
+        roots: Reachable configured folders.
+        paths: Only these (files or folders, existing or not, e.g. from the watcher); ``None``
+            walks every root.
+        rules: What is ignored.
+    """
+    seen: dict[str, tuple[FileInfo, Path]] = {}
+    if paths is None:
+        for root in roots:
+            for fi in walk(root, rules):
+                seen.setdefault(str(fi.path), (fi, root))
+        return seen
+    for raw in paths:
+        p = Path(os.path.abspath(raw))
+        owner = next((r for r in roots if under(p, r)), None)
+        if owner is None or (rules.ignored(p, owner) and not p.is_dir()):
+            continue
+        if p.is_dir():
+            # A folder event: skip it when the folder itself or a parent is ignored.
+            if p != owner and rules.ignored(p / "probe.txt", owner):
+                continue
+            for fi in walk(p, rules, owner):
+                seen.setdefault(str(fi.path), (fi, owner))
+        else:
+            try:
+                st = p.stat()
+            except OSError:
+                continue
+            seen.setdefault(str(p), (FileInfo(p, st.st_size, st.st_mtime_ns), owner))
+    return seen
+
+
+def looked_at_fn(roots: list[Path], paths: Iterable[Path] | None) -> Callable[[Path], bool]:
+    """A test for "this path was looked at by the scan": it lies under a scanned root and,
+    for a partial sync, is one of ``paths`` or lies under one of them.
+
+    Linear in the number of known files (a set lookup per ancestor), since a watcher batch can
+    hold thousands of paths and the index hundreds of thousands of files.
+    """
+    root_set = set(roots)
+    wanted = None if paths is None else {Path(os.path.abspath(q)) for q in paths}
+
+    def looked_at(p: Path) -> bool:
+        lineage = (p, *p.parents)
+        if root_set.isdisjoint(lineage):
+            return False
+        return wanted is None or not wanted.isdisjoint(lineage)
+
+    return looked_at

@@ -18,8 +18,10 @@ from typing import Any
 from indexer.ann import AnnConfig
 from indexer.extract.code import passage_line
 from indexer.extract.ocr import passage_is_ocr
+from indexer.layout import IndexLayout
 from indexer.snippet import STOP_WORDS, is_listing, make_snippet
-from indexer.state import OFFLINE, FileRow, StateDB
+from indexer.state import FileRow, StateDB
+from indexer.states import FileState
 from indexer.store import ChunkStore, RawHit, sql_str
 from models.embedder import Embedder
 
@@ -153,7 +155,7 @@ class Searcher:
 
     def _open(self) -> bool:
         if self._store is None:
-            state_path = self.index_dir / "state.sqlite"
+            state_path = IndexLayout(self.index_dir).state
             if not state_path.exists():
                 return False
             self._state = StateDB(state_path, readonly=True)
@@ -279,7 +281,7 @@ class Searcher:
             if per_doc.get(row["doc"], 0) >= cfg.per_doc:
                 continue
             per_doc[row["doc"]] = per_doc.get(row["doc"], 0) + 1
-            online = [r for r in rows if r.state != OFFLINE] or rows
+            online = [r for r in rows if r.state != FileState.OFFLINE] or rows
             primary = online[0]
             snip = make_snippet(row["text"], query)
             hit = Hit(
@@ -297,7 +299,7 @@ class Searcher:
                 ocr=passage_is_ocr(primary.path, row["page"]),
                 line=passage_line(primary.path, row["heading"]),
                 other_paths=[r.path for r in rows if r.path != primary.path],
-                offline=primary.state == OFFLINE,
+                offline=primary.state == FileState.OFFLINE,
                 keyword_rank=kr,
                 vector_rank=vr,
                 similarity=sim,

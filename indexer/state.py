@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from indexer.errors import IndexCorruptError
+from indexer.states import FileState
 
 SCHEMA_VERSION = 3
 
@@ -43,9 +44,6 @@ def _v2_to_v3(conn: sqlite3.Connection) -> None:
 # Ordered migrations: MIGRATIONS[n] turns a schema-n database into schema n+1, in place.
 MIGRATIONS: dict[int, Callable[[sqlite3.Connection], None]] = {1: _v1_to_v2, 2: _v2_to_v3}
 
-INDEXED = "indexed"
-PENDING = "pending"
-OFFLINE = "offline"
 # Meta keys of documents whose chunks are being committed in parts.
 PARTIAL_PREFIX = "partial:"
 
@@ -132,9 +130,9 @@ class FileRow:
     mtime_ns: int
     hash: str | None
     state: str
-    reason: str | None
-    chunks: int
-    updated: float
+    reason: str | None = None
+    chunks: int = 0
+    updated: float = 0.0  # when the record was written (set by StateDB.upsert_file)
 
     @property
     def name(self) -> str:
@@ -272,20 +270,10 @@ class StateDB:
         ).fetchone()
         return _row(r) if r else None
 
-    def upsert_file(
-        self,
-        conn: sqlite3.Connection,
-        path: str,
-        folder: str,
-        size: int,
-        mtime_ns: int,
-        hash_: str | None,
-        state: str,
-        reason: str | None,
-        chunks: int,
-    ) -> None:
-        """Insert or replace a file row (inside a :meth:`transaction`)."""
-        path, folder = db_path(path), db_path(folder)
+    def upsert_file(self, conn: sqlite3.Connection, row: FileRow) -> None:
+        """Insert or replace a file's record (inside a :meth:`transaction`); ``row.updated`` is
+        set to now."""
+        path, folder = db_path(row.path), db_path(row.folder)
         p = Path(path)
         conn.execute(
             "INSERT OR REPLACE INTO files(path, folder, name, suffix, size, mtime_ns, hash, state,"
@@ -295,12 +283,12 @@ class StateDB:
                 folder,
                 p.name.lower(),
                 p.suffix.lower(),
-                size,
-                mtime_ns,
-                hash_,
-                state,
-                reason,
-                chunks,
+                row.size,
+                row.mtime_ns,
+                row.hash,
+                str(row.state),
+                row.reason,
+                row.chunks,
                 time.time(),
             ),
         )
@@ -316,16 +304,16 @@ class StateDB:
             if online:
                 cur = self.conn.execute(
                     "UPDATE files SET state=?, reason=NULL WHERE folder=? AND state=?",
-                    (INDEXED, folder, OFFLINE),
+                    (FileState.INDEXED, folder, FileState.OFFLINE),
                 )
             else:
                 cur = self.conn.execute(
                     "UPDATE files SET state=?, reason=? WHERE folder=? AND state=?",
                     (
-                        OFFLINE,
+                        FileState.OFFLINE,
                         "The folder is not reachable (unplugged drive?); results are kept",
                         folder,
-                        INDEXED,
+                        FileState.INDEXED,
                     ),
                 )
         return cur.rowcount
@@ -341,6 +329,37 @@ class StateDB:
     def doc_hashes(self) -> set[str]:
         """All committed document hashes."""
         return {r[0] for r in self.conn.execute("SELECT hash FROM docs")}
+
+    def doc_chunks(self) -> dict[str, int]:
+        """Every committed document and how many passages it has."""
+        return {str(r[0]): int(r[1]) for r in self.conn.execute("SELECT hash, chunks FROM docs")}
+
+    def requeue_docs(self, conn: sqlite3.Connection, hashes: Iterable[str]) -> None:
+        """Forget these documents and put the files that had them back in the queue (inside a
+        :meth:`transaction`): their passages are missing or incomplete."""
+        for h in hashes:
+            conn.execute("DELETE FROM docs WHERE hash=?", (h,))
+            conn.execute(
+                "UPDATE files SET state=?, chunks=0 WHERE hash=? AND state IN (?, ?)",
+                (FileState.PENDING, h, FileState.INDEXED, FileState.OFFLINE),
+            )
+
+    def delete_docs(self, conn: sqlite3.Connection, hashes: Iterable[str]) -> None:
+        """Forget these documents (inside a :meth:`transaction`); their files are not touched."""
+        conn.executemany("DELETE FROM docs WHERE hash=?", ((h,) for h in hashes))
+
+    def forget_all_docs(self) -> None:
+        """Forget every document and queue every file again (the index is rebuilt)."""
+        with self.transaction() as c:
+            c.execute("DELETE FROM docs")
+            c.execute(
+                "UPDATE files SET state=?, reason=NULL, chunks=0 WHERE state IN (?, ?)",
+                (FileState.PENDING, FileState.INDEXED, FileState.OFFLINE),
+            )
+
+    def quick_check(self) -> str:
+        """SQLite's integrity check: ``"ok"``, else what is damaged."""
+        return str(self.conn.execute("PRAGMA quick_check").fetchone()[0])
 
     def add_doc(
         self,
@@ -398,7 +417,7 @@ class StateDB:
         files = self.conn.execute(
             "SELECT COUNT(*) FROM files WHERE state IN (?, ?) AND hash IN"
             " (SELECT hash FROM docs WHERE unembedded > 0)",
-            (INDEXED, OFFLINE),
+            (FileState.INDEXED, FileState.OFFLINE),
         ).fetchone()[0]
         return int(passages), int(files)
 
@@ -417,7 +436,7 @@ class StateDB:
             for r in self.conn.execute(
                 "SELECT hash FROM docs WHERE hash NOT IN"
                 " (SELECT hash FROM files WHERE hash IS NOT NULL AND state IN (?, ?))",
-                (INDEXED, OFFLINE),
+                (FileState.INDEXED, FileState.OFFLINE),
             )
         ]
 
@@ -433,7 +452,7 @@ class StateDB:
                 "SELECT path, folder, size, mtime_ns, hash, state, reason, chunks, updated"
                 " FROM files"
                 f" WHERE hash IN ({q}) AND state IN (?, ?) ORDER BY updated, path",
-                (*part, INDEXED, OFFLINE),
+                (*part, FileState.INDEXED, FileState.OFFLINE),
             ):
                 row = _row(r)
                 out.setdefault(str(row.hash), []).append(row)
@@ -450,7 +469,7 @@ class StateDB:
     ) -> set[str]:
         """Hashes of indexed files that pass the given filters."""
         sql = "SELECT DISTINCT hash FROM files WHERE state IN (?, ?) AND hash IS NOT NULL"
-        args: list[object] = [INDEXED, OFFLINE]
+        args: list[object] = [FileState.INDEXED, FileState.OFFLINE]
         fl = [db_path(f.rstrip("/\\")) for f in folders]
         if fl:
             sql += " AND (" + " OR ".join("path = ? OR path LIKE ? ESCAPE '\\'" for _ in fl) + ")"

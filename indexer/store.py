@@ -18,6 +18,7 @@ import pyarrow.compute as pc
 from indexer import ann
 from indexer.ann import AnnConfig
 from indexer.errors import IndexCorruptError, IndexLockedError
+from indexer.layout import IndexLayout
 from indexer.lock import WriterLock
 
 log = logging.getLogger(__name__)
@@ -91,7 +92,7 @@ class ChunkStore:
         self.dims = dims
         self.readonly = readonly
         self.ann = ann or AnnConfig()
-        self._path = index_dir / "lance"
+        self._path = IndexLayout(index_dir).lance
         try:
             self._db = lancedb.connect(
                 str(self._path), read_consistency_interval=timedelta(0) if readonly else None

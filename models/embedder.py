@@ -101,11 +101,6 @@ class Embedder:
         """Number of model tokens ``text`` becomes, special tokens included."""
         return len(self._count_tok.encode(text).ids)
 
-    def token_offsets(self, text: str) -> list[tuple[int, int]]:
-        """Character spans of ``text``'s tokens, special tokens excluded."""
-        enc = self._count_tok.encode(text, add_special_tokens=False)
-        return list(enc.offsets)
-
     def embed(self, texts: Sequence[str]) -> FloatArray:
         """Embed documents/passages. Returns an ``(n, dims)`` float32 array of unit vectors."""
         if not texts:

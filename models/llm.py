@@ -80,11 +80,6 @@ class Llm:
         """The catalogue id of the loaded model."""
         return self.spec.id
 
-    @property
-    def context_size(self) -> int:
-        """The context window in tokens."""
-        return int(self._llama.n_ctx())
-
     def count_tokens(self, text: str) -> int:
         """Tokens ``text`` takes in this model's vocabulary."""
         return len(self._llama.tokenize(text.encode("utf-8"), add_bos=False, special=False))

@@ -25,9 +25,8 @@ from PySide6.QtWidgets import (
 from app.gui.asking import AskOutcome, AskService
 from app.gui.preview import PreviewPane
 from app.gui.tasks import TaskRunner
-from indexer.ask import Citation
+from indexer import Citation, Hit
 from indexer.quote import Extract
-from indexer.search import Hit
 
 log = logging.getLogger(__name__)
 

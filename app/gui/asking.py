@@ -10,8 +10,7 @@ from typing import Any
 from PySide6.QtCore import QObject, QThread, Signal, Slot
 
 from app.engine import Engine
-from indexer.ask import Answer
-from indexer.search import Hit, Searcher, SearchFilters
+from indexer import Answer, Hit, Searcher, SearchFilters
 
 log = logging.getLogger(__name__)
 

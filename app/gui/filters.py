@@ -9,8 +9,8 @@ from typing import Any
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QComboBox, QHBoxLayout, QWidget
 
+from indexer import SearchFilters
 from indexer.extract.code import SUFFIXES as CODE_SUFFIXES
-from indexer.search import SearchFilters
 
 TYPES: list[tuple[str, tuple[str, ...]]] = [
     ("All types", ()),

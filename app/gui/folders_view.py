@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import contextlib
 import logging
-import os
-from dataclasses import dataclass, field
 from pathlib import Path
 
 from PySide6.QtCore import Qt, QTimer, Signal
@@ -32,7 +29,7 @@ from app.gui import semantic_note
 from app.gui.indexing import IndexService, ProgressInfo
 from app.gui.tasks import TaskRunner
 from app.humanize import human_size, human_speed, human_time
-from indexer.state import INDEXED, OFFLINE, PENDING, StateDB
+from indexer import FileState, IndexStatus, read_status
 
 log = logging.getLogger(__name__)
 
@@ -44,39 +41,6 @@ STATE_TEXT = {
     ix.LOCKED: "Another Findling process is updating the index",
     ix.FAILED: "Stopped because of an error",
 }
-
-
-@dataclass
-class IndexStatus:
-    """Counts, failures and size, read on a pool thread."""
-
-    counts: dict[str, int] = field(default_factory=dict)
-    failed: list[tuple[str, str]] = field(default_factory=list)
-    size: int = 0
-    semantic_pending_files: int = 0  # indexed files whose meaning search is not ready yet
-
-
-def read_status(index_dir: Path) -> IndexStatus:
-    """What the state database says (read-only) and the index's size on disk."""
-    st = IndexStatus()
-    db_path = index_dir / "state.sqlite"
-    if db_path.exists():
-        db = StateDB(db_path, readonly=True)
-        try:
-            st.counts = db.counts()
-            st.failed = sorted(
-                (r.path, r.reason or r.state)
-                for r in db.files()
-                if r.state not in (INDEXED, PENDING, OFFLINE)
-            )
-        finally:
-            db.close()
-        st.semantic_pending_files = semantic_note.pending_files(index_dir)
-    for root, _dirs, files in os.walk(index_dir):
-        for f in files:
-            with contextlib.suppress(OSError):
-                st.size += (Path(root) / f).stat().st_size
-    return st
 
 
 class FoldersView(QWidget):
@@ -289,11 +253,11 @@ class FoldersView(QWidget):
 
     def _status(self, st: IndexStatus) -> None:
         c = st.counts
-        parts = [f"{c.get(INDEXED, 0):,} files indexed"]
-        if c.get(PENDING):
-            parts.append(f"{c[PENDING]:,} waiting")
-        if c.get(OFFLINE):
-            parts.append(f"{c[OFFLINE]:,} offline")
+        parts = [f"{c.get(FileState.INDEXED, 0):,} files indexed"]
+        if c.get(FileState.PENDING):
+            parts.append(f"{c[FileState.PENDING]:,} waiting")
+        if c.get(FileState.OFFLINE):
+            parts.append(f"{c[FileState.OFFLINE]:,} offline")
         if st.failed:
             parts.append(f"{len(st.failed):,} not indexed")
         self.counts_label.setText(" · ".join(parts))
@@ -302,7 +266,8 @@ class FoldersView(QWidget):
         self.semantic_label.setText(note)
         self.semantic_label.setVisible(bool(note))
         self.failed.clear()
-        for path, reason in st.failed:
+        for row in sorted(st.failed, key=lambda r: r.path):
+            path, reason = row.path, row.reason or row.state
             item = QTreeWidgetItem([Path(path).name, reason])
             item.setToolTip(0, path)
             item.setToolTip(1, reason)

@@ -11,9 +11,9 @@ from PySide6.QtCore import QObject, QThread, QTimer, Signal
 
 from app.engine import Engine
 from app.settings import Settings
+from indexer import Progress, SyncReport
 from indexer.errors import IndexLockedError
 from indexer.lock import submit_request
-from indexer.pipeline import Progress, SyncReport
 
 log = logging.getLogger(__name__)
 
@@ -33,7 +33,7 @@ STARTING, INDEXING, IDLE, PAUSED, LOCKED, FAILED = (
 
 @dataclass(frozen=True)
 class ProgressInfo:
-    """A snapshot of :class:`indexer.pipeline.Progress`, safe to hand to another thread."""
+    """A snapshot of :class:`indexer.progress.Progress`, safe to hand to another thread."""
 
     phase: str
     done: int

@@ -36,7 +36,7 @@ from app.gui.asking import AskOutcome, AskService
 from app.gui.opener import location as open_location
 from app.gui.results import HitRole, Index, ResultDelegate, ResultsModel, location
 from app.gui.tasks import TaskRunner
-from indexer.search import Hit, Searcher, SearchFilters, SearchResult
+from indexer import Hit, Searcher, SearchFilters, SearchResult
 
 log = logging.getLogger(__name__)
 

@@ -14,7 +14,7 @@ from datetime import datetime
 from pathlib import Path
 
 from app.gui.filters import TYPES
-from indexer.search import SearchFilters
+from indexer import SearchFilters
 
 KNOWN_TYPES = frozenset(t for _, ts in TYPES for t in ts) | {"doc", "htm", "text"}
 _TOKEN = re.compile(r"^(?P<key>[A-Za-z0-9]+):(?P<value>.*)$")

@@ -13,7 +13,7 @@ from pathlib import Path
 from PySide6.QtCore import QUrl
 from PySide6.QtGui import QDesktopServices
 
-from indexer.search import Hit
+from indexer import Hit
 
 log = logging.getLogger(__name__)
 _Argv = Callable[[str, int], list[str]]

@@ -23,7 +23,7 @@ from app.gui.opener import location
 from app.gui.render import PAGED, PageView, TextView, render_page, text_around
 from app.gui.results import short_folder
 from app.gui.tasks import TaskRunner
-from indexer.search import Hit
+from indexer import Hit
 
 log = logging.getLogger(__name__)
 

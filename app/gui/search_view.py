@@ -23,7 +23,7 @@ from app.gui.opener import location
 from app.gui.preview import PreviewPane
 from app.gui.results import HitRole, ResultDelegate, ResultsModel
 from app.gui.tasks import TaskRunner
-from indexer.search import Hit, Searcher, SearchFilters, SearchResult
+from indexer import Hit, Searcher, SearchFilters, SearchResult
 
 log = logging.getLogger(__name__)
 

@@ -14,6 +14,8 @@ import os
 from pathlib import Path
 from typing import Any
 
+from indexer.fsutil import atomic_write_bytes
+
 log = logging.getLogger(__name__)
 
 OCR_DPI = 200
@@ -64,10 +66,7 @@ def store_lines(key: str, lines: list[str], cache_dir: Path | None) -> None:
         return
     cached = _cache_file(cache_dir, key)
     try:
-        cached.parent.mkdir(parents=True, exist_ok=True)
-        tmp = cached.with_suffix(f".{os.getpid()}.tmp")
-        tmp.write_text(json.dumps(lines, ensure_ascii=False), "utf-8")
-        os.replace(tmp, cached)
+        atomic_write_bytes(cached, json.dumps(lines, ensure_ascii=False).encode("utf-8"))
     except OSError as exc:
         log.debug("OCR cache write failed: %s", exc)
 

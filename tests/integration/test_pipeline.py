@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from indexer.pipeline import Indexer
+from indexer.progress import Progress
 from indexer.search import Searcher, SearchFilters
 from tests.conftest import index_config, make_docx, make_pdf
 
@@ -261,9 +262,9 @@ def test_identical_passages_in_different_files_are_embedded_once(tmp_path, embed
 
 
 def test_progress_goes_by_bytes_and_inside_a_long_file(tmp_path, embedder, monkeypatch):
-    import indexer.pipeline as pipeline
+    import indexer.vectors as vectors
 
-    monkeypatch.setattr(pipeline, "EMBED_PROGRESS_STEP", 4)
+    monkeypatch.setattr(vectors, "EMBED_PROGRESS_STEP", 4)
     d = tmp_path / "docs"
     d.mkdir()
     paras = [f"Section {i}. " + " ".join(f"word{i}x{j}" for j in range(120)) for i in range(12)]
@@ -292,10 +293,10 @@ def test_progress_goes_by_bytes_and_inside_a_long_file(tmp_path, embedder, monke
     assert indexing[-1].embedded == r.embedded and indexing[-1].passage_rate > 0
     doing = {re.sub(r"\d+/", "N/", p.doing()) for p in indexing if p.passages_total}
     assert doing == {f"book.txt and 1 other file (N/{inside[0][1]} passages)"}, doing
-    many = pipeline.Progress(current=str(d / "a.txt"), batch_files=4, passages_total=10)
+    many = Progress(current=str(d / "a.txt"), batch_files=4, passages_total=10)
     assert many.doing() == "a.txt and 3 other files (0/10 passages)"
     # Files of very different sizes: the estimate follows bytes, not the file count.
-    p = pipeline.Progress(phase="indexing", total=2, done=1, bytes_total=1000, bytes_done=100)
+    p = Progress(phase="indexing", total=2, done=1, bytes_total=1000, bytes_done=100)
     p.started -= 10
     assert p.eta_s is not None and 85 < p.eta_s < 95
 
@@ -356,10 +357,10 @@ def _book(d: Path, sections: int = 40) -> Path:
 
 @pytest.fixture
 def small_parts(monkeypatch):
-    import indexer.pipeline as pipeline
+    import indexer.vectors as vectors
 
-    monkeypatch.setattr(pipeline, "LARGE_DOC_PASSAGES", 8)
-    monkeypatch.setattr(pipeline, "EMBED_PROGRESS_STEP", 4)
+    monkeypatch.setattr(vectors, "LARGE_DOC_PASSAGES", 8)
+    monkeypatch.setattr(vectors, "EMBED_PROGRESS_STEP", 4)
 
 
 def test_a_long_document_stopped_part_way_keeps_its_parts_and_resumes(

@@ -10,6 +10,7 @@ import lancedb
 import pytest
 
 import indexer.pipeline as pipeline
+import indexer.vectors as vectors
 from indexer.pipeline import Indexer
 from indexer.search import Searcher
 from indexer.state import StateDB
@@ -104,7 +105,7 @@ class _CountingEmbedder:
 
 
 def test_semantic_tier_resumes_without_re_embedding(tmp_path, folder, embedder, monkeypatch):
-    monkeypatch.setattr(pipeline, "EMBED_PROGRESS_STEP", 2)
+    monkeypatch.setattr(vectors, "EMBED_PROGRESS_STEP", 2)
     counting = _CountingEmbedder(embedder)
     cfg = index_config(tmp_path / "index", folder)
     with Indexer(cfg, counting) as ix:

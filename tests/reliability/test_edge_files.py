@@ -10,7 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from indexer.pipeline import Indexer, Progress
+from indexer.pipeline import Indexer
+from indexer.progress import Progress
 from indexer.sandbox import SandboxConfig
 from indexer.search import Searcher
 from tests.conftest import index_config, make_pdf
