@@ -1,8 +1,8 @@
 """The engine facade shared by the CLI and the desktop app (Qt-free).
 
 It turns the user's settings into the indexer's and models' frozen configs, loads models lazily
-and once, and runs the long-lived watch loop (catch up, then follow changes and hand-over
-requests from other Findling processes).
+and once, and runs the watch loop (:func:`indexer.follow.follow_folders`) with the writer lock
+held, re-reading the settings when another Findling process hands work over.
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ from indexer import (
     Progress,
     Searcher,
     SyncReport,
-    follow,
+    follow_folders,
 )
 from indexer.chunk import ChunkerConfig
 from indexer.extract.document import ExtractLimits
@@ -186,7 +186,7 @@ class Engine:
                 lock=lock, on_progress=on_progress, config=self.index_config(snapshot)
             )
             try:
-                follow(indexer, stop, hooks, poll_s=poll_s)
+                follow_folders(indexer, stop, hooks, poll_s=poll_s)
             finally:
                 indexer.close()
         finally:

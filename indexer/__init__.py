@@ -3,7 +3,7 @@
 The front ends (``app/``) need only what is exported here::
 
     Indexer, IndexConfig          the single writer: scan, extract, chunk, embed, store
-    follow, FollowHooks           the watch loop that keeps an index in step with its folders
+    follow_folders, FollowHooks   the watch loop that keeps an index in step with its folders
     Searcher, SearchFilters       hybrid (keyword + vector) retrieval, narrowed by type/folder/date
     SearchResult, Hit             what a search returns: ranked passages with file and page
     Asker, Answer, Citation       answers from retrieved passages, with their sources
@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 _EXPORTS = {
     "Indexer": "indexer.pipeline",
     "IndexConfig": "indexer.config",
-    "follow": "indexer.follow",
+    "follow_folders": "indexer.follow",
     "FollowHooks": "indexer.follow",
     "Searcher": "indexer.search",
     "SearchFilters": "indexer.search",
@@ -56,14 +56,14 @@ __all__ = [
     "SearchResult",
     "Searcher",
     "SyncReport",
-    "follow",
+    "follow_folders",
     "read_status",
 ]
 
 if TYPE_CHECKING:
     from indexer.ask import Answer, Asker, Citation
     from indexer.config import IndexConfig
-    from indexer.follow import FollowHooks, follow
+    from indexer.follow import FollowHooks, follow_folders
     from indexer.layout import IndexLayout
     from indexer.pipeline import Indexer
     from indexer.progress import Progress, SyncReport

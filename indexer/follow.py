@@ -48,7 +48,7 @@ def _watcher(config: IndexConfig) -> Watcher:
     return watcher
 
 
-def follow(
+def follow_folders(
     indexer: Indexer,
     stop: threading.Event,
     hooks: FollowHooks | None = None,
