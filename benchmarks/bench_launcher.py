@@ -57,6 +57,7 @@ def build(index_dir: Path, folder: Path, n: int, dims: int) -> float:
     import numpy as np
     import pyarrow as pa
 
+    from indexer.layout import IndexLayout
     from indexer.state import FileRow, StateDB
     from indexer.states import FileState
     from indexer.store import ChunkStore, schema
@@ -64,7 +65,7 @@ def build(index_dir: Path, folder: Path, n: int, dims: int) -> float:
     t0 = time.perf_counter()
     index_dir.mkdir(parents=True, exist_ok=True)
     folder.mkdir(parents=True, exist_ok=True)
-    state = StateDB(index_dir / "state.sqlite")
+    state = StateDB(IndexLayout(index_dir).state)
     store = ChunkStore(index_dir, dims)
     rng = np.random.default_rng(7)
     items = passages(n)

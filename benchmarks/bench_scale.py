@@ -107,12 +107,13 @@ def build(
     import numpy as np
     import pyarrow as pa
 
+    from indexer.layout import IndexLayout
     from indexer.state import FileRow, StateDB
     from indexer.states import FileState
     from indexer.store import ChunkStore, schema
 
     index_dir.mkdir(parents=True, exist_ok=True)
-    state = StateDB(index_dir / "state.sqlite")
+    state = StateDB(IndexLayout(index_dir).state)
     store = ChunkStore(index_dir, vecs.shape[1], ann=ann_cfg)
     rng = np.random.default_rng(7)
     dims = vecs.shape[1]
@@ -187,7 +188,9 @@ def build(
 
 def index_bytes(index_dir: Path, table: Any) -> dict[str, int]:
     """On-disk bytes of each index of the chunk table, by index name."""
-    root = index_dir / "lance" / "chunks.lance" / "_indices"
+    from indexer.layout import IndexLayout
+
+    root = IndexLayout(index_dir).lance / "chunks.lance" / "_indices"
     out: dict[str, int] = {}
     for ix in table.list_indices():
         d = root / str(getattr(ix, "index_uuid", ""))

@@ -32,7 +32,9 @@ sys.path.insert(0, str(ROOT))
 
 
 def indexed_paths(index_dir: Path) -> set[str]:
-    con = sqlite3.connect(f"{(index_dir / 'state.sqlite').as_uri()}?mode=ro", uri=True)
+    from indexer.layout import IndexLayout
+
+    con = sqlite3.connect(f"{IndexLayout(index_dir).state.as_uri()}?mode=ro", uri=True)
     try:
         return {r[0] for r in con.execute("SELECT path FROM files WHERE state='indexed'")}
     finally:

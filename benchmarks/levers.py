@@ -95,6 +95,7 @@ def main() -> None:
     from benchmarks.eval_retrieval import load_dataset
     from benchmarks.metrics import evaluate
     from benchmarks.runner import build
+    from indexer.layout import IndexLayout
     from indexer.state import StateDB
     from indexer.store import FTS_COLUMN, ChunkStore, sql_str
     from models.catalogue import find_model
@@ -103,7 +104,7 @@ def main() -> None:
     ds = load_dataset(args.dataset, "train", "full")
     emb = Embedder(find_model(Path("/nonexistent"), None, "embedding"))
     built = build(ds, "markdown", emb)
-    state = StateDB(built.index_dir / "state.sqlite", readonly=True)
+    state = StateDB(IndexLayout(built.index_dir).state, readonly=True)
     doc_id = {}
     for row in state.files():
         did = built.doc_ids(row.path, None)
