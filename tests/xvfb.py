@@ -34,10 +34,26 @@ PACKAGES = [
 ]
 
 
+def _missing() -> list[str]:
+    """The packages above that dpkg does not list as installed (all of them without dpkg)."""
+    if not shutil.which("dpkg-query"):
+        return [] if shutil.which("Xvfb") and shutil.which("xdotool") else list(PACKAGES)
+    r = subprocess.run(
+        ["dpkg-query", "-W", "-f=${Package} ${db:Status-Status}\n", *PACKAGES],
+        capture_output=True,
+        text=True,
+    )
+    installed = {ln.split()[0] for ln in r.stdout.splitlines() if ln.endswith(" installed")}
+    return [p for p in PACKAGES if p not in installed]
+
+
 def _install() -> str | None:
-    """Install Xvfb and xdotool when root on Debian; returns why not, or None."""
-    if shutil.which("Xvfb") and shutil.which("xdotool"):
+    """Install Xvfb, xdotool and the Qt xcb plugin's libraries when root on Debian; returns why
+    not, or None. Xvfb alone is not enough: without e.g. libxcb-cursor0 Qt cannot open a window."""
+    if not _missing():
         return None
+    if shutil.which("Xvfb") and shutil.which("xdotool") and os.name == "posix" and os.geteuid():
+        return None  # not root: use what is there and let Qt say what it lacks
     if os.name != "posix" or os.geteuid() != 0 or not shutil.which("apt-get"):
         return "Xvfb/xdotool are not installed and this is not root on Debian (apt-get)"
     env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
@@ -46,7 +62,7 @@ def _install() -> str | None:
         r = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=900)
         if r.returncode != 0 and attempt == 0:
             subprocess.run(["apt-get", "update", "-q"], env=env, capture_output=True, timeout=900)
-        if shutil.which("Xvfb") and shutil.which("xdotool"):
+        if not _missing():
             return None
         time.sleep(5)  # perhaps another dpkg holds the lock
     return f"apt-get could not install Xvfb: {r.stderr[-300:]}"
