@@ -111,6 +111,8 @@ def _set_file(path: Path, enabled: bool, content: bytes) -> None:
 
 
 def _set_windows(enabled: bool, cmd: list[str]) -> None:
+    if sys.platform != "win32":  # winreg exists only there (and typeshed says so to mypy)
+        raise OSError("the Windows registry is only available on Windows")
     import subprocess
     import winreg
 

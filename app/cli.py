@@ -17,7 +17,8 @@ import threading
 import time
 from datetime import datetime
 from pathlib import Path
-from typing import Any, NoReturn
+from types import FrameType
+from typing import TYPE_CHECKING, Any, NoReturn
 
 from app import __version__
 from app.engine import Engine
@@ -30,6 +31,11 @@ from indexer.errors import IndexerError, IndexLockedError
 from indexer.lock import WriterLock, holder, submit_request
 from indexer.states import FileState, is_failure
 from models.errors import ModelError
+
+if TYPE_CHECKING:
+    from indexer.quote import Extract
+    from indexer.search import Hit
+    from models.catalogue import ModelSpec
 
 log = logging.getLogger("findling.cli")
 
@@ -145,7 +151,7 @@ class _StopFlag:
         self.event = threading.Event()
 
     def install(self) -> None:
-        def handler(signum: int, frame: Any) -> None:
+        def handler(signum: int, frame: FrameType | None) -> None:
             if self.event.is_set():
                 raise KeyboardInterrupt
             self.event.set()
@@ -337,7 +343,7 @@ def cmd_ask(engine: Engine, args: argparse.Namespace) -> int:
             sys.stdout.flush()
             streamed = True
 
-    def on_extract(quote: Any, _hits: Any) -> None:
+    def on_extract(quote: Extract | None, _hits: list[Hit]) -> None:
         # Shown as soon as search returns, before the model writes a word.
         if args.json:
             _emit({"extract": quote.to_json() if quote else None})
@@ -575,7 +581,7 @@ def cmd_models(engine: Engine, args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _model_entry(spec: Any, active: bool) -> dict[str, Any]:
+def _model_entry(spec: ModelSpec, active: bool) -> dict[str, Any]:
     return {
         "id": spec.id,
         "kind": spec.kind,

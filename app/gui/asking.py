@@ -10,7 +10,7 @@ from typing import Any
 from PySide6.QtCore import QObject, QThread, Signal, Slot
 
 from app.engine import Engine
-from indexer import Answer, Hit, Searcher, SearchFilters
+from indexer import Answer, Hit, Searcher, SearchFilters, SearchResult
 
 log = logging.getLogger(__name__)
 
@@ -33,7 +33,7 @@ class _RecordingSearcher:
         self.embedder = inner.embedder
         self.hits: dict[str, Hit] = {}
 
-    def search(self, *args: Any, **kwargs: Any) -> Any:
+    def search(self, *args: Any, **kwargs: Any) -> SearchResult:
         result = self._inner.search(*args, **kwargs)
         self.hits.update({h.chunk_id: h for h in result.hits})
         return result
@@ -89,6 +89,7 @@ class _AskWorker(QObject):
                 self._searcher = self.engine.searcher()
             rec = _RecordingSearcher(self._searcher)
             self.status.emit(req, "Reading your files…")
+            # Duck-typed: it has the search/config/embedder/close that Asker uses of a Searcher.
             asker = self.engine.asker(rec)  # type: ignore[arg-type]
             answer = asker.ask(
                 question,

@@ -11,7 +11,6 @@ import html
 import logging
 import re
 from collections.abc import Callable
-from typing import Any
 
 from PySide6.QtCore import QEvent, QItemSelectionModel, QObject, QSize, Qt, QTimer, QUrl, Signal
 from PySide6.QtGui import QFontMetrics, QGuiApplication, QKeyEvent
@@ -594,7 +593,7 @@ class Launcher(QWidget):
 
 
 def connect_opener(
-    launcher: Launcher, open_fn: Callable[[str, Any], None], reveal_fn: Callable[[str], None]
+    launcher: Launcher, open_fn: Callable[[str, object], None], reveal_fn: Callable[[str], None]
 ) -> None:
     """Wire the launcher to the window's opener."""
     launcher.open_requested.connect(open_fn)

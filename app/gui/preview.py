@@ -40,6 +40,8 @@ class PreviewPane(QWidget):
     reveal_requested = Signal(str)
     rendered = Signal()
     failed = Signal(str)
+    # The page's scroll area; the name hides QWidget.scroll(dx, dy), which nothing here calls.
+    scroll: QScrollArea  # type: ignore[assignment]
 
     def __init__(self, runner: TaskRunner, parent: QWidget | None = None) -> None:
         super().__init__(parent)

@@ -19,6 +19,7 @@ from PySide6.QtGui import (
     QFont,
     QFontMetrics,
     QIcon,
+    QPainter,
     QPalette,
     QTextDocument,
 )
@@ -132,7 +133,7 @@ class ResultDelegate(QStyledItemDelegate):
         """The snippet text and its highlighted spans, as drawn."""
         return hit.snippet, hit.highlights
 
-    def paint(self, painter: Any, option: QStyleOptionViewItem, index: Index) -> None:
+    def paint(self, painter: QPainter, option: QStyleOptionViewItem, index: Index) -> None:
         hit: Hit | None = index.data(HitRole)
         if hit is None:
             return super().paint(painter, option, index)

@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import logging
-from typing import Any
 
-from PySide6.QtCore import QEvent, QItemSelectionModel, QObject, Qt, QTimer, Signal
+from PySide6.QtCore import QEvent, QItemSelectionModel, QModelIndex, QObject, Qt, QTimer, Signal
 from PySide6.QtGui import QKeyEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -200,7 +199,7 @@ class SearchView(QWidget):
         idx = self.list.currentIndex()
         return idx.data(HitRole) if idx.isValid() else None
 
-    def _current_changed(self, current: Any, _previous: Any) -> None:
+    def _current_changed(self, current: QModelIndex, _previous: QModelIndex) -> None:
         hit = current.data(HitRole) if current.isValid() else None
         if hit is None:
             self.preview.clear()

@@ -5,8 +5,10 @@ from __future__ import annotations
 import logging
 import os
 import sys
+from typing import cast
 
 from PySide6.QtCore import Qt
+from PySide6.QtGui import QStandardItemModel
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -25,7 +27,7 @@ from PySide6.QtWidgets import (
 from app import autostart
 from app.engine import Engine
 from app.hotkey import default_hotkey
-from models.catalogue import all_models, find_model, machine_memory, recommend_llm
+from models.catalogue import Kind, all_models, find_model, machine_memory, recommend_llm
 from models.llm import gpu_offload_supported
 
 log = logging.getLogger(__name__)
@@ -37,14 +39,14 @@ LOGIN_WHERE = {
 }
 
 
-def model_combo(engine: Engine, kind: str, current: str | None) -> QComboBox:
+def model_combo(engine: Engine, kind: Kind, current: str | None) -> QComboBox:
     """The available models of one kind; the current (or default) one selected."""
     combo = QComboBox()
     try:
-        default = find_model(engine.paths.models_dir, None, kind).id  # type: ignore[arg-type]
+        default = find_model(engine.paths.models_dir, None, kind).id
     except Exception:
         default = None
-    for spec in all_models(engine.paths.models_dir, kind):  # type: ignore[arg-type]
+    for spec in all_models(engine.paths.models_dir, kind):
         label = spec.display_name or spec.id
         if spec.id == default:
             label += " (default)"
@@ -52,7 +54,9 @@ def model_combo(engine: Engine, kind: str, current: str | None) -> QComboBox:
             label += " — not downloaded"
         combo.addItem(label, spec.id)
         if not spec.available:
-            combo.model().item(combo.count() - 1).setEnabled(False)  # type: ignore[attr-defined]
+            # A QComboBox made without setModel() keeps its items in a QStandardItemModel.
+            items = cast(QStandardItemModel, combo.model())
+            items.item(combo.count() - 1).setEnabled(False)
     i = combo.findData(current or default)
     combo.setCurrentIndex(max(0, i))
     return combo

@@ -6,6 +6,7 @@ import logging
 
 from PySide6.QtCore import (
     QAbstractNativeEventFilter,
+    QByteArray,
     QCoreApplication,
     QObject,
     QSocketNotifier,
@@ -13,21 +14,23 @@ from PySide6.QtCore import (
 )
 
 from app.hotkey import HotkeyBackend, HotkeyError, create_backend, parse
+from app.hotkey.windows import WindowsHotkey, read_msg
 
 log = logging.getLogger(__name__)
 
 
 class _WinFilter(QAbstractNativeEventFilter):
-    def __init__(self, backend: HotkeyBackend) -> None:
+    def __init__(self, backend: WindowsHotkey) -> None:
         super().__init__()
         self.backend = backend
 
-    def nativeEventFilter(self, event_type: object, message: object) -> object:
-        from app.hotkey.windows import read_msg
-
-        if bytes(event_type) == b"windows_generic_MSG":  # type: ignore[call-overload]
-            msg, wparam = read_msg(int(message))  # type: ignore[call-overload]
-            if self.backend.handle_message(msg, wparam):  # type: ignore[attr-defined]
+    def nativeEventFilter(
+        self, event_type: QByteArray | bytes | bytearray | memoryview, message: int
+    ) -> object:
+        # QByteArray supports bytes() at run time; its stubs do not declare the buffer protocol.
+        if bytes(event_type) == b"windows_generic_MSG":  # type: ignore[arg-type]
+            msg, wparam = read_msg(int(message))
+            if self.backend.handle_message(msg, wparam):
                 return True, 0
         return False, 0
 
@@ -67,7 +70,7 @@ class GlobalShortcut(QObject):
         if fd is not None and self._notifier is None:
             self._notifier = QSocketNotifier(fd, QSocketNotifier.Type.Read, self)
             self._notifier.activated.connect(lambda *_: self.dispatch())
-        if self._backend.name == "windows" and self._filter is None:
+        if isinstance(self._backend, WindowsHotkey) and self._filter is None:
             app = QCoreApplication.instance()
             if app is not None:
                 self._filter = _WinFilter(self._backend)

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from typing import Any
+from typing import Any, TypeVar
 
 from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal
 
 log = logging.getLogger(__name__)
+
+T = TypeVar("T")
 
 
 class _Relay(QObject):
@@ -51,8 +53,8 @@ class TaskRunner(QObject):
 
     def submit(
         self,
-        fn: Callable[[], Any],
-        on_done: Callable[[Any], None],
+        fn: Callable[[], T],
+        on_done: Callable[[T], None],
         on_error: Callable[[BaseException], None] | None = None,
     ) -> None:
         """Run ``fn()`` on the pool; ``on_done(result)`` or ``on_error(exc)`` on this thread."""

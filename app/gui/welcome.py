@@ -21,7 +21,7 @@ from PySide6.QtWidgets import (
 
 from app.engine import Engine
 from app.gui.icons import app_icon
-from models.catalogue import find_model
+from models.catalogue import Kind, find_model
 
 
 def standard_folders() -> list[tuple[str, str, bool]]:
@@ -55,10 +55,10 @@ def default_folders() -> list[str]:
     return [path for _label, path, ticked in standard_folders() if ticked]
 
 
-def model_line(engine: Engine, kind: str, chosen: str | None) -> str:
+def model_line(engine: Engine, kind: Kind, chosen: str | None) -> str:
     """ "Name (size)" of the model in use, or why it is missing."""
     try:
-        spec = find_model(engine.paths.models_dir, chosen, kind)  # type: ignore[arg-type]
+        spec = find_model(engine.paths.models_dir, chosen, kind)
     except Exception as exc:
         return f"not available ({exc})"
     size = f", {spec.size / 2**20:.0f} MB" if spec.size else ""

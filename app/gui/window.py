@@ -105,22 +105,34 @@ class MainWindow(QMainWindow):
     # -- set-up ---------------------------------------------------------------------------------
     def _menus(self) -> None:
         file_menu = self.menuBar().addMenu("&File")
-        find = QAction("&Search", self, shortcut=QKeySequence.StandardKey.Find)
+        find = QAction("&Search", self, shortcut=QKeySequence(QKeySequence.StandardKey.Find))
         find.triggered.connect(self.focus_search)
         ask = QAction("&Ask a question", self, shortcut=QKeySequence("Ctrl+Shift+A"))
-        ask.triggered.connect(
-            lambda: (self.tabs.setCurrentWidget(self.ask), self.ask.field.setFocus())
-        )
+
+        def show_ask() -> None:
+            self.tabs.setCurrentWidget(self.ask)
+            self.ask.field.setFocus()
+
+        ask.triggered.connect(show_ask)
         add = QAction("Add &folder…", self)
-        add.triggered.connect(
-            lambda: (self.tabs.setCurrentWidget(self.folders), self.folders._ask_folder())
+
+        def add_folder() -> None:
+            self.tabs.setCurrentWidget(self.folders)
+            self.folders._ask_folder()
+
+        add.triggered.connect(add_folder)
+        settings = QAction(
+            "Se&ttings…", self, shortcut=QKeySequence(QKeySequence.StandardKey.Preferences)
         )
-        settings = QAction("Se&ttings…", self, shortcut=QKeySequence.StandardKey.Preferences)
         settings.setMenuRole(QAction.MenuRole.PreferencesRole)
         settings.triggered.connect(self.open_settings)
-        close = QAction("&Close window", self, shortcut=QKeySequence.StandardKey.Close)
+        close = QAction(
+            "&Close window", self, shortcut=QKeySequence(QKeySequence.StandardKey.Close)
+        )
         close.triggered.connect(self.close)
-        quit_ = QAction("&Quit Findling", self, shortcut=QKeySequence.StandardKey.Quit)
+        quit_ = QAction(
+            "&Quit Findling", self, shortcut=QKeySequence(QKeySequence.StandardKey.Quit)
+        )
         quit_.setMenuRole(QAction.MenuRole.QuitRole)
         quit_.triggered.connect(self.quit)
         for a in (find, ask, add, None, settings, None, close, quit_):

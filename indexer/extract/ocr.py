@@ -135,7 +135,7 @@ def _pdf_page_is_scan(path: str, size: int, mtime_ns: int, page: int) -> bool:
     import pymupdf
 
     try:
-        with pymupdf.open(path) as doc:  # type: ignore[no-untyped-call]
+        with pymupdf.open(path) as doc:
             pg = doc.load_page(page - 1)
             text = pg.get_text("text", flags=pymupdf.TEXTFLAGS_SEARCH).strip()
             return not text and bool(pg.get_images(full=False))
