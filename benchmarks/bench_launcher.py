@@ -111,6 +111,8 @@ def build(index_dir: Path, folder: Path, n: int, dims: int) -> float:
     for s in range(0, len(rows), 20_000):
         store._table.add(pa.Table.from_pylist(rows[s : s + 20_000], schema=schema(dims)))
     store.ensure_fts()
+    # What the app's writer does once an index is this big: the approximate vector index.
+    store.ensure_vector_index(len(rows))
     state.close()
     return time.perf_counter() - t0
 
@@ -121,11 +123,24 @@ def type_queries(launcher, app, queries: list[str], rate: float) -> list[dict]: 
 
     records: list[dict] = []
     pending: dict[str, float] = {}
+    searched: dict[str, float] = {}  # the engine's own time for each text's search
+
+    searcher = launcher.engine.searcher()
+    search = searcher.search
+
+    def timed(query, *a, **k):  # type: ignore[no-untyped-def]
+        r = search(query, *a, **k)
+        searched[" ".join(query.split())] = round(r.took_ms, 1)
+        return r
+
+    searcher.search = timed
+    launcher._searcher = searcher
 
     def shown(query: str, n: int) -> None:
         t = pending.pop(query, None)
         if t is not None:
-            records.append({"text": query, "ms": (time.perf_counter() - t) * 1000, "hits": n})
+            ms = (time.perf_counter() - t) * 1000
+            records.append({"text": query, "ms": ms, "hits": n, "search_ms": searched.get(query)})
 
     launcher.searched.connect(shown)
     interval = 1.0 / rate
@@ -193,8 +208,16 @@ def main(argv: list[str] | None = None) -> int:
     done = sorted(r["ms"] for r in records if r["ms"] is not None)
     superseded = sum(1 for r in records if r["ms"] is None)
 
-    def pct(p: float) -> float:
-        return round(done[min(len(done) - 1, int(p * len(done)))], 1) if done else float("nan")
+    def pct(p: float, values: list[float] = done) -> float:
+        return (
+            round(values[min(len(values) - 1, int(p * len(values)))], 1) if values else float("nan")
+        )
+
+    # A keystroke overtaken by the next one waited at least the key interval for nothing: count
+    # it so (a lower bound) in the p95 that covers every keystroke.
+    interval_ms = 1000.0 / args.rate
+    every = sorted(done + [interval_ms] * superseded)
+    search_ms = sorted(r["search_ms"] for r in records if r.get("search_ms") is not None)
 
     result = {
         "benchmark": "launcher keystroke to first results",
@@ -206,6 +229,9 @@ def main(argv: list[str] | None = None) -> int:
         "keystrokes_superseded": superseded,
         "p50_ms": pct(0.50),
         "p95_ms": pct(0.95),
+        "p95_ms_every_keystroke": pct(0.95, every),
+        "search_p50_ms": pct(0.50, search_ms),
+        "search_p95_ms": pct(0.95, search_ms),
         "max_ms": round(done[-1], 1) if done else None,
         "mean_ms": round(statistics.fmean(done), 1) if done else None,
         "target_p95_ms": 100,
