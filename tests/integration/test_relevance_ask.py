@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from indexer.ask import NOT_FOUND_TEXT, Asker, support
+from indexer.ask import MIN_SUPPORT, NOT_FOUND_TEXT, Asker, is_not_found, support
 from indexer.pipeline import Indexer
 from indexer.search import SearchConfig, Searcher
 from tests.conftest import index_config, make_docx, make_pdf
@@ -111,15 +111,71 @@ def test_ask_says_so_when_nothing_relevant(index, embedder, llm):
     _, idx = index
     asker = Asker(Searcher(idx, embedder), llm)
     question = "What is the airspeed velocity of an unladen swallow in Jupiter's orbit?"
-    # This is the retrieval gate's refusal: no passage is close enough to reach the model. The
-    # model's own "not in files" reply on related passages is tested in
-    # tests/unit/test_ask_citations.py (the default 135M model cannot be relied on to refuse).
+    # This is the retrieval gate's refusal: no passage is close enough to reach the model. On
+    # related passages that lack the answer see test_related_passages_without_the_answer_...
     assert Searcher(idx, embedder).search(question, 5).hits, "setup: the index is not empty"
     assert asker.retrieve(question) == []
     ans = asker.ask(question)
     # The closest passages come back as "possibly related", none of them as a source.
     assert not ans.found and ans.answer == NOT_FOUND_TEXT
     assert not any(c.cited for c in ans.citations), ans.to_json()
+
+
+@pytest.fixture(scope="module")
+def boiler_index(tmp_path_factory, embedder):
+    """Two files about a boiler that say where it is and how it is looked after, nothing more."""
+    d = tmp_path_factory.mktemp("boiler")
+    make_pdf(
+        d / "boiler-log.pdf",
+        [
+            "Boiler log. The boiler was serviced in March by the engineer, who replaced the "
+            "pressure valve.",
+            "Boiler log. The boiler pressure should read between one and two bar when the "
+            "heating is cold.",
+            "Boiler log. Bleed the radiators each autumn before the heating season starts.",
+        ],
+    )
+    (d / "boiler-notes.md").write_text(
+        "# Boiler\n\nThe boiler sits in the cellar next to the water softener. Its flue runs up "
+        "the north wall.\n"
+    )
+    idx = d.parent / (d.name + "-index")
+    with Indexer(index_config(idx, d), embedder) as ix:
+        assert ix.sync().added == 2
+    return idx
+
+
+# Questions about the boiler whose answer neither file holds: the retrieval gate and the quoted-
+# sentence bar let them through, so "not in your files" must come from checking the reply.
+ABSENT = ["How much did the boiler service cost?", "How old is the boiler?"]
+
+
+def test_a_question_the_boiler_files_answer_is_found(boiler_index, embedder, llm):
+    # The contrast for the test below: on the same files and model, an answer that is there.
+    ans = Asker(Searcher(boiler_index, embedder), llm).ask("Where is the boiler?")
+    assert ans.found and "cellar" in ans.answer.lower(), ans.to_json()
+
+
+@pytest.mark.parametrize("question", ABSENT)
+def test_related_passages_without_the_answer_are_not_found(boiler_index, embedder, llm, question):
+    idx = boiler_index
+    asker = Asker(Searcher(idx, embedder), llm)
+    passages = asker.retrieve(question)
+    # Setup: the retrieval gate passes boiler passages (this is not an unrelated index).
+    assert any("boiler" in h.text.lower() for h in passages), [h.text for h in passages]
+    tokens: list[str] = []
+    ans = asker.ask(question, on_token=tokens.append)
+    reply = "".join(tokens)
+    # The quoted-sentence bar was cleared and the model was asked: neither the retrieval gate
+    # nor the extract bar decided, only what was done with the model's reply.
+    assert ans.extract is not None and "boiler" in ans.extract.text.lower()
+    assert reply.strip(), "the model was not asked"
+    assert not ans.found and ans.answer == NOT_FOUND_TEXT, (reply, ans.to_json())
+    assert not any(c.cited for c in ans.citations), (reply, ans.to_json())
+    if not is_not_found(reply):
+        # The model did not refuse but answered from its own knowledge: the support check is
+        # what said "not found", because the reply is not in any passage.
+        assert max(support(reply, h.text) for h in passages) < MIN_SUPPORT, reply
 
 
 def test_the_page_a_contents_or_index_page_points_to_ranks_above_it(tmp_path, embedder):

@@ -5,6 +5,7 @@ import pytest
 from indexer.ask import check_grounding
 from indexer.quote import exact_terms, find_extract, score_sentences, sentence_spans
 from indexer.search import Hit
+from tests.fakes import FakeSearcher, ScriptedLlm
 
 
 def _hit(text: str, chunk: str = "c1", page: int | None = 1) -> Hit:
@@ -96,40 +97,18 @@ def test_grounding_uncited_sentences_need_one_source(answer, ok):
     assert check_grounding(answer, hits)[0].grounded is ok
 
 
-class _Searcher:
-    """Returns fixed hits (isolates the ask flow; the real stack is in the integration tests)."""
-
-    class config:
-        min_similarity = 0.0
-
-    def __init__(self, hits, embedder):
-        self.hits = hits
-        self.embedder = embedder
-
-    def search(self, *_a, **_k):
-        from indexer.search import SearchResult
-
-        return SearchResult(self.hits, 1.0)
-
-
-class _NoLlm:
-    def count_tokens(self, text):
-        return len(text) // 4
-
-    def stream_chat(self, *_a, **_k):
-        raise AssertionError("the model must not be asked when the files do not answer")
-
-
 def test_below_the_bar_the_model_is_not_asked_and_passages_are_possibly_related(embedder):
     from indexer.ask import Asker
 
     hits = [_hit("The lawn mower blades are sharpened each spring before the first cut.")]
-    for h in hits:
-        h.similarity = 0.9  # passes retrieval's filter, so only the extract bar decides
+    # Similar enough to pass retrieval's filter, so only the extract bar decides.
+    searcher = FakeSearcher(hits, similarity=0.9)
+    llm = ScriptedLlm(["The rate is 4% [1]."])
     seen = []
-    ans = Asker(_Searcher(hits, embedder), _NoLlm()).ask(
+    ans = Asker(searcher, llm, embedder=embedder).ask(  # type: ignore[arg-type]
         "What is the interest rate on the car loan?", on_extract=lambda q, h: seen.append(q)
     )
+    assert llm.prompts == [], "the model must not be asked when the files do not answer"
     assert seen == [None]
     assert not ans.found and ans.extract is None
     assert [c.chunk_id for c in ans.citations] == ["c1"] and not ans.citations[0].cited
