@@ -17,6 +17,7 @@ from typing import Any
 
 from indexer.ann import AnnConfig
 from indexer.extract.code import passage_line
+from indexer.extract.mail import message_number
 from indexer.extract.ocr import passage_is_ocr
 from indexer.layout import IndexLayout
 from indexer.snippet import STOP_WORDS, is_listing, make_snippet
@@ -107,6 +108,7 @@ class Hit:
     similarity: float | None = None
     ocr: bool = False  # read by OCR (issue 13): a scanned page or an image file
     line: int | None = None  # source code: the line its part starts at (opens there)
+    message: int | None = None  # a mailbox's message (1-based); its passages have no page
 
     def to_json(self) -> dict[str, Any]:
         """The stable JSON shape of a hit (CLI ``--json``)."""
@@ -122,6 +124,7 @@ class Hit:
             "offline": self.offline,
             "ocr": self.ocr,
             "line": self.line,
+            "message": self.message,
         }
 
 
@@ -261,7 +264,7 @@ class Searcher:
         assert self._state is not None
         files = self._state.paths_for_docs(c.row["doc"] for c in fused[: limit * 4 + 20])
         hits: list[Hit] = []
-        per_doc: dict[str, int] = {}
+        per_doc: dict[tuple[str, int | None], int] = {}
         # The same passage on the same page of two different files (a document saved twice with
         # other metadata, a copy in another format) shows once, with the other file listed.
         same_passage: dict[tuple[str, int | None], Hit] = {}
@@ -278,15 +281,18 @@ class Searcher:
                     r.path for r in rows if r.path != twin.path and r.path not in twin.other_paths
                 )
                 continue
-            if per_doc.get(row["doc"], 0) >= cfg.per_doc:
-                continue
-            per_doc[row["doc"]] = per_doc.get(row["doc"], 0) + 1
             online = [r for r in rows if r.state != FileState.OFFLINE] or rows
             primary = online[0]
+            # Each message of a mailbox counts as a document of its own.
+            message = message_number(primary.path, row["page"])
+            unit = (row["doc"], message)
+            if per_doc.get(unit, 0) >= cfg.per_doc:
+                continue
+            per_doc[unit] = per_doc.get(unit, 0) + 1
             snip = make_snippet(row["text"], query)
             hit = Hit(
                 path=primary.path,
-                page=row["page"],
+                page=None if message else row["page"],
                 section=row["heading"],
                 score=score,
                 snippet=snip.text,
@@ -298,6 +304,7 @@ class Searcher:
                 highlights=snip.highlights,
                 ocr=passage_is_ocr(primary.path, row["page"]),
                 line=passage_line(primary.path, row["heading"]),
+                message=message,
                 other_paths=[r.path for r in rows if r.path != primary.path],
                 offline=primary.state == FileState.OFFLINE,
                 keyword_rank=kr,

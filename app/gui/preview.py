@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 
 from PySide6.QtCore import QRectF, Qt, Signal
@@ -19,6 +21,7 @@ from PySide6.QtWidgets import (
 )
 
 from app.gui.icons import file_type_icon
+from app.gui.ocr_overlay import render_ocr_page
 from app.gui.opener import location
 from app.gui.render import PAGED, PageView, TextView, render_page, text_around
 from app.gui.results import short_folder
@@ -43,9 +46,12 @@ class PreviewPane(QWidget):
     # The page's scroll area; the name hides QWidget.scroll(dx, dy), which nothing here calls.
     scroll: QScrollArea  # type: ignore[assignment]
 
-    def __init__(self, runner: TaskRunner, parent: QWidget | None = None) -> None:
+    def __init__(
+        self, runner: TaskRunner, parent: QWidget | None = None, ocr_cache: Path | None = None
+    ) -> None:
         super().__init__(parent)
         self.runner = runner
+        self.ocr_cache = ocr_cache  # the index's OCR cache: boxes of OCR'd words on scans
         self.hit: Hit | None = None
         self.page_view: PageView | None = None
         self._req = 0
@@ -128,8 +134,17 @@ class PreviewPane(QWidget):
         if p.suffix.lower() in PAGED and hit.page:
             width = max(300, self.scroll.viewport().width() - 24)
             ratio = self.devicePixelRatioF()
+            page = hit.page
+            render: Callable[[], PageView] = partial(
+                render_page, hit.path, page, hit.text, width, ratio
+            )
+            if hit.ocr and self.ocr_cache is not None:  # a scan: highlight the OCR'd words
+                words = [hit.snippet[s:e] for s, e in hit.highlights]
+                render = partial(
+                    render_ocr_page, hit.path, page, hit.text, words, width, ratio, self.ocr_cache
+                )
             self.runner.submit(
-                lambda: render_page(hit.path, hit.page or 1, hit.text, width, ratio),
+                render,
                 lambda v: self._show_page(req, v),
                 lambda e: self._failed(req, e),
             )

@@ -46,6 +46,8 @@ def location(hit: Hit) -> str:
     parts = []
     if hit.page:
         parts.append(f"page {hit.page}")
+    if hit.message:
+        parts.append(f"message {hit.message}")
     if hit.section:
         parts.append(hit.section)
     parts.append(short_folder(hit.path))

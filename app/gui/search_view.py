@@ -23,6 +23,7 @@ from app.gui.preview import PreviewPane
 from app.gui.results import HitRole, ResultDelegate, ResultsModel
 from app.gui.tasks import TaskRunner
 from indexer import Hit, Searcher, SearchFilters, SearchResult
+from indexer.layout import IndexLayout
 
 log = logging.getLogger(__name__)
 
@@ -89,7 +90,9 @@ class SearchView(QWidget):
         self.empty.setWordWrap(True)
         self.empty.setEnabled(False)
 
-        self.preview = PreviewPane(preview_runner)
+        self.preview = PreviewPane(
+            preview_runner, ocr_cache=IndexLayout(engine.paths.index_dir).ocr_cache
+        )
         self.preview.open_requested.connect(self.open_requested)
         self.preview.reveal_requested.connect(self.reveal_requested)
 

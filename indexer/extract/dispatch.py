@@ -7,6 +7,7 @@ Adding a format is adding a module with ``SUFFIXES`` and ``extract(path, limits)
 from __future__ import annotations
 
 import errno
+import functools
 import os
 from pathlib import Path
 
@@ -36,12 +37,17 @@ def _registry() -> dict[str, Extractor]:
         (code.SUFFIXES, code.extract),
         (ooxml.SUFFIXES, ooxml.extract),
         (rtf.SUFFIXES, rtf.extract),
-        (mail.SUFFIXES, mail.extract),
+        (mail.SUFFIXES, functools.partial(mail.extract, reader=_extractor_for)),
         (image.SUFFIXES, image.extract),
     ):
         for s in suffixes:
             table[s] = fn
     return table
+
+
+def _extractor_for(name: str) -> Extractor | None:
+    """The reader for a file name by its suffix (e-mail attachments), or None."""
+    return _registry().get(os.path.splitext(name)[1].lower())
 
 
 def supported_suffixes() -> frozenset[str]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 from pathlib import Path
+from typing import Any
 
 from indexer.errors import CorruptError
 from indexer.extract import ocr
@@ -13,6 +14,19 @@ SUFFIXES = (".png", ".jpg", ".jpeg", ".tif", ".tiff", ".webp", ".bmp")
 
 MAX_PIXELS = 40_000_000
 """Larger images are scaled down before OCR (a 40-megapixel photo is plenty)."""
+
+
+def frame_png(img: Any, number: int) -> bytes:
+    """Frame ``number`` of an open PIL image as the PNG bytes that OCR reads (and that its
+    cache is keyed by)."""
+    img.seek(number)
+    frame = img.convert("RGB")
+    if frame.width * frame.height > MAX_PIXELS:
+        scale = (MAX_PIXELS / (frame.width * frame.height)) ** 0.5
+        frame = frame.resize((int(frame.width * scale), int(frame.height * scale)))
+    buf = io.BytesIO()
+    frame.save(buf, "PNG")
+    return buf.getvalue()
 
 
 def extract(path: Path, limits: ExtractLimits) -> Document:
@@ -27,14 +41,8 @@ def extract(path: Path, limits: ExtractLimits) -> Document:
     segments: list[Segment] = []
     try:
         for number in range(min(frames, limits.max_pages)):
-            img.seek(number)
-            frame = img.convert("RGB")
-            if frame.width * frame.height > MAX_PIXELS:
-                scale = (MAX_PIXELS / (frame.width * frame.height)) ** 0.5
-                frame = frame.resize((int(frame.width * scale), int(frame.height * scale)))
-            buf = io.BytesIO()
-            frame.save(buf, "PNG")
-            text = clean_text("\n".join(ocr.ocr_png(buf.getvalue(), limits.ocr_cache_dir)))
+            png = frame_png(img, number)
+            text = clean_text("\n".join(ocr.ocr_png(png, limits.ocr_cache_dir)))
             blocks = (Block(text),) if text else ()
             segments.append(Segment(blocks, page=number + 1 if frames > 1 else None))
     except ocr.OcrUnavailableError as exc:

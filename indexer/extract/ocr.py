@@ -1,7 +1,12 @@
 """OCR on ONNX Runtime with rapidocr-onnxruntime's PP-OCRv4 models, for pages without text.
 
 The engine is loaded once per worker process. :func:`ocr_png` takes a page rendered as PNG
-bytes and returns its text lines in reading order (top to bottom, then left to right).
+bytes and returns its text lines in reading order (top to bottom, then left to right);
+:func:`recognise_png` also returns the box of each piece of text the detector found, as fractions
+of the image's width and height, so that a box maps onto the page rendered at any zoom.
+
+A cache entry is ``{"lines": [...], "boxes": [[x0, y0, x1, y1, text], ...]}``; entries written
+before boxes were kept are a plain list of lines, still read (they have no boxes).
 """
 
 from __future__ import annotations
@@ -11,6 +16,8 @@ import hashlib
 import json
 import logging
 import os
+import struct
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -45,67 +52,145 @@ def available() -> bool:
     return True
 
 
+@dataclass(frozen=True)
+class TextBox:
+    """A piece of recognised text and where it is, as fractions (0–1) of the image's size."""
+
+    x0: float
+    y0: float
+    x1: float
+    y1: float
+    text: str
+
+
+@dataclass(frozen=True)
+class OcrResult:
+    """What OCR read on one image: its lines in reading order and the detected text boxes."""
+
+    lines: list[str]
+    boxes: list[TextBox]
+
+
 def _cache_file(cache_dir: Path, key: str) -> Path:
     return cache_dir / key[:2] / f"{key}.json"
 
 
-def cached_lines(key: str, cache_dir: Path | None) -> list[str] | None:
-    """The lines stored under ``key``, or None when that image was never OCR'd here."""
+def cached_result(key: str, cache_dir: Path | None) -> OcrResult | None:
+    """The result stored under ``key``, or None when that image was never OCR'd here.
+
+    An entry from before boxes were kept (a plain list of lines) has no boxes.
+    """
     if cache_dir is None:
         return None
     try:
-        lines = json.loads(_cache_file(cache_dir, key).read_text("utf-8"))
+        data = json.loads(_cache_file(cache_dir, key).read_text("utf-8"))
     except (OSError, ValueError):
         return None
-    return [str(x) for x in lines] if isinstance(lines, list) else None
+    if isinstance(data, list):
+        return OcrResult([str(x) for x in data], [])
+    if not isinstance(data, dict) or not isinstance(data.get("lines"), list):
+        return None
+    boxes = []
+    for b in data.get("boxes") or ():
+        try:
+            x0, y0, x1, y1 = (float(v) for v in b[:4])
+            boxes.append(TextBox(x0, y0, x1, y1, str(b[4])))
+        except (TypeError, ValueError, IndexError):
+            continue  # a damaged box loses only itself
+    return OcrResult([str(x) for x in data["lines"]], boxes)
 
 
-def store_lines(key: str, lines: list[str], cache_dir: Path | None) -> None:
-    """Keep ``lines`` under ``key`` (atomically; a failure only costs a repeat OCR later)."""
+def cached_lines(key: str, cache_dir: Path | None) -> list[str] | None:
+    """The lines stored under ``key``, or None when that image was never OCR'd here."""
+    result = cached_result(key, cache_dir)
+    return None if result is None else result.lines
+
+
+def store_result(key: str, result: OcrResult, cache_dir: Path | None) -> None:
+    """Keep ``result`` under ``key`` (atomically; a failure only costs a repeat OCR later)."""
     if cache_dir is None:
         return
-    cached = _cache_file(cache_dir, key)
+    data = {
+        "lines": result.lines,
+        "boxes": [[round(v, 5) for v in (b.x0, b.y0, b.x1, b.y1)] + [b.text] for b in result.boxes],
+    }
     try:
-        atomic_write_bytes(cached, json.dumps(lines, ensure_ascii=False).encode("utf-8"))
+        atomic_write_bytes(
+            _cache_file(cache_dir, key), json.dumps(data, ensure_ascii=False).encode("utf-8")
+        )
     except OSError as exc:
         log.debug("OCR cache write failed: %s", exc)
 
 
+def store_lines(key: str, lines: list[str], cache_dir: Path | None) -> None:
+    """Keep ``lines`` (without boxes) under ``key``."""
+    store_result(key, OcrResult(list(lines), []), cache_dir)
+
+
 def ocr_png(png: bytes, cache_dir: Path | None = None) -> list[str]:
-    """Text lines recognised in a PNG image, in reading order.
+    """Text lines recognised in a PNG image, in reading order (see :func:`recognise_png`)."""
+    return recognise_png(png, cache_dir).lines
+
+
+def recognise_png(png: bytes, cache_dir: Path | None = None) -> OcrResult:
+    """Text lines and boxes recognised in a PNG image.
 
     With ``cache_dir``, results are kept under the SHA-256 of the image bytes, so the same page
     (a re-index, a renamed file, a second copy) is never OCR'd twice.
     """
     key = hashlib.sha256(png).hexdigest()
-    lines = cached_lines(key, cache_dir)
-    if lines is None:
-        lines = _recognise(png)
-        store_lines(key, lines, cache_dir)
-    return lines
+    result = cached_result(key, cache_dir)
+    if result is None:
+        result = _recognise(png)
+        store_result(key, result, cache_dir)
+    return result
 
 
-def _recognise(png: bytes) -> list[str]:
+def png_size(png: bytes) -> tuple[int, int]:
+    """Width and height of a PNG image, from its header."""
+    if png[:8] != b"\x89PNG\r\n\x1a\n" or png[12:16] != b"IHDR":
+        raise ValueError("not a PNG image")
+    width, height = struct.unpack(">II", png[16:24])
+    return int(width), int(height)
+
+
+def relative_box(points: Any, width: int, height: int) -> tuple[float, float, float, float]:
+    """The bounding box of a detector's corner points, as fractions of the image's size."""
+    xs = [float(p[0]) for p in points]
+    ys = [float(p[1]) for p in points]
+    w, h = max(1, width), max(1, height)
+
+    def clip(v: float) -> float:
+        return min(1.0, max(0.0, v))
+
+    return clip(min(xs) / w), clip(min(ys) / h), clip(max(xs) / w), clip(max(ys) / h)
+
+
+def _recognise(png: bytes) -> OcrResult:
     result, _elapse = _engine()(png)
     if not result:
-        return []
+        return OcrResult([], [])
+    width, height = png_size(png)
+    found = []
     boxes = []
     for box, text, _score in result:
         ys = [p[1] for p in box]
         xs = [p[0] for p in box]
-        boxes.append((min(ys), max(ys), min(xs), str(text).strip()))
-    boxes.sort()
+        found.append((min(ys), max(ys), min(xs), str(text).strip()))
+        if str(text).strip():
+            boxes.append(TextBox(*relative_box(box, width, height), text=str(text).strip()))
+    found.sort()
     # Group boxes whose vertical centres are close into one line, then order each by x.
     lines: list[list[tuple[float, str]]] = []
     last_mid = None
-    for top, bottom, left, text in boxes:
+    for top, bottom, left, text in found:
         mid, height = (top + bottom) / 2, max(1.0, bottom - top)
         if last_mid is not None and abs(mid - last_mid) < height / 2:
             lines[-1].append((left, text))
         else:
             lines.append([(left, text)])
             last_mid = mid
-    return [" ".join(t for _, t in sorted(line) if t) for line in lines]
+    return OcrResult([" ".join(t for _, t in sorted(line) if t) for line in lines], boxes)
 
 
 _IMAGE_SUFFIXES = frozenset((".png", ".jpg", ".jpeg", ".tif", ".tiff", ".webp", ".bmp"))

@@ -57,7 +57,7 @@ def _heading_per_page(doc: pymupdf.Document) -> dict[int, str]:
     return result
 
 
-def _page_source_key(doc: pymupdf.Document, page: pymupdf.Page) -> str:
+def page_source_key(doc: pymupdf.Document, page: pymupdf.Page) -> str:
     """A key for a scanned page's OCR result that needs no rendering: the page's size and the
     raw bytes of the images it shows (the same scan in a renamed or copied file has the same
     key), so a run that resumes OCR finds the pages already read at once."""
@@ -84,15 +84,16 @@ def _ocr_page(
         page = doc.load_page(pno)
         if not page.get_images(full=False):
             return [], "none"
-        key = _page_source_key(doc, page)
+        key = page_source_key(doc, page)
         lines = ocr.cached_lines(key, cache_dir)
         status = "cached"
         if lines is None:
             if not allowed:
                 return [], "waiting"
             png = page.get_pixmap(dpi=ocr.OCR_DPI).tobytes("png")
-            lines = ocr.ocr_png(png, cache_dir)
-            ocr.store_lines(key, lines, cache_dir)
+            result = ocr.recognise_png(png, cache_dir)
+            ocr.store_result(key, result, cache_dir)  # with its boxes, for the preview
+            lines = result.lines
             status = "read"
     except ocr.OcrUnavailableError as exc:
         log.info("%s page %d: %s", path, pno + 1, exc)

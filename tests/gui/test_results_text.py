@@ -24,3 +24,8 @@ def test_location_names_page_section_folder_and_other_files():
 def test_location_shows_an_ocr_badge_only_for_ocr_passages():
     assert location(_hit(ocr=True)) == "page 4 · Setup · /data/a · OCR"
     assert "OCR" not in location(_hit())
+
+
+def test_location_names_a_mailbox_message():
+    hit = _hit(path="/data/a/club.mbox", page=None, message=3, section="Minutes")
+    assert location(hit) == "message 3 · Minutes · /data/a"

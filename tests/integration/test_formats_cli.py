@@ -123,3 +123,43 @@ def test_scanned_pdf_is_found_through_ocr(tmp_path):
     hit = _lines(r.stdout)[0]
     assert Path(hit["path"]).name == "francais.pdf" and hit["page"] == 1
     assert hit["ocr"] is True
+
+
+def test_mailbox_messages_are_documents_and_attachments_are_read(tmp_path):
+    import mailbox
+
+    from tests.conftest import make_docx, make_pdf
+    from tests.unit.test_extract_mail import make_message
+
+    d = tmp_path / "docs"
+    d.mkdir()
+    pdf = make_pdf(tmp_path / "att" / "lease.pdf", ["Tenancy terms", "The xylophone clause."])
+    docx = make_docx(tmp_path / "att" / "plan.docx", [("Plan", 1), ("Quinoa harvest rota.", 0)])
+    box = mailbox.mbox(str(d / "club.mbox"))
+    subjects = [f"Allotment committee update {n}" for n in range(1, 7)]
+    for n, subject in enumerate(subjects, start=1):
+        body = f"The allotment committee met about the compost heap, week {n}."
+        attachments = []
+        if n == 4:
+            attachments = [
+                ("lease.pdf", pdf.read_bytes(), "application", "pdf"),
+                ("plan.docx", docx.read_bytes(), "application", "octet-stream"),
+            ]
+        box.add(make_message(subject, body, attachments=attachments))
+    box.flush()
+    box.close()
+    env = cli_env(tmp_path / "home")
+    r = run_cli(env, "index", str(d), "--json", timeout=240)
+    assert r.returncode == 0, r.stderr
+
+    r = run_cli(env, "search", "allotment committee compost", "--json", "--limit", "10")
+    hits = _lines(r.stdout)
+    assert all(h["path"] == str(d / "club.mbox") and h["page"] is None for h in hits)
+    # Every message is its own document: all six show, once each, under their own subject.
+    assert sorted(h["section"] for h in hits) == sorted(subjects)
+    assert sorted(h["message"] for h in hits) == [1, 2, 3, 4, 5, 6]
+
+    for words in ("xylophone clause", "quinoa harvest rota"):
+        hit = _lines(run_cli(env, "search", words, "--json", "--limit", "1").stdout)[0]
+        assert hit["section"] == subjects[3] and hit["message"] == 4, words
+        assert words.split()[0] in hit["snippet"].lower()

@@ -70,3 +70,33 @@ def test_scan_pages_beyond_the_budget_are_read_in_resumable_rounds(tmp_path, emb
     after = {p: p.stat().st_mtime_ns for p in cache.rglob("*.json")}
     assert len(after) == 6
     assert all(after[p] == t for p, t in first.items()), "page 1 was OCR'd again"
+
+
+def test_ocr_boxes_locate_a_searched_word_on_the_scanned_page(tmp_path, embedder):
+    from indexer.extract.boxes import ocr_boxes
+
+    d = tmp_path / "docs"
+    d.mkdir()
+    texts = ["The harbour office opens at nine.", "Ask the lighthouse keeper for the key."]
+    _scan(d / "scan.pdf", texts)
+    # Where the word really is: the same text laid out on a text page of the same size.
+    src = pymupdf.open().new_page(width=400, height=200)
+    src.insert_textbox(pymupdf.Rect(20, 20, 380, 180), texts[1], fontsize=18)
+    (true,) = src.search_for("lighthouse")
+    cfg = index_config(tmp_path / "index", d)
+    cache = tmp_path / "index" / "ocr-cache"
+    cfg = dataclasses.replace(cfg, limits=dataclasses.replace(cfg.limits, ocr_cache_dir=cache))
+    with Indexer(cfg, embedder) as ix:
+        assert ix.sync(semantic=False).added == 1
+    hit = Searcher(tmp_path / "index", embedder).search("lighthouse keeper", limit=1).hits[0]
+    assert hit.ocr and hit.page == 2
+    words = [hit.snippet[s:e] for s, e in hit.highlights]
+    assert "lighthouse" in [w.lower() for w in words]
+    boxes = ocr_boxes(hit.path, hit.page, words, cache)
+    assert boxes and all(0 <= v <= 1 for b in boxes for v in b)
+    w, h = src.rect.width, src.rect.height
+    assert any(
+        x0 * w < true.x1 and true.x0 < x1 * w and y0 * h < true.y1 and true.y0 < y1 * h
+        for x0, y0, x1, y1 in boxes
+    ), (boxes, true)
+    assert ocr_boxes(hit.path, 1, words, cache) == []  # page 1 holds neither word

@@ -85,3 +85,65 @@ def test_ocr_results_are_cached_by_page_image_hash(tmp_path):
     copy.write_bytes(first.read_bytes())
     assert extract(copy, limits).segments[0].text == "read from the cache"
     assert len(list(cache.rglob("*.json"))) == 1
+
+
+def test_cache_keeps_boxes_and_reads_old_entries_without_them(tmp_path):
+    from indexer.extract import ocr
+
+    result = ocr.OcrResult(["Serial ZX-5521"], [ocr.TextBox(0.1, 0.2, 0.5, 0.25, "Serial ZX-5521")])
+    ocr.store_result("ab" * 32, result, tmp_path)
+    assert ocr.cached_result("ab" * 32, tmp_path) == result
+    assert ocr.cached_lines("ab" * 32, tmp_path) == ["Serial ZX-5521"]
+    old = tmp_path / "cd" / f"{'cd' * 32}.json"
+    old.parent.mkdir()
+    old.write_text('["line one", "line two"]', "utf-8")  # written before boxes were kept
+    assert ocr.cached_result("cd" * 32, tmp_path) == ocr.OcrResult(["line one", "line two"], [])
+    damaged = tmp_path / "ef" / f"{'ef' * 32}.json"
+    damaged.parent.mkdir()
+    damaged.write_text('{"lines": ["kept"], "boxes": [[0.1, "x"], [0, 0, 1, 1, "ok"]]}', "utf-8")
+    assert ocr.cached_result("ef" * 32, tmp_path) == ocr.OcrResult(
+        ["kept"], [ocr.TextBox(0, 0, 1, 1, "ok")]
+    )
+
+
+def test_box_coordinates_are_page_relative_and_scale_to_any_zoom():
+    from indexer.extract.boxes import matching_boxes, scale_box
+    from indexer.extract.ocr import TextBox, png_size, relative_box
+
+    # rapidocr's four corners in the pixels of a 400 x 200 image (one point outside it)
+    box = relative_box([[40, 20], [200, 22], [201, 60], [39, 58.5], [410, 30]], 400, 200)
+    assert box == (39 / 400, 20 / 200, 1.0, 60 / 200)
+    x, y, w, h = scale_box((0.1, 0.2, 0.5, 0.3), 1000, 500)
+    assert (x, y) == (100, 100) and abs(w - 400) < 1e-9 and abs(h - 50) < 1e-9
+    boxes = [TextBox(0, 0, 0.5, 0.1, "The Inverter warranty"), TextBox(0, 0.2, 1, 0.3, "inverters")]
+    assert matching_boxes(boxes, ["inverter"]) == [(0, 0, 0.5, 0.1)]  # whole words only
+    assert matching_boxes(boxes, ["INVERTERS lasts"]) == [(0, 0.2, 1, 0.3)]
+    assert matching_boxes(boxes, []) == []
+    pix = pymupdf.open().new_page(width=300, height=100).get_pixmap(dpi=144)
+    assert png_size(pix.tobytes("png")) == (pix.width, pix.height) == (600, 200)
+    with pytest.raises(ValueError):
+        png_size(b"GIF89a" + bytes(30))
+
+
+def test_ocr_boxes_of_an_image_file_cover_the_word(tmp_path):
+    from indexer.extract import ExtractLimits
+    from indexer.extract.boxes import ocr_boxes
+
+    doc = pymupdf.open()
+    page = doc.new_page()
+    page.insert_textbox(pymupdf.Rect(72, 72, 520, 760), KNOWN, fontsize=14)
+    (true,) = page.search_for("warranty")
+    p = tmp_path / "note.png"
+    p.write_bytes(page.get_pixmap(dpi=150).tobytes("png"))
+    cache = tmp_path / "cache"
+    assert ocr_boxes(str(p), None, ["warranty"], cache) == []  # nothing cached yet
+    extract(p, ExtractLimits(ocr_cache_dir=cache))
+    boxes = ocr_boxes(str(p), None, ["warranty"], cache)
+    assert boxes
+    w, h = page.rect.width, page.rect.height
+    assert any(
+        x0 * w < true.x1 and true.x0 < x1 * w and y0 * h < true.y1 and true.y0 < y1 * h
+        for x0, y0, x1, y1 in boxes
+    )
+    assert ocr_boxes(str(p), None, ["absent"], cache) == []
+    assert ocr_boxes(str(tmp_path / "gone.png"), None, ["warranty"], cache) == []
