@@ -102,8 +102,7 @@ class WaylandHotkey(HotkeyBackend):
         self._confirm_timeout = confirm_timeout
         self._conn: Any = None  # jeepney.io.blocking.DBusConnection
         self._session: str | None = None
-        self._activations: deque[Any] = deque()
-        self._closed_signals: deque[Any] = deque()
+        self._signals: deque[Any] = deque()  # Activated and Session.Closed, in arrival order
         self._app_registered = False
 
     # -- setting up -------------------------------------------------------------------------
@@ -167,8 +166,8 @@ class WaylandHotkey(HotkeyBackend):
         except Exception as exc:
             self.close()
             raise unavailable(f"The D-Bus session bus did not answer ({exc}).") from exc
-        conn.filter(activated, queue=self._activations)
-        conn.filter(closed, queue=self._closed_signals)
+        conn.filter(activated, queue=self._signals)
+        conn.filter(closed, queue=self._signals)
         return conn
 
     def _bus_call(self, method: str, *args: Any) -> tuple[Any, ...]:
@@ -304,18 +303,18 @@ class WaylandHotkey(HotkeyBackend):
             self._session = None
             self.close()
         presses = 0
-        while self._activations:
-            session, shortcut_id, *_ = self._activations.popleft().body
-            if (
-                self._session is not None
-                and session == self._session
-                and shortcut_id == SHORTCUT_ID
-            ):
+        while self._signals:
+            msg = self._signals.popleft()
+            if self._session is None:
+                continue
+            if msg.header.fields.get(HeaderFields.member) == "Closed":
+                if msg.header.fields.get(HeaderFields.path) == self._session:
+                    log.warning("The desktop closed the global-shortcut session")
+                    self._session = None
+                continue
+            session, shortcut_id, *_ = msg.body
+            if session == self._session and shortcut_id == SHORTCUT_ID:
                 presses += 1
-        while self._closed_signals:
-            if self._closed_signals.popleft().header.fields.get(HeaderFields.path) == self._session:
-                log.warning("The desktop closed the global-shortcut session")
-                self._session = None
         for _ in range(presses):
             self._fire()
         return presses

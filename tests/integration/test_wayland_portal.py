@@ -122,6 +122,10 @@ class FakePortal(threading.Thread):
             lambda: self.emit(PORTAL_PATH, GLOBAL_SHORTCUTS, "Activated", "osta{sv}", body)
         )
 
+    def end_session(self, session: str) -> None:
+        """Emit Session.Closed, as a desktop does when the user revokes the shortcuts."""
+        self.commands.put(lambda: self.emit(session, SESSION, "Closed", "a{sv}", ({},)))
+
     def handle(self, msg: Message) -> None:
         fields = msg.header.fields
         iface, member = fields.get(HeaderFields.interface), fields[HeaderFields.member]
@@ -349,3 +353,20 @@ def test_losing_the_bus_stops_quietly(
     assert backend.dispatch() == 0
     assert backend.fileno() is None and backend.combo is None
     backend.close()
+
+
+def test_a_session_the_desktop_closed_fires_no_more(
+    bus: str, portal_factory: Callable[..., FakePortal]
+) -> None:
+    portal = portal_factory()
+    backend = WaylandHotkey(bus)
+    pressed: list[int] = []
+    backend.register(parse("Ctrl+Space"), lambda: pressed.append(1))
+    portal.activate(portal.sessions[0])
+    wait_for_press(backend, pressed)
+    portal.end_session(portal.sessions[0])
+    portal.activate(portal.sessions[0])
+    sync(backend)
+    assert pressed == [1]
+    backend.close()
+    assert portal.closed == []  # nothing left to close
