@@ -72,7 +72,8 @@ class SettingsDialog(QDialog):
     def __init__(
         self, engine: Engine, parent: QWidget | None = None, shortcut_error: str | None = None
     ) -> None:
-        """``shortcut_error``: why the global shortcut is not set (shown under the field)."""
+        """``shortcut_error``: why the global shortcut is not set, or which trigger the desktop
+        chose (shown under the field)."""
         super().__init__(parent)
         self.setWindowTitle("Findling Settings")
         self.engine = engine

@@ -40,7 +40,7 @@ class GlobalShortcut(QObject):
 
     Attributes:
         error: Why the last :meth:`set` failed (for Settings), or None.
-        text: The shortcut as registered, or None.
+        text: The shortcut as registered (as the desktop reports it, when it chose), or None.
     """
 
     activated = Signal()
@@ -49,6 +49,7 @@ class GlobalShortcut(QObject):
         super().__init__(parent)
         self._backend = backend
         self._notifier: QSocketNotifier | None = None
+        self._fd: int | None = None
         self._filter: _WinFilter | None = None
         self.error: str | None = None
         self.text: str | None = None
@@ -65,9 +66,13 @@ class GlobalShortcut(QObject):
             self.error = str(exc)
             log.warning("Global shortcut %s not set: %s", text, exc)
             return False
-        self.text = str(combo)
+        self.text = self._backend.bound_as or str(combo)
         fd = self._backend.fileno()
+        if fd is not None and fd != self._fd and self._notifier is not None:
+            self._notifier.setEnabled(False)  # the backend reconnected
+            self._notifier = None
         if fd is not None and self._notifier is None:
+            self._fd = fd
             self._notifier = QSocketNotifier(fd, QSocketNotifier.Type.Read, self)
             self._notifier.activated.connect(lambda *_: self.dispatch())
         if isinstance(self._backend, WindowsHotkey) and self._filter is None:
@@ -78,10 +83,25 @@ class GlobalShortcut(QObject):
         self.dispatch()  # anything that arrived before the notifier existed
         return True
 
+    @property
+    def note(self) -> str | None:
+        """What Settings shows under the field: the error, or the trigger the desktop chose."""
+        if self.error:
+            return self.error
+        if self._backend is not None and self._backend.bound_as:
+            return (
+                f"Your desktop bound quick search to {self._backend.bound_as}; change it in the "
+                "desktop's keyboard settings."
+            )
+        return None
+
     def dispatch(self) -> None:
         """Handle the backend's waiting events."""
         if self._backend is not None:
             self._backend.dispatch()
+            if self._notifier is not None and self._backend.fileno() != self._fd:
+                self._notifier.setEnabled(False)  # its connection is gone (e.g. D-Bus)
+                self._notifier, self._fd = None, None
 
     def close(self) -> None:
         """Release the shortcut."""

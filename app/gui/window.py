@@ -226,7 +226,7 @@ class MainWindow(QMainWindow):
     def open_settings(self) -> None:
         """Show the Settings dialog."""
         shortcut = self.shortcut
-        dlg = SettingsDialog(self.engine, self, shortcut.error if shortcut else None)
+        dlg = SettingsDialog(self.engine, self, shortcut.note if shortcut else None)
         before = self.engine.settings.hotkey
         if dlg.exec():
             try:

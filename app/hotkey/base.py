@@ -16,7 +16,9 @@ class HotkeyBackend(ABC):
 
     ``register`` raises :class:`HotkeyTaken` or :class:`HotkeyUnavailable` with a message fit
     to show in Settings. Backends with a file descriptor to watch expose ``fileno()`` and
-    ``dispatch()``; the GUI glue calls ``dispatch`` when it is readable.
+    ``dispatch()``; the GUI glue calls ``dispatch`` when it is readable. ``bound_as`` is the
+    trigger in the system's words when the system chose another one than ``combo`` (a Wayland
+    desktop decides which key its portal binds), else None.
     """
 
     name = "base"
@@ -24,6 +26,7 @@ class HotkeyBackend(ABC):
     def __init__(self) -> None:
         self.callback: Callable[[], None] | None = None
         self.combo: KeyCombo | None = None
+        self.bound_as: str | None = None
 
     @abstractmethod
     def register(self, combo: KeyCombo, callback: Callable[[], None]) -> None:

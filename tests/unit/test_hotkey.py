@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ctypes
+import sys
 from typing import Any
 
 import pytest
@@ -136,20 +137,32 @@ def test_macos_taken() -> None:
         b.register(parse("Cmd+Shift+Space"), lambda: None)
 
 
-def test_wayland_explains_how_to_bind_the_command() -> None:
-    b = wayland.WaylandHotkey(introspect=lambda: "<node><interface name='x'/></node>")
-    with pytest.raises(HotkeyUnavailable, match="findling-gui --launcher"):
-        b.register(parse("Ctrl+Space"), lambda: None)
-    with_portal = wayland.WaylandHotkey(
-        introspect=lambda: f"<interface name='{wayland.GLOBAL_SHORTCUTS}'/>"
-    )
-    with pytest.raises(HotkeyUnavailable, match="portal"):
-        with_portal.register(parse("Ctrl+Space"), lambda: None)
+def test_wayland_explains_how_to_bind_the_command(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("DBUS_SESSION_BUS_ADDRESS", raising=False)
+    cases = [
+        (wayland.WaylandHotkey(), "no D-Bus session bus"),
+        (wayland.WaylandHotkey("unix:path=/nonexistent/bus"), "Cannot reach the D-Bus"),
+    ]
+    for backend, reason in cases:
+        with pytest.raises(HotkeyUnavailable, match=reason) as caught:
+            backend.register(parse("Ctrl+Space"), lambda: None)
+        assert "findling-gui --launcher" in str(caught.value)
+        assert backend.fileno() is None and backend.dispatch() == 0
+        backend.close()
+    monkeypatch.setitem(sys.modules, "jeepney", None)  # as where it is not installed
+    monkeypatch.setitem(sys.modules, "jeepney.bus_messages", None)
+    monkeypatch.setitem(sys.modules, "jeepney.io.blocking", None)
+    with pytest.raises(HotkeyUnavailable, match="jeepney"):
+        wayland.WaylandHotkey("unix:path=/x").register(parse("Ctrl+Space"), lambda: None)
 
-    def no_bus() -> str:
-        raise OSError("no bus")
 
-    assert not wayland.portal_has_global_shortcuts(no_bus)
+def test_wayland_portal_triggers_and_request_paths() -> None:
+    assert wayland.portal_trigger(parse("Ctrl+Space")) == "CTRL+space"
+    assert wayland.portal_trigger(parse("Shift+Ctrl+Alt+F")) == "CTRL+ALT+SHIFT+f"
+    assert wayland.portal_trigger(parse("Super+F12")) == "LOGO+F12"
+    assert wayland.portal_trigger(parse("Alt+Enter")) == "ALT+Return"
+    path = wayland.request_path(":1.42", "findling7")
+    assert path == "/org/freedesktop/portal/desktop/request/1_42/findling7"
 
 
 class FakeXlib:
