@@ -34,7 +34,7 @@ def _page_result(path: str, page: int | None, cache_dir: Path) -> ocr.OcrResult 
 
         if not page:
             return None
-        with pymupdf.open(path) as doc:  # type: ignore[no-untyped-call]
+        with pymupdf.open(path) as doc:
             if not 1 <= page <= doc.page_count:
                 return None
             key = page_source_key(doc, doc.load_page(page - 1))
