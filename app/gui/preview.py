@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from pathlib import Path
+from typing import Protocol
 
 from PySide6.QtCore import QRectF, Qt, Signal
 from PySide6.QtGui import QColor, QPixmap, QTextCharFormat, QTextCursor
@@ -23,9 +25,38 @@ from app.gui.opener import location
 from app.gui.render import PAGED, PageView, TextView, render_page, text_around
 from app.gui.results import short_folder
 from app.gui.tasks import TaskRunner
-from indexer import Hit
+from indexer import Hit, Passage, Searcher
 
 log = logging.getLogger(__name__)
+
+
+class PassageSource(Protocol):
+    """Where the preview reads stored passages (a :class:`~indexer.Searcher`)."""
+
+    def passages(self, doc: str, page: int | None) -> list[Passage]:
+        """The stored passages of one page of a document, in order."""
+        ...
+
+
+class StoredPassages:
+    """A :class:`PassageSource` that opens its reader of the index on first use, so that it is
+    opened on the thread that reads (the preview's) and loads nothing before a preview."""
+
+    def __init__(self, open_reader: Callable[[], Searcher]) -> None:
+        self._open = open_reader
+        self._reader: Searcher | None = None
+
+    def passages(self, doc: str, page: int | None) -> list[Passage]:
+        """The stored passages of one page of a document, in order."""
+        if self._reader is None:
+            self._reader = self._open()
+        return self._reader.passages(doc, page)
+
+    def close(self) -> None:
+        """Release the index (the preview thread must be idle)."""
+        if self._reader is not None:
+            self._reader.close()
+            self._reader = None
 
 
 class PreviewPane(QWidget):
@@ -41,9 +72,15 @@ class PreviewPane(QWidget):
     rendered = Signal()
     failed = Signal(str)
 
-    def __init__(self, runner: TaskRunner, parent: QWidget | None = None) -> None:
+    def __init__(
+        self,
+        runner: TaskRunner,
+        passages: PassageSource | None = None,
+        parent: QWidget | None = None,
+    ) -> None:
         super().__init__(parent)
         self.runner = runner
+        self.passages = passages  # read on the runner's thread only
         self.hit: Hit | None = None
         self.page_view: PageView | None = None
         self._req = 0
@@ -133,10 +170,15 @@ class PreviewPane(QWidget):
             )
         else:
             self.runner.submit(
-                lambda: text_around(hit.path, hit.text, hit.start, hit.end),
+                lambda: self._text_view(hit),
                 lambda v: self._show_text(req, v),
                 lambda e: self._show_text(req, TextView(hit.text, 0, len(hit.text))),
             )
+
+    def _text_view(self, hit: Hit) -> TextView:
+        """The stored text around ``hit`` (on the runner's thread): never the file itself."""
+        stored = self.passages.passages(hit.doc, hit.page) if self.passages is not None else []
+        return text_around(stored, hit)
 
     # -- results ------------------------------------------------------------------------------
     def _show_page(self, req: int, view: PageView) -> None:
