@@ -36,7 +36,7 @@ from app.gui.opener import location as open_location
 from app.gui.results import HitRole, Index, ResultDelegate, ResultsModel, location
 from app.gui.tasks import TaskRunner
 from indexer import Hit, Query, Searcher, SearchFilters, SearchResult
-from indexer.query import parse
+from indexer import query as lq
 
 log = logging.getLogger(__name__)
 
@@ -281,7 +281,7 @@ class Launcher(QWidget):
 
     # -- searching ----------------------------------------------------------------------------
     def _text_changed(self, _text: str) -> None:
-        self._show_chips(parse(self.field.text()))
+        self._show_chips(lq.parse(self.field.text()))
         self.timer.start()
 
     def run_search(self) -> None:
@@ -289,7 +289,7 @@ class Launcher(QWidget):
         self.timer.stop()
         self._req += 1
         req = self._req
-        q = parse(self.field.text())
+        q = lq.parse(self.field.text())
         self._leave_answer()
         if not q.text.strip():
             self.model.set_hits([])
@@ -328,7 +328,7 @@ class Launcher(QWidget):
             self._show_state(f"Search failed: {exc}")
 
     def _show_state(self, error: str | None = None) -> None:
-        query = parse(self.field.text()).text.strip()
+        query = lq.parse(self.field.text()).text.strip()
         rows = self.model.rowCount()
         text: str | None = error
         if text is None and not rows:
@@ -466,7 +466,7 @@ class Launcher(QWidget):
     # -- asking -------------------------------------------------------------------------------
     def ask(self) -> None:
         """Ask the query as a question; the answer streams in below."""
-        q = parse(self.field.text())
+        q = lq.parse(self.field.text())
         if self.asking is None or not q.text.strip():
             return
         self._answer = ""
