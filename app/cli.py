@@ -15,7 +15,6 @@ import signal
 import sys
 import threading
 import time
-from datetime import datetime
 from pathlib import Path
 from types import FrameType
 from typing import TYPE_CHECKING, Any, NoReturn
@@ -29,6 +28,7 @@ from app.settings import SettingsError
 from indexer import IndexLayout, Progress, SearchFilters, SyncReport, read_status
 from indexer.errors import IndexerError, IndexLockedError
 from indexer.lock import WriterLock, holder, submit_request
+from indexer.query import parse, parse_date
 from indexer.states import FileState, is_failure
 from models.errors import ModelError
 
@@ -273,10 +273,10 @@ def _filters(args: argparse.Namespace) -> SearchFilters | None:
     def date(s: str | None) -> float | None:
         if not s:
             return None
-        try:
-            return datetime.fromisoformat(s).timestamp()
-        except ValueError as exc:
-            raise SystemExit(f"findling: bad date {s!r} (use YYYY-MM-DD)") from exc
+        when = parse_date(s)
+        if when is None:
+            raise SystemExit(f"findling: bad date {s!r} (use YYYY-MM-DD)")
+        return when
 
     f = SearchFilters(
         folders=tuple(str(Path(x).expanduser().resolve()) for x in args.folder or ()),
@@ -289,7 +289,9 @@ def _filters(args: argparse.Namespace) -> SearchFilters | None:
 
 def cmd_search(engine: Engine, args: argparse.Namespace) -> int:
     searcher = engine.searcher()
-    result = searcher.search(args.query, limit=args.limit, filters=_filters(args))
+    # the launcher's prefixes work here too: `findling search "pdf: solar in:Papers"`
+    query = parse(args.query, base_filters=_filters(args)).resolve(list(engine.settings.folders))
+    result = searcher.search(query, limit=args.limit)
     if args.json:
         for h in result.hits:
             _emit(h.to_json())

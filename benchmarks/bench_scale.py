@@ -232,10 +232,10 @@ def measure(
     }
     out: dict[str, Any] = {}
     for name, filt in settings.items():
-        where = None
+        allowed = None
         rows = store.count()
         if filt is not None:
-            allowed = state.docs_matching(folders=list(filt.folders))
+            allowed = state.docs_matching(filt)
             where = f"doc IN ({','.join(sql_str(d) for d in allowed)})"
             rows = int(store._table.count_rows(where))
         times: list[float] = []
@@ -250,10 +250,10 @@ def measure(
         for q in queries:
             qv = emb.embed_query(q)
             t = time.perf_counter()
-            got = {h.row["chunk_id"] for h in store.vector_search(qv, 10, where)}
+            got = {h.row["chunk_id"] for h in store.vector_search(qv, 10, allowed)}
             ann_ms.append((time.perf_counter() - t) * 1000)
             t = time.perf_counter()
-            exact = {h.row["chunk_id"] for h in store.vector_search(qv, 10, where, exact=True)}
+            exact = {h.row["chunk_id"] for h in store.vector_search(qv, 10, allowed, exact=True)}
             exact_ms.append((time.perf_counter() - t) * 1000)
             recalls.append(len(got & exact) / max(1, len(exact)))
         out[name] = {

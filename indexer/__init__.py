@@ -5,6 +5,8 @@ The front ends (``app/``) need only what is exported here::
     Indexer, IndexConfig          the single writer: scan, extract, chunk, embed, store
     follow_folders, FollowHooks   the watch loop that keeps an index in step with its folders
     Searcher, SearchFilters       hybrid (keyword + vector) retrieval, narrowed by type/folder/date
+    Query (indexer.query.parse)   a query parsed once: words, filters and ``pdf:``/``in:`` prefixes
+    Passage                       a stored passage (what previews show, without the file)
     SearchResult, Hit             what a search returns: ranked passages with file and page
     Asker, Answer, Citation       answers from retrieved passages, with their sources
     IndexLayout                   where an index keeps its parts on disk
@@ -26,7 +28,9 @@ _EXPORTS = {
     "follow_folders": "indexer.follow",
     "FollowHooks": "indexer.follow",
     "Searcher": "indexer.search",
-    "SearchFilters": "indexer.search",
+    "SearchFilters": "indexer.query",
+    "Query": "indexer.query",
+    "Passage": "indexer.search",
     "SearchResult": "indexer.search",
     "Hit": "indexer.search",
     "Asker": "indexer.ask",
@@ -51,7 +55,9 @@ __all__ = [
     "IndexLayout",
     "IndexStatus",
     "Indexer",
+    "Passage",
     "Progress",
+    "Query",
     "SearchFilters",
     "SearchResult",
     "Searcher",
@@ -67,7 +73,8 @@ if TYPE_CHECKING:
     from indexer.layout import IndexLayout
     from indexer.pipeline import Indexer
     from indexer.progress import Progress, SyncReport
-    from indexer.search import Hit, Searcher, SearchFilters, SearchResult
+    from indexer.query import Query, SearchFilters
+    from indexer.search import Hit, Passage, Searcher, SearchResult
     from indexer.states import FileState
     from indexer.status import IndexStatus, read_status
 

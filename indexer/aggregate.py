@@ -15,8 +15,9 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
+from indexer.query import SearchFilters
 from indexer.quote import content_words
-from indexer.search import Hit, SearchConfig, Searcher, SearchFilters
+from indexer.search import Hit, SearchConfig, Searcher
 
 _DOCS = r"(?:files?|documents?|docs|reports?|papers?|pdfs?|notes|letters|invoices|emails?|pages)"
 _WHICH = re.compile(

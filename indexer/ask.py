@@ -16,8 +16,9 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from indexer.aggregate import Aggregate, collect, parse
+from indexer.query import SearchFilters
 from indexer.quote import EXTRACT_BAR, Embeds, Extract, exact_terms, score_sentences, share_found
-from indexer.search import Hit, Searcher, SearchFilters
+from indexer.search import Hit, Searcher
 from indexer.snippet import STOP_WORDS, make_snippet, stem
 
 log = logging.getLogger(__name__)

@@ -7,7 +7,6 @@ the state record is SQLite in WAL mode.
 from __future__ import annotations
 
 import logging
-import os
 import re
 import time
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -20,10 +19,11 @@ from indexer.extract.code import passage_line
 from indexer.extract.mail import message_number
 from indexer.extract.ocr import passage_is_ocr
 from indexer.layout import IndexLayout
+from indexer.query import Query, SearchFilters
 from indexer.snippet import STOP_WORDS, is_listing, make_snippet
-from indexer.state import FileRow, StateDB
+from indexer.state import StateDB
 from indexer.states import FileState
-from indexer.store import ChunkStore, RawHit, sql_str
+from indexer.store import ChunkStore, RawHit
 from models.embedder import Embedder
 
 log = logging.getLogger(__name__)
@@ -71,21 +71,6 @@ class SearchConfig:
     listing_weight: float = 0.5
 
 
-@dataclass(frozen=True)
-class SearchFilters:
-    """Restrict results to folders, file types and a modification-date range (epoch seconds)."""
-
-    folders: tuple[str, ...] = ()
-    types: tuple[str, ...] = ()
-    modified_after: float | None = None
-    modified_before: float | None = None
-
-    @property
-    def active(self) -> bool:
-        """Whether any filter is set."""
-        return bool(self.folders or self.types or self.modified_after or self.modified_before)
-
-
 @dataclass
 class Hit:
     """One ranked passage, resolved to a file."""
@@ -126,6 +111,27 @@ class Hit:
             "line": self.line,
             "message": self.message,
         }
+
+
+@dataclass(frozen=True)
+class Passage:
+    """One stored passage, as :meth:`Searcher.passages` returns it.
+
+    Attributes:
+        text: The passage as it appears in the document.
+        heading: The section it sits under, or None.
+        page: Its page (paged formats), else None.
+        start: Where ``text`` starts in its page's (or section's) text.
+        end: Where it ends (exclusive).
+        chunk_id: Its id (a :class:`Hit` names the same one).
+    """
+
+    text: str
+    heading: str | None
+    page: int | None
+    start: int
+    end: int
+    chunk_id: str
 
 
 @dataclass
@@ -179,31 +185,35 @@ class Searcher:
 
     def search(
         self,
-        query: str,
+        query: str | Query,
         limit: int = 10,
         filters: SearchFilters | None = None,
         config: SearchConfig | None = None,
     ) -> SearchResult:
-        """Rank passages for ``query``. An empty index or empty query gives no hits."""
+        """Rank passages for ``query``. An empty index or empty query gives no hits.
+
+        A string is taken as typed (no prefixes) with ``filters``; a :class:`Query` brings its
+        own filters (its ``in:`` names are looked up under the indexed folders if the caller
+        has not resolved them), and ``filters``, when given, replace them.
+        """
         t0 = time.perf_counter()
         cfg = config or self.config
-        query = query.strip()
-        if not query or not self._open():
+        text = (query.text if isinstance(query, Query) else query).strip()
+        if not text or not self._open():
             return SearchResult([], 0.0)
         assert self._store is not None and self._state is not None
-        where = None
+        if isinstance(query, Query) and filters is None:
+            if not query.resolved:
+                query = query.resolve(self._state.roots())
+            filters = query.filters
+        query = text
+        if filters is not None and not filters.active:
+            filters = None
         allowed: set[str] | None = None
-        if filters is not None and filters.active:
-            allowed = self._state.docs_matching(
-                folders=[os.path.abspath(f) for f in filters.folders],
-                suffixes=filters.types,
-                modified_after=filters.modified_after,
-                modified_before=filters.modified_before,
-            )
+        if filters is not None:
+            allowed = self._state.docs_matching(filters)
             if not allowed:
                 return SearchResult([], (time.perf_counter() - t0) * 1000)
-            if len(allowed) <= 5000:
-                where = f"doc IN ({','.join(sql_str(d) for d in allowed)})"
         phrases = [p.strip().lower() for p in re.findall(r'"([^"]+)"', query) if p.strip()]
         depth = max(cfg.depth, limit * 3)
         kw: list[RawHit] = []
@@ -215,27 +225,42 @@ class Searcher:
             # half costs almost nothing (benchmarks/results/scale-*.json).
             if self._keyword_pool is None:
                 self._keyword_pool = ThreadPoolExecutor(1, thread_name_prefix="findling-bm25")
-            pending = self._keyword_pool.submit(self._store.text_search, query, depth, where)
+            pending = self._keyword_pool.submit(self._store.text_search, query, depth, allowed)
         elif cfg.mode == "keyword":
-            kw = self._store.text_search(query, depth, where)
+            kw = self._store.text_search(query, depth, allowed)
         if cfg.mode in ("hybrid", "vector"):
             vec = self._store.vector_search(
-                self.embedder.embed_query(query.replace('"', "")), depth, where
+                self.embedder.embed_query(query.replace('"', "")), depth, allowed
             )
         if pending is not None:
             kw = pending.result()
-        names = self._name_hits(query, allowed) if cfg.mode == "hybrid" else []
+        names = self._name_hits(query, filters) if cfg.mode == "hybrid" else []
         if phrases:
             kw = [h for h in kw if _has_phrases(h.row, phrases)]
             vec = [h for h in vec if _has_phrases(h.row, phrases)]
-        if allowed is not None and where is None:
-            kw = [h for h in kw if h.row["doc"] in allowed]
-            vec = [h for h in vec if h.row["doc"] in allowed]
         fused = fuse(kw, vec, names, cfg)
         hits = self._resolve(fused, query, limit, cfg, filters)
         return SearchResult(hits, (time.perf_counter() - t0) * 1000, len(kw), len(vec))
 
-    def _name_hits(self, query: str, allowed: set[str] | None) -> list[RawHit]:
+    def passages(self, doc: str, page: int | None) -> list[Passage]:
+        """The stored passages of one page of a document (``page`` None: a document without
+        pages), in order: what a preview shows, even when the file is gone."""
+        if not self._open():
+            return []
+        assert self._store is not None
+        return [
+            Passage(
+                text=r["text"],
+                heading=r["heading"],
+                page=r["page"],
+                start=r["start"] or 0,
+                end=r["end"] or 0,
+                chunk_id=r["chunk_id"],
+            )
+            for r in self._store.passages(doc, page)
+        ]
+
+    def _name_hits(self, query: str, filters: SearchFilters | None) -> list[RawHit]:
         """Documents whose file name contains every word of the query."""
         assert self._state is not None and self._store is not None
         words = [
@@ -245,9 +270,7 @@ class Searcher:
         ]
         if not words or len(words) > 4:
             return []
-        docs = self._state.docs_matching(name_terms=words)
-        if allowed is not None:
-            docs &= allowed
+        docs = self._state.docs_matching(filters, name_terms=words)
         if not docs or len(docs) > 50:
             return []
         rows = self._store.first_chunks(docs)
@@ -262,7 +285,8 @@ class Searcher:
         filters: SearchFilters | None = None,
     ) -> list[Hit]:
         assert self._state is not None
-        files = self._state.paths_for_docs(c.row["doc"] for c in fused[: limit * 4 + 20])
+        # with filters, only the files that pass them (several files can hold one document)
+        files = self._state.paths_for_docs((c.row["doc"] for c in fused[: limit * 4 + 20]), filters)
         hits: list[Hit] = []
         per_doc: dict[tuple[str, int | None], int] = {}
         # The same passage on the same page of two different files (a document saved twice with
@@ -273,8 +297,6 @@ class Searcher:
             rows = files.get(row["doc"])
             if not rows:
                 continue  # deleted since the chunk was written
-            if filters is not None and filters.active:
-                rows = [r for r in rows if _passes(r, filters)] or rows
             twin = same_passage.get((row["text"], row["page"]))
             if twin is not None:
                 twin.other_paths.extend(
@@ -316,20 +338,6 @@ class Searcher:
             if len(hits) >= limit:
                 break
         return hits
-
-
-def _passes(row: FileRow, f: SearchFilters) -> bool:
-    """Whether one file (of several with the same content) passes the filters."""
-    p = Path(row.path)
-    if f.folders and not any(
-        p == Path(x) or Path(os.path.abspath(x)) in p.parents for x in f.folders
-    ):
-        return False
-    if f.types and p.suffix.lower().lstrip(".") not in {t.lower().lstrip(".") for t in f.types}:
-        return False
-    if f.modified_after is not None and row.mtime_ns < f.modified_after * 1e9:
-        return False
-    return not (f.modified_before is not None and row.mtime_ns > f.modified_before * 1e9)
 
 
 @dataclass

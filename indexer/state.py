@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from indexer.errors import IndexCorruptError
+from indexer.query import SearchFilters
 from indexer.states import FileState
 
 SCHEMA_VERSION = 3
@@ -441,9 +442,13 @@ class StateDB:
         ]
 
     # -- queries for search ---------------------------------------------------------------------
-    def paths_for_docs(self, hashes: Iterable[str]) -> dict[str, list[FileRow]]:
-        """Indexed (or offline) files for each document hash, oldest first."""
+    def paths_for_docs(
+        self, hashes: Iterable[str], filters: SearchFilters | None = None
+    ) -> dict[str, list[FileRow]]:
+        """Indexed (or offline) files for each document hash, oldest first; with ``filters``,
+        only the files that pass them."""
         hs = list(set(hashes))
+        cond, cond_args = _file_filter(filters)
         out: dict[str, list[FileRow]] = {}
         for i in range(0, len(hs), 500):
             part = hs[i : i + 500]
@@ -451,46 +456,31 @@ class StateDB:
             for r in self.conn.execute(
                 "SELECT path, folder, size, mtime_ns, hash, state, reason, chunks, updated"
                 " FROM files"
-                f" WHERE hash IN ({q}) AND state IN (?, ?) ORDER BY updated, path",
-                (*part, FileState.INDEXED, FileState.OFFLINE),
+                f" WHERE hash IN ({q}) AND state IN (?, ?){cond} ORDER BY updated, path",
+                (*part, FileState.INDEXED, FileState.OFFLINE, *cond_args),
             ):
                 row = _row(r)
                 out.setdefault(str(row.hash), []).append(row)
         return out
 
     def docs_matching(
-        self,
-        *,
-        folders: Iterable[str] = (),
-        suffixes: Iterable[str] = (),
-        modified_after: float | None = None,
-        modified_before: float | None = None,
-        name_terms: Iterable[str] = (),
+        self, filters: SearchFilters | None = None, *, name_terms: Iterable[str] = ()
     ) -> set[str]:
-        """Hashes of indexed files that pass the given filters."""
-        sql = "SELECT DISTINCT hash FROM files WHERE state IN (?, ?) AND hash IS NOT NULL"
-        args: list[object] = [FileState.INDEXED, FileState.OFFLINE]
-        fl = [db_path(f.rstrip("/\\")) for f in folders]
-        if fl:
-            sql += " AND (" + " OR ".join("path = ? OR path LIKE ? ESCAPE '\\'" for _ in fl) + ")"
-            for f in fl:
-                esc = f.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-                args += [f, esc + "/%"]
-        sx = [s.lower() if s.startswith(".") else "." + s.lower() for s in suffixes]
-        if sx:
-            sql += f" AND suffix IN ({','.join('?' * len(sx))})"
-            args += sx
-        if modified_after is not None:
-            sql += " AND mtime_ns >= ?"
-            args.append(int(modified_after * 1e9))
-        if modified_before is not None:
-            sql += " AND mtime_ns <= ?"
-            args.append(int(modified_before * 1e9))
+        """Hashes of indexed files that pass ``filters`` and whose names contain every one of
+        ``name_terms`` (case-insensitive)."""
+        cond, args = _file_filter(filters)
+        sql = "SELECT DISTINCT hash FROM files WHERE state IN (?, ?) AND hash IS NOT NULL" + cond
+        args = [FileState.INDEXED, FileState.OFFLINE, *args]
         for term in name_terms:
-            esc = term.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
             sql += " AND name LIKE ? ESCAPE '\\'"
-            args.append(f"%{esc}%")
+            args.append(f"%{_like_escape(term.lower())}%")
         return {r[0] for r in self.conn.execute(sql, args)}
+
+    def roots(self) -> list[str]:
+        """The indexed folders that files were found in."""
+        return sorted(
+            fs_path(str(r[0])) for r in self.conn.execute("SELECT DISTINCT folder FROM files")
+        )
 
     def counts(self) -> dict[str, int]:
         """Number of files per state."""
@@ -498,3 +488,32 @@ class StateDB:
             r[0]: r[1]
             for r in self.conn.execute("SELECT state, COUNT(*) FROM files GROUP BY state")
         }
+
+
+def _like_escape(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def _file_filter(f: SearchFilters | None) -> tuple[str, list[object]]:
+    """The ``AND ...`` conditions on ``files`` for ``f`` and their arguments: the one place
+    the folder, type and date filters are decided."""
+    if f is None or not f.active:
+        return "", []
+    sql = ""
+    args: list[object] = []
+    fl = [db_path(os.path.abspath(x).rstrip("/\\")) for x in f.folders]
+    if fl:
+        sql += " AND (" + " OR ".join("path = ? OR path LIKE ? ESCAPE '\\'" for _ in fl) + ")"
+        for x in fl:
+            args += [x, _like_escape(x) + "/%"]
+    sx = [t.lower() if t.startswith(".") else "." + t.lower() for t in f.types]
+    if sx:
+        sql += f" AND suffix IN ({','.join('?' * len(sx))})"
+        args += sx
+    if f.modified_after is not None:
+        sql += " AND mtime_ns >= ?"
+        args.append(int(f.modified_after * 1e9))
+    if f.modified_before is not None:
+        sql += " AND mtime_ns <= ?"
+        args.append(int(f.modified_before * 1e9))
+    return sql, args

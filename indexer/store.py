@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
@@ -79,6 +79,36 @@ def fts_query(text: str) -> str:
 def sql_str(value: str) -> str:
     """Quote a string literal for a LanceDB filter."""
     return "'" + value.replace("'", "''") + "'"
+
+
+# Longer ``doc IN (...)`` filters cost more to parse than they save (about 35 µs a name).
+MAX_IN_FILTER = 5000
+_WIDEN = 4  # how much more each round fetches when a long list is checked after the search
+MAX_FETCH = 20_000  # at most this many rows are fetched to fill a long list's results
+
+
+def _restricted(
+    run: Callable[[str | None, int], list[RawHit]], limit: int, docs: Collection[str] | None
+) -> list[RawHit]:
+    """``run(where, n)`` restricted to the chunks of ``docs`` (None: all chunks).
+
+    A short list becomes a filter applied before ranking; a long one is checked on the hits,
+    fetching more until ``limit`` pass or nothing more is there.
+    """
+    if docs is None:
+        return run(None, limit)
+    if not docs:
+        return []
+    if len(docs) <= MAX_IN_FILTER:
+        return run(f"doc IN ({','.join(sql_str(d) for d in docs)})", limit)
+    allowed = docs if isinstance(docs, (set, frozenset)) else set(docs)
+    n = limit
+    while True:
+        n = min(n * _WIDEN, MAX_FETCH)
+        hits = run(None, n)
+        kept = [h for h in hits if h.row["doc"] in allowed]
+        if len(kept) >= limit or len(hits) < n or n >= MAX_FETCH:
+            return kept[:limit]
 
 
 class ChunkStore:
@@ -296,11 +326,12 @@ class ChunkStore:
         self,
         vector: npt.NDArray[np.float32],
         limit: int,
-        where: str | None = None,
+        docs: Collection[str] | None = None,
         *,
         exact: bool = False,
     ) -> list[RawHit]:
-        """Nearest chunks by cosine similarity (score = cosine, higher is better).
+        """Nearest chunks by cosine similarity (score = cosine, higher is better), of ``docs``
+        only when given.
 
         Exact below the approximate index's size threshold, approximate above it (with the
         filter still applied before ranking); rows without a vector never match. ``exact``
@@ -308,28 +339,43 @@ class ChunkStore:
         """
         if self._table is None:
             return []
-        q = self._table.search(vector, vector_column_name="vector").distance_type("cosine")
-        q = q.bypass_vector_index() if exact else ann.tune(q, self._table, self.ann, where, limit)
-        if where:
-            q = q.where(where, prefilter=True)
-        res = q.select([*_COLUMNS, "_distance"]).limit(limit).to_arrow().to_pylist()
-        return [RawHit(r, 1.0 - float(r.pop("_distance"))) for r in res]
+
+        def run(where: str | None, n: int) -> list[RawHit]:
+            q = self._table.search(vector, vector_column_name="vector").distance_type("cosine")
+            q = q.bypass_vector_index() if exact else ann.tune(q, self._table, self.ann, where, n)
+            if where:
+                q = q.where(where, prefilter=True)
+            res = q.select([*_COLUMNS, "_distance"]).limit(n).to_arrow().to_pylist()
+            return [RawHit(r, 1.0 - float(r.pop("_distance"))) for r in res]
+
+        return _restricted(run, limit, docs)
 
     def text_search(
-        self, query: str, limit: int, where: str | None = None, *, _repaired: bool = False
+        self,
+        query: str,
+        limit: int,
+        docs: Collection[str] | None = None,
+        *,
+        _repaired: bool = False,
     ) -> list[RawHit]:
-        """BM25 full-text search over heading + passage text (score = BM25).
+        """BM25 full-text search over heading + passage text (score = BM25), of ``docs`` only
+        when given.
 
         A damaged full-text index is rebuilt (logged as a warning) and the query run again.
         """
         q_text = fts_query(query)
         if self._table is None or not q_text:
             return []
-        q = self._table.search(q_text, query_type="fts", fts_columns=FTS_COLUMN)
-        if where:
-            q = q.where(where, prefilter=True)
+
+        def run(where: str | None, n: int) -> list[RawHit]:
+            q = self._table.search(q_text, query_type="fts", fts_columns=FTS_COLUMN)
+            if where:
+                q = q.where(where, prefilter=True)
+            res = q.select([*_COLUMNS, "_score"]).limit(n).to_arrow().to_pylist()
+            return [RawHit(r, float(r.pop("_score"))) for r in res]
+
         try:
-            res = q.select([*_COLUMNS, "_score"]).limit(limit).to_arrow().to_pylist()
+            return _restricted(run, limit, docs)
         except Exception as exc:
             damage = self.fts_damage()
             if damage is None:  # the index answers a plain word: the parser rejected this input
@@ -337,8 +383,7 @@ class ChunkStore:
                 return []
             if _repaired or not self._repair_fts(damage):
                 return []
-            return self.text_search(query, limit, where, _repaired=True)
-        return [RawHit(r, float(r.pop("_score"))) for r in res]
+            return self.text_search(query, limit, docs, _repaired=True)
 
     def fts_damage(self) -> str | None:
         """Why the full-text index cannot answer a plain one-word query, or None if it can.
@@ -398,6 +443,19 @@ class ChunkStore:
             .limit(limit)
             .to_arrow()
             .to_pylist()
+        )
+        return sorted(res, key=lambda r: r["ordinal"])
+
+    def passages(self, doc: str, page: int | None) -> list[dict[str, Any]]:
+        """The chunks of one page of a document in order (``page`` None: a document without
+        pages, all of it): what a preview shows without reading the file again."""
+        if self._table is None:
+            return []
+        cond = f"doc = {sql_str(doc)} AND " + (
+            "page IS NULL" if page is None else f"page = {int(page)}"
+        )
+        res = (
+            self._table.search().where(cond).select(_COLUMNS).limit(100_000).to_arrow().to_pylist()
         )
         return sorted(res, key=lambda r: r["ordinal"])
 

@@ -15,7 +15,8 @@ import numpy as np
 import numpy.typing as npt
 
 from indexer.ask import AskConfig
-from indexer.search import Hit, SearchConfig, SearchFilters, SearchResult
+from indexer.query import SearchFilters
+from indexer.search import Hit, SearchConfig, SearchResult
 
 
 class FakeSearcher:

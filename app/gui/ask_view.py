@@ -23,7 +23,7 @@ from PySide6.QtWidgets import (
 )
 
 from app.gui.asking import AskOutcome, AskService
-from app.gui.preview import PreviewPane
+from app.gui.preview import PassageSource, PreviewPane
 from app.gui.tasks import TaskRunner
 from indexer import Citation, Hit
 from indexer.quote import Extract
@@ -116,6 +116,7 @@ class AskView(QWidget):
         preview_runner: TaskRunner,
         history: list[str] | None = None,
         parent: QWidget | None = None,
+        passages: PassageSource | None = None,
     ) -> None:
         super().__init__(parent)
         self.service = service
@@ -161,7 +162,7 @@ class AskView(QWidget):
         self.history.itemClicked.connect(lambda it: self._from_history(it.text()))
         for q in (history or [])[:HISTORY]:
             self.history.addItem(q)
-        self.preview = PreviewPane(preview_runner)
+        self.preview = PreviewPane(preview_runner, passages)
         self.preview.clear("Click a numbered source to see the passage on its page.")
 
         row = QHBoxLayout()

@@ -10,20 +10,8 @@ from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QComboBox, QHBoxLayout, QWidget
 
 from indexer import SearchFilters
-from indexer.extract.code import SUFFIXES as CODE_SUFFIXES
+from indexer.query import TYPES
 
-TYPES: list[tuple[str, tuple[str, ...]]] = [
-    ("All types", ()),
-    ("PDF", ("pdf",)),
-    ("Word & OpenDocument", ("docx", "odt", "rtf")),
-    ("Text & Markdown", ("txt", "md", "markdown", "rst")),
-    ("Web pages", ("html", "htm", "xhtml")),
-    ("E-books", ("epub", "mobi", "fb2")),
-    ("Spreadsheets & slides", ("xlsx", "xlsm", "ods", "csv", "tsv", "pptx", "odp")),
-    ("E-mail", ("eml", "mbox")),
-    ("Images & scans", ("png", "jpg", "jpeg", "tif", "tiff", "webp", "bmp")),
-    ("Source code & config", tuple(s.lstrip(".") for s in CODE_SUFFIXES)),
-]
 DATES: list[tuple[str, float | None]] = [
     ("Any time", None),
     ("Past week", 7 * 86400),

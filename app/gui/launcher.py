@@ -29,13 +29,13 @@ from PySide6.QtWidgets import (
 )
 
 from app.engine import Engine
-from app.gui import launcher_query as lq
 from app.gui import semantic_note
 from app.gui.asking import AskOutcome, AskService
 from app.gui.opener import location as open_location
 from app.gui.results import HitRole, Index, ResultDelegate, ResultsModel, location
 from app.gui.tasks import TaskRunner
-from indexer import Hit, Searcher, SearchFilters, SearchResult
+from indexer import Hit, Query, Searcher, SearchFilters, SearchResult
+from indexer import query as lq
 
 log = logging.getLogger(__name__)
 
@@ -302,14 +302,14 @@ class Launcher(QWidget):
             lambda e: self._failed(req, e),
         )
 
-    def _search(self, req: int, q: lq.LauncherQuery, roots: list[str]) -> SearchResult | None:
+    def _search(self, req: int, q: Query, roots: list[str]) -> SearchResult | None:
         if req != self._req:  # typed on: skip the work
             return None
         if self._searcher is None:
             self._searcher = self.engine.searcher()
-        return self._searcher.search(q.text, limit=LIMIT, filters=lq.to_filters(q, roots))
+        return self._searcher.search(q.resolve(roots), limit=LIMIT)
 
-    def _results(self, req: int, q: lq.LauncherQuery, result: SearchResult | None) -> None:
+    def _results(self, req: int, q: Query, result: SearchResult | None) -> None:
         if result is None or req != self._req:
             return  # stale
         self.model.set_hits(result.hits)
@@ -351,13 +351,13 @@ class Launcher(QWidget):
         if self.isVisible():
             self._fit()
 
-    def _show_chips(self, q: lq.LauncherQuery) -> None:
+    def _show_chips(self, q: Query) -> None:
         while self.chip_layout.count():
             item = self.chip_layout.takeAt(0)
             widget = item.widget() if item is not None else None
             if widget is not None:
                 widget.deleteLater()
-        for chip in q.chips:
+        for chip in q.prefixes:
             label = QLabel(chip.label)
             label.setObjectName("chip")
             bg = "#c0392b" if chip.kind == "error" else "palette(highlight)"
@@ -369,7 +369,7 @@ class Launcher(QWidget):
             label.setAccessibleName(f"Filter: {chip.label}")
             self.chip_layout.addWidget(label)
         self.chip_layout.addStretch(1)
-        self.chips.setVisible(bool(q.chips))
+        self.chips.setVisible(bool(q.prefixes))
         if self.isVisible():
             QTimer.singleShot(0, self._fit)  # once the new chips have their sizes
 
@@ -482,7 +482,7 @@ class Launcher(QWidget):
         token, roots = self._ask_token, list(self.engine.settings.folders)
         # ``in:Name`` looks through the folders on disk: never on the GUI thread
         self.runner.submit(
-            lambda: lq.to_filters(q, roots),
+            lambda: q.resolve(roots).filters,
             lambda filters: self._start_ask(token, q.text, filters),
             lambda exc: self._ask_failed(0, str(exc)) if token == self._ask_token else None,
         )

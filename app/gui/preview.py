@@ -6,6 +6,7 @@ import logging
 from collections.abc import Callable
 from functools import partial
 from pathlib import Path
+from typing import Protocol
 
 from PySide6.QtCore import QRectF, Qt, Signal
 from PySide6.QtGui import QColor, QPixmap, QTextCharFormat, QTextCursor
@@ -26,9 +27,39 @@ from app.gui.opener import location
 from app.gui.render import PAGED, PageView, TextView, render_page, text_around
 from app.gui.results import short_folder
 from app.gui.tasks import TaskRunner
-from indexer import Hit
+from indexer import Hit, Passage, Searcher
+from indexer.extract.image import SUFFIXES as IMAGE_SUFFIXES
 
 log = logging.getLogger(__name__)
+
+
+class PassageSource(Protocol):
+    """Where the preview reads stored passages (a :class:`~indexer.Searcher`)."""
+
+    def passages(self, doc: str, page: int | None) -> list[Passage]:
+        """The stored passages of one page of a document, in order."""
+        ...
+
+
+class StoredPassages:
+    """A :class:`PassageSource` that opens its reader of the index on first use, so that it is
+    opened on the thread that reads (the preview's) and loads nothing before a preview."""
+
+    def __init__(self, open_reader: Callable[[], Searcher]) -> None:
+        self._open = open_reader
+        self._reader: Searcher | None = None
+
+    def passages(self, doc: str, page: int | None) -> list[Passage]:
+        """The stored passages of one page of a document, in order."""
+        if self._reader is None:
+            self._reader = self._open()
+        return self._reader.passages(doc, page)
+
+    def close(self) -> None:
+        """Release the index (the preview thread must be idle)."""
+        if self._reader is not None:
+            self._reader.close()
+            self._reader = None
 
 
 class PreviewPane(QWidget):
@@ -47,10 +78,15 @@ class PreviewPane(QWidget):
     scroll: QScrollArea  # type: ignore[assignment]
 
     def __init__(
-        self, runner: TaskRunner, parent: QWidget | None = None, ocr_cache: Path | None = None
+        self,
+        runner: TaskRunner,
+        passages: PassageSource | None = None,
+        parent: QWidget | None = None,
+        ocr_cache: Path | None = None,
     ) -> None:
         super().__init__(parent)
         self.runner = runner
+        self.passages = passages  # read on the runner's thread only
         self.ocr_cache = ocr_cache  # the index's OCR cache: boxes of OCR'd words on scans
         self.hit: Hit | None = None
         self.page_view: PageView | None = None
@@ -131,10 +167,11 @@ class PreviewPane(QWidget):
             where = f"Page {hit.page} · {where}"
         self.where.setText(where)
         self.header.setVisible(True)
-        if p.suffix.lower() in PAGED and hit.page:
+        picture = p.suffix.lower() in IMAGE_SUFFIXES
+        if (p.suffix.lower() in PAGED and hit.page) or picture:
             width = max(300, self.scroll.viewport().width() - 24)
             ratio = self.devicePixelRatioF()
-            page = hit.page
+            page = hit.page or 1  # an image file is one page (a TIFF frame has its number)
             render: Callable[[], PageView] = partial(
                 render_page, hit.path, page, hit.text, width, ratio
             )
@@ -146,14 +183,28 @@ class PreviewPane(QWidget):
             self.runner.submit(
                 render,
                 lambda v: self._show_page(req, v),
-                lambda e: self._failed(req, e),
+                # a picture MuPDF cannot draw still has its OCR'd text to show
+                (lambda e: self._show_stored(req, hit))
+                if picture
+                else (lambda e: self._failed(req, e)),
             )
         else:
-            self.runner.submit(
-                lambda: text_around(hit.path, hit.text, hit.start, hit.end),
-                lambda v: self._show_text(req, v),
-                lambda e: self._show_text(req, TextView(hit.text, 0, len(hit.text))),
-            )
+            self._show_stored(req, hit)
+
+    def _show_stored(self, req: int, hit: Hit) -> None:
+        self.runner.submit(
+            lambda: self._text_view(hit),
+            lambda v: self._show_text(req, v),
+            lambda e: self._show_text(req, TextView(hit.text, 0, len(hit.text))),
+        )
+
+    def _text_view(self, hit: Hit) -> TextView:
+        """The stored text around ``hit`` (on the runner's thread): never the file itself."""
+        # A mailbox's message number is kept where a page number would be (one message, one
+        # stored "page"), so its preview shows that message's passages only.
+        page = hit.page if hit.page is not None else hit.message
+        stored = self.passages.passages(hit.doc, page) if self.passages is not None else []
+        return text_around(stored, hit)
 
     # -- results ------------------------------------------------------------------------------
     def _show_page(self, req: int, view: PageView) -> None:

@@ -1,5 +1,6 @@
 """Page rendering for the preview (runs on a pool thread): PyMuPDF page -> QImage with the
-passage highlighted, or the text around a passage for formats without pages."""
+passage highlighted, or the text around a passage for formats without pages (from the stored
+passages)."""
 
 from __future__ import annotations
 
@@ -7,13 +8,12 @@ import difflib
 import logging
 import re
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import pymupdf
 from PySide6.QtCore import QRectF
 from PySide6.QtGui import QColor, QImage, QPainter
 
-from indexer.extract import extract
+from indexer import Hit, Passage
 
 log = logging.getLogger(__name__)
 
@@ -110,25 +110,52 @@ def render_page(
     return PageView(image, rects, page_no, n)
 
 
-def text_around(path: str, passage: str, start: int, end: int, context: int = 2500) -> TextView:
-    """The text around a passage of a file without pages (extracted again, in-process)."""
-    doc = extract(Path(path))
-    for seg in doc.segments:
-        text = seg.text
-        if text[start:end] == passage:
-            s, e = start, end
+def text_around(passages: list[Passage], hit: Hit, context: int = 2500) -> TextView:
+    """The text around ``hit``, put together from the stored passages of its page (or of the
+    whole document, for formats without pages) in order: the file is not read again, so this
+    works for a file that has changed or gone since it was indexed.
+
+    Neighbouring passages of one section overlap (the chunker repeats a sentence or two); the
+    repeat is shown once. A passage that does not continue the one before starts a new paragraph.
+    A passage's text is the document's with paragraphs joined by single spaces, so this is the
+    document's wording, not its exact layout.
+    """
+    out = ""
+    s = e = -1
+    prev: Passage | None = None
+    for p in passages:
+        # offsets say whether two passages overlap; the texts say by how much (a passage's
+        # text joins its paragraphs with other spacing than the document, so offsets do not)
+        same = prev is not None and prev.start <= p.start < prev.end
+        k = _shared(prev.text, p.text) if prev is not None and same else 0
+        if k:
+            at = len(out) - k
+            out += p.text[k:]
         else:
-            s = text.find(passage)
-            if s < 0:
-                continue
-            e = s + len(passage)
-        lo = max(0, s - context)
-        hi = min(len(text), e + context)
-        if lo > 0:
-            lo = text.find("\n", lo, s) + 1 or lo
-        prefix = "…" if lo > 0 else ""
-        suffix = "…" if hi < len(text) else ""
-        chunk = prefix + text[lo:hi] + suffix
-        off = len(prefix) - lo
-        return TextView(chunk, s + off, e + off)
-    return TextView(passage, 0, len(passage))
+            sep = "" if not out else " " if prev and p.start == prev.end + 1 else "\n\n"
+            at = len(out) + len(sep)
+            out += sep + p.text
+        if p.chunk_id == hit.chunk_id:
+            s, e = at, at + len(p.text)
+        prev = p
+    if s < 0:  # not stored (any more): the passage alone
+        return TextView(hit.text, 0, len(hit.text))
+    lo = max(0, s - context)
+    hi = min(len(out), e + context)
+    if lo > 0:
+        lo = out.find("\n", lo, s) + 1 or lo
+    prefix = "…" if lo > 0 else ""
+    suffix = "…" if hi < len(out) else ""
+    off = len(prefix) - lo
+    return TextView(prefix + out[lo:hi] + suffix, s + off, e + off)
+
+
+def _shared(before: str, after: str) -> int:
+    """The length of the longest end of ``before`` that ``after`` starts with: the sentences the
+    chunker repeats from one passage in the next."""
+    if not after:
+        return 0
+    for j in range(max(0, len(before) - len(after)), len(before)):
+        if before[j] == after[0] and after.startswith(before[j:]):
+            return len(before) - j
+    return 0

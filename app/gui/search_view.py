@@ -19,11 +19,12 @@ from PySide6.QtWidgets import (
 from app.engine import Engine
 from app.gui.filters import FilterBar
 from app.gui.opener import location
-from app.gui.preview import PreviewPane
+from app.gui.preview import PassageSource, PreviewPane
 from app.gui.results import HitRole, ResultDelegate, ResultsModel
 from app.gui.tasks import TaskRunner
-from indexer import Hit, Searcher, SearchFilters, SearchResult
+from indexer import Hit, Query, Searcher, SearchResult
 from indexer.layout import IndexLayout
+from indexer.query import parse
 
 log = logging.getLogger(__name__)
 
@@ -54,6 +55,7 @@ class SearchView(QWidget):
         search_runner: TaskRunner,
         preview_runner: TaskRunner,
         parent: QWidget | None = None,
+        passages: PassageSource | None = None,
     ) -> None:
         super().__init__(parent)
         self.engine = engine
@@ -91,7 +93,7 @@ class SearchView(QWidget):
         self.empty.setEnabled(False)
 
         self.preview = PreviewPane(
-            preview_runner, ocr_cache=IndexLayout(engine.paths.index_dir).ocr_cache
+            preview_runner, passages, ocr_cache=IndexLayout(engine.paths.index_dir).ocr_cache
         )
         self.preview.open_requested.connect(self.open_requested)
         self.preview.reveal_requested.connect(self.reveal_requested)
@@ -137,9 +139,11 @@ class SearchView(QWidget):
             self._set_empty("Type to search. Results appear as you type.")
             self.searched.emit("", 0)
             return
-        filters = self.filters.filters()
+        # the same prefixes as the launcher (pdf: in:Papers after:2024-01) narrow the filter bar
+        q = parse(query, base_filters=self.filters.filters())
+        roots = list(self.engine.settings.folders)
         self.runner.submit(
-            lambda: self._search(req, query, filters),
+            lambda: self._search(req, q, roots),
             lambda r: self._results(req, query, r),
             lambda e: self._failed(req, e),
         )
@@ -149,12 +153,12 @@ class SearchView(QWidget):
         if self.field.text().strip():
             self.run_search()
 
-    def _search(self, req: int, query: str, filters: SearchFilters | None) -> SearchResult | None:
+    def _search(self, req: int, q: Query, roots: list[str]) -> SearchResult | None:
         if req != self._req:  # a newer query is waiting: skip the work
             return None
         if self._searcher is None:
             self._searcher = self.engine.searcher()
-        return self._searcher.search(query, limit=LIMIT, filters=filters)
+        return self._searcher.search(q.resolve(roots), limit=LIMIT)
 
     def _results(self, req: int, query: str, result: SearchResult | None) -> None:
         if result is None or req != self._req:

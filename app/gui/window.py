@@ -19,6 +19,7 @@ from app.gui.icons import app_icon
 from app.gui.indexing import IndexService, ProgressInfo
 from app.gui.launcher import Launcher
 from app.gui.opener import Line, open_file, reveal_file
+from app.gui.preview import StoredPassages
 from app.gui.search_view import SearchView
 from app.gui.settings_dialog import SettingsDialog
 from app.gui.shortcut import GlobalShortcut
@@ -54,8 +55,17 @@ class MainWindow(QMainWindow):
         self.asking = AskService(engine, self)
 
         ui = engine.settings.ui
-        self.search = SearchView(engine, self.search_runner, self.preview_runner)
-        self.ask = AskView(self.asking, self.preview_runner, list(ui.get("ask_history", [])))
+        # the previews' own reader of the index: used on the preview thread only
+        self.preview_reader = StoredPassages(engine.searcher)
+        self.search = SearchView(
+            engine, self.search_runner, self.preview_runner, passages=self.preview_reader
+        )
+        self.ask = AskView(
+            self.asking,
+            self.preview_runner,
+            list(ui.get("ask_history", [])),
+            passages=self.preview_reader,
+        )
         self.folders = FoldersView(engine, self.indexing, self.status_runner)
         self.tabs = QTabWidget()
         self.tabs.setDocumentMode(True)
@@ -331,6 +341,7 @@ class MainWindow(QMainWindow):
             r.shutdown()
         self.search.close_searcher()
         self.launcher.close_searcher()
+        self.preview_reader.close()
         if self.tray is not None:
             self.tray.hide()
         log.info("Findling window closed")

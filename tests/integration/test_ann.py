@@ -103,12 +103,12 @@ def test_filters_still_apply_on_both_paths(store: ChunkStore, tmp_path: Path) ->
     docs = [f"d{i}" for i in range(0, 300, 10)]  # 30 documents, 240 vectors
     where = "doc IN (" + ",".join(f"'{d}'" for d in docs) + ")"
     q = _unit(1)[0]
-    exact = _ids(store.vector_search(q, 10, where, exact=True))
+    exact = _ids(store.vector_search(q, 10, docs, exact=True))
     assert not _uses_index(store, where)  # a narrow filter is answered exactly
-    assert _ids(store.vector_search(q, 10, where)) == exact
+    assert _ids(store.vector_search(q, 10, docs)) == exact
     wide = ChunkStore(tmp_path, DIMS, ann=AnnConfig(min_vectors=2000, exact_filtered_rows=0))
     assert _uses_index(wide, where)
-    got = wide.vector_search(q, 10, where)
+    got = wide.vector_search(q, 10, docs)
     assert {h.row["doc"] for h in got} <= set(docs)
     assert len(set(_ids(got)) & set(exact)) >= 7
 

@@ -12,7 +12,8 @@ import pytest
 
 from indexer.pipeline import Indexer
 from indexer.progress import Progress
-from indexer.search import Searcher, SearchFilters
+from indexer.query import SearchFilters
+from indexer.search import Searcher
 from tests.conftest import index_config, make_docx, make_pdf
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(240)]
