@@ -9,9 +9,12 @@ Steps:
    ``dist/Findling.app`` (macOS): one folder with the desktop app and the command-line tool.
 2. A smoke test: the frozen command-line tool must start and print its ``--help``.
 3. The platform step:
-   * Linux:   ``packaging/linux/package.py``   -> tar.gz (+ AppImage when appimagetool exists)
+   * Linux:   ``packaging/linux/package.py``   -> tar.gz, .deb (+ AppImage when appimagetool
+     exists)
    * macOS:   ``packaging/macos/package.py``   -> .dmg (signed/notarised when configured)
    * Windows: ``packaging/windows/package.py`` -> Inno Setup installer (.exe)
+
+A failing step ends the build with one ``error:`` line on stderr and exit code 1 (no traceback).
 
 Run it with the Python of the environment that has Findling and its dependencies installed
 (``scripts/setup.sh`` on Linux) plus PyInstaller (``pip install pyinstaller``). PyInstaller
@@ -25,6 +28,7 @@ from __future__ import annotations
 import argparse
 import importlib.util
 import os
+import shlex
 import shutil
 import subprocess
 import sys
@@ -176,7 +180,16 @@ def main(argv: list[str] | None = None) -> int:
         help="do not run the frozen CLI's --help after building",
     )
     args = parser.parse_args(argv)
+    try:
+        return build(args)
+    except subprocess.CalledProcessError as exc:  # PyInstaller, strip, dpkg-deb ...: no traceback
+        cmd = exc.cmd if isinstance(exc.cmd, str) else shlex.join(str(c) for c in exc.cmd)
+        print(f"error: {cmd} failed with exit code {exc.returncode}", file=sys.stderr)
+        return 1
 
+
+def build(args: argparse.Namespace) -> int:
+    """The steps of :func:`main`. A failing step raises ``SystemExit("error: ...")`` (exit 1)."""
     ver = version()
     print(f"Building Findling {ver} for {sys.platform}")
 

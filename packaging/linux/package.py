@@ -18,7 +18,8 @@ Both are made from one AppDir laid out like an installed application::
   (the Qt xcb platform plugin's libxcb-*, libxkbcommon, fontconfig, ...), mapped to Debian
   packages with ``dpkg -S``.
 * ``dist/Findling-<version>-<arch>.AppImage``: made when ``appimagetool`` is on PATH (or named
-  by ``$APPIMAGETOOL``); skipped with a message otherwise (never downloaded).
+  by ``$APPIMAGETOOL``); skipped with a message otherwise (never downloaded). An appimagetool
+  that is there but fails stops the build with an ``error:`` line and exit code 1.
 
 Run by packaging/build.py; usable alone: ``python packaging/linux/package.py dist/Findling 0.1.0``.
 
@@ -311,13 +312,35 @@ def make_tarball(appdir: Path, out: Path, top: str) -> Path:
 
 
 def make_appimage(appdir: Path, out: Path, arch: str) -> Path | None:
-    """Run appimagetool if it is available; return the AppImage or None."""
+    """Run appimagetool if it is available; return the AppImage, or None when it is not.
+
+    An appimagetool that cannot run or fails raises ``SystemExit`` with a one-line message
+    (exit code 1, no traceback), after the tarball and .deb were made."""
     tool = os.environ.get("APPIMAGETOOL") or shutil.which("appimagetool")
     if not tool:
         print("appimagetool not found (set APPIMAGETOOL or put it on PATH): AppImage skipped")
         return None
     env = {**os.environ, "ARCH": arch}
-    subprocess.run([tool, str(appdir), str(out)], check=True, env=env)
+    cmd = [tool, str(appdir), str(out)]
+    print("+", " ".join(cmd), flush=True)
+    hint = (
+        "the tarball and the .deb are made; fix appimagetool, or build without an AppImage "
+        "by taking it off PATH and unsetting APPIMAGETOOL"
+    )
+    try:
+        result = subprocess.run(cmd, env=env, check=False)
+    except OSError as exc:  # not executable, not found at $APPIMAGETOOL, wrong architecture
+        raise SystemExit(f"error: cannot run appimagetool {tool}: {exc}; {hint}") from None
+    if result.returncode != 0:
+        out.unlink(missing_ok=True)  # never leave a half-written AppImage in dist/
+        how = (
+            f"was killed by signal {-result.returncode}"
+            if result.returncode < 0
+            else f"failed with exit code {result.returncode}"
+        )
+        raise SystemExit(f"error: appimagetool ({tool}) {how}: AppImage not made; {hint}")
+    if not out.is_file():
+        raise SystemExit(f"error: appimagetool ({tool}) exited 0 but made no {out}; {hint}")
     return out
 
 
