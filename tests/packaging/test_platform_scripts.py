@@ -341,3 +341,32 @@ def test_build_py_exits_1_without_traceback_when_appimagetool_fails(tmp_path):
     version = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["version"]
     made = sorted(p.name for p in (tmp_path / "dist").iterdir())
     assert made == ["Findling", f"findling-{version}-linux-{platform.machine()}.tar.gz"]
+
+
+def test_only_search_paths_outside_the_bundle_are_foreign():
+    spec = importlib.util.spec_from_file_location("t_build", PKG / "build.py")
+    assert spec and spec.loader
+    build = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(build)
+    line = " 0x000000000000001d ({}) Library {}: [{}]\n"
+    pyenv = line.format("RUNPATH", "runpath", "/root/.pyenv/versions/3.11.7/lib")
+    assert build.foreign_search_path(pyenv) == "/root/.pyenv/versions/3.11.7/lib"
+    assert build.foreign_search_path(line.format("RPATH", "rpath", "/usr/local/lib64"))
+    assert build.foreign_search_path(line.format("RUNPATH", "runpath", "$ORIGIN/../x.libs")) is None
+    assert build.foreign_search_path(" 0x01 (NEEDED) Shared library: [libc.so.6]\n") is None
+
+
+def test_deb_modes(tmp_path):
+    linux = load("linux")
+    files = {
+        "lib.so.1": (b"\x7fELF", 0o755, 0o644),  # libraries: 0644 even when shipped +x
+        "tool": (b"\x7fELF", 0o644, 0o755),  # an ELF executable
+        "run.sh": (b"#!/bin/sh\n", 0o755, 0o755),
+        "notes.py": (b"#!/usr/bin/env python\n", 0o644, 0o644),  # a script that was not +x
+        "METADATA": (b"Metadata-Version: 2.1\n", 0o755, 0o644),  # protobuf's dist-info
+    }
+    for name, (data, mode, want) in files.items():
+        (tmp_path / name).write_bytes(data)
+        (tmp_path / name).chmod(mode)
+        assert linux.deb_mode(tmp_path / name) == want, name
+    assert linux.deb_mode(tmp_path) == 0o755
