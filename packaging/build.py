@@ -9,9 +9,12 @@ Steps:
    ``dist/Findling.app`` (macOS): one folder with the desktop app and the command-line tool.
 2. A smoke test: the frozen command-line tool must start and print its ``--help``.
 3. The platform step:
-   * Linux:   ``packaging/linux/package.py``   -> tar.gz (+ AppImage when appimagetool exists)
+   * Linux:   ``packaging/linux/package.py``   -> tar.gz, .deb (+ AppImage when appimagetool
+     exists)
    * macOS:   ``packaging/macos/package.py``   -> .dmg (signed/notarised when configured)
    * Windows: ``packaging/windows/package.py`` -> Inno Setup installer (.exe)
+
+A failing step ends the build with one ``error:`` line on stderr and exit code 1 (no traceback).
 
 Run it with the Python of the environment that has Findling and its dependencies installed
 (``scripts/setup.sh`` on Linux) plus PyInstaller (``pip install pyinstaller``). PyInstaller
@@ -25,6 +28,8 @@ from __future__ import annotations
 import argparse
 import importlib.util
 import os
+import re
+import shlex
 import shutil
 import subprocess
 import sys
@@ -114,36 +119,65 @@ def smoke_test() -> None:
         raise SystemExit(f"error: smoke test failed: {exe} --help exited {result.returncode}")
 
 
-def has_debug_info(path: Path) -> bool:
-    """Whether the ELF file ``path`` carries DWARF debug sections."""
+def readelf(path: Path) -> str:
+    """``readelf -S -d`` of ``path`` (its sections and dynamic entries); "" if not ELF."""
     with path.open("rb") as fh:
         if fh.read(4) != b"\x7fELF":
-            return False
-    out = subprocess.run(
-        ["readelf", "-S", "-W", str(path)], capture_output=True, text=True, check=False
+            return ""
+    return subprocess.run(
+        ["readelf", "-S", "-d", "-W", str(path)], capture_output=True, text=True, check=False
     ).stdout
-    return ".debug_info" in out
 
 
-def strip_debug(onedir: Path) -> int:
-    """``strip --strip-debug`` every ELF file with debug sections; returns the bytes saved.
+def foreign_search_path(info: str) -> str | None:
+    """The RPATH/RUNPATH in ``info`` when none of its folders is inside the bundle."""
+    for m in re.finditer(r"\((?:RPATH|RUNPATH)\)\s+Library r(?:un)?path: \[([^\]]*)\]", info):
+        if "$ORIGIN" not in m.group(1):
+            return m.group(1)
+    return None
 
-    Libraries in ``*.libs`` folders were rewritten by auditwheel/patchelf when their wheel was
-    built; strip can break their program headers (NumPy's OpenBLAS then fails to load), so
-    they are left alone.
+
+def strip_binaries(onedir: Path) -> int:
+    """Strip the bundle's ELF files as Debian's dh_strip would; returns the bytes saved.
+
+    Shared libraries and extension modules lose their debug sections and symbol tables
+    (``strip --strip-unneeded``: the dynamic symbols stay); other ELF files only their debug
+    sections. A search path that points only outside the bundle (the build machine's Python,
+    ``/root/.pyenv/.../lib``; ``/usr/local/lib64``) is deleted with ``chrpath -d``: on a user's
+    machine it could load a different library. Left alone: the two top-level executables
+    (PyInstaller's bootloader, which finds its archive in its own file) and libraries in
+    ``*.libs`` folders, rewritten by auditwheel/patchelf when their wheel was built: strip can
+    break their program headers (NumPy's OpenBLAS then fails to load).
     """
     if not sys.platform.startswith("linux") or not shutil.which("strip"):
         return 0
-    saved = 0
+    chrpath = shutil.which("chrpath")
+    if not chrpath:
+        print("chrpath not found (apt-get install chrpath): build-machine RUNPATHs kept")
+    saved = dropped = 0
     for path in sorted(onedir.rglob("*")):
-        if path.is_symlink() or not path.is_file():
+        if path.is_symlink() or not path.is_file() or path.parent == onedir:
             continue
-        if any(part.endswith(".libs") for part in path.parts) or not has_debug_info(path):
+        if any(part.endswith(".libs") for part in path.parts):
+            continue
+        info = readelf(path)
+        if not info:
+            continue
+        if chrpath and foreign_search_path(info):
+            subprocess.run([chrpath, "-d", str(path)], check=True, capture_output=True)
+            dropped += 1
+        library = path.suffix == ".so" or ".so." in path.name
+        if library and (" .symtab " in info or " .debug_info " in info):
+            flag = "--strip-unneeded"
+        elif " .debug_info " in info:
+            flag = "--strip-debug"
+        else:
             continue
         before = path.stat().st_size
-        subprocess.run(["strip", "--strip-debug", str(path)], check=True)
+        subprocess.run(["strip", flag, str(path)], check=True)
         saved += before - path.stat().st_size
-    print(f"stripped debug sections: {saved / 2**20:.1f} MiB saved", flush=True)
+    print(f"stripped debug sections and symbol tables: {saved / 2**20:.1f} MiB saved", flush=True)
+    print(f"deleted search paths outside the bundle from {dropped} files", flush=True)
     return saved
 
 
@@ -176,7 +210,16 @@ def main(argv: list[str] | None = None) -> int:
         help="do not run the frozen CLI's --help after building",
     )
     args = parser.parse_args(argv)
+    try:
+        return build(args)
+    except subprocess.CalledProcessError as exc:  # PyInstaller, strip, dpkg-deb ...: no traceback
+        cmd = exc.cmd if isinstance(exc.cmd, str) else shlex.join(str(c) for c in exc.cmd)
+        print(f"error: {cmd} failed with exit code {exc.returncode}", file=sys.stderr)
+        return 1
 
+
+def build(args: argparse.Namespace) -> int:
+    """The steps of :func:`main`. A failing step raises ``SystemExit("error: ...")`` (exit 1)."""
     ver = version()
     print(f"Building Findling {ver} for {sys.platform}")
 
@@ -184,7 +227,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.clean:
             shutil.rmtree(BUILD, ignore_errors=True)
         run_pyinstaller(ver, args.clean)
-        strip_debug(DIST / "Findling")
+        strip_binaries(DIST / "Findling")
         add_licences()
         if not args.no_smoke_test:
             smoke_test()

@@ -6,6 +6,7 @@ import argparse
 import logging
 import sys
 
+import shiboken6
 from PySide6.QtWidgets import QApplication
 
 from app.engine import Engine
@@ -81,9 +82,7 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     apply_theme(engine.settings.theme)
     window = MainWindow(engine, reporter)
-    server.command.connect(
-        lambda cmd: window.launcher.toggle() if cmd == "launcher" else window.bring_to_front()
-    )
+    server.command.connect(window.run_command)
     welcomed = first_run(engine, window)
     hidden = (args.tray or args.launcher) and window.tray is not None and window.tray.available
     if welcomed or not hidden:
@@ -94,9 +93,27 @@ def main(argv: list[str] | None = None) -> int:
     if args.launcher:
         window.launcher.popup()
     code = app.exec()
-    server.close()
-    window.shutdown()
+    close_down(server, window)
     return code
+
+
+def close_down(server: single.InstanceServer, window: MainWindow) -> None:
+    """Stop every thread, then destroy the windows while the QApplication still exists.
+
+    Whatever is left at interpreter exit is destroyed by PySide's atexit clean-up from inside
+    ``~QApplication``. The window was (its last reference sat in a slot connected to
+    ``server``, a child of the application, unless a garbage collection happened to free it
+    first): its widgets were deleted inside a half-destroyed application, Qt warned "shared
+    QObject was deleted directly" and the process died with SIGBUS (exit -7) in about two runs
+    of three instead of exiting 0 (tests/gui/test_app_exit.py).
+    """
+    server.close()
+    server.command.disconnect()
+    window.shutdown()
+    window.reporter.dialog_parent = None
+    for widget in (window.launcher, window):  # the launcher is a top-level of its own
+        if shiboken6.isValid(widget):
+            shiboken6.delete(widget)
 
 
 def warm_up(window: MainWindow) -> None:

@@ -220,6 +220,13 @@ class MainWindow(QMainWindow):
         self.search.run_search()
         self.search.field.setFocus()
 
+    def run_command(self, command: str) -> None:
+        """A request from a second start of Findling (app/gui/single.py)."""
+        if command == "launcher":
+            self.launcher.toggle()
+        else:
+            self.bring_to_front()
+
     def bring_to_front(self) -> None:
         """Show the window (from the tray)."""
         self.showNormal()

@@ -18,7 +18,8 @@ Both are made from one AppDir laid out like an installed application::
   (the Qt xcb platform plugin's libxcb-*, libxkbcommon, fontconfig, ...), mapped to Debian
   packages with ``dpkg -S``.
 * ``dist/Findling-<version>-<arch>.AppImage``: made when ``appimagetool`` is on PATH (or named
-  by ``$APPIMAGETOOL``); skipped with a message otherwise (never downloaded).
+  by ``$APPIMAGETOOL``); skipped with a message otherwise (never downloaded). An appimagetool
+  that is there but fails stops the build with an ``error:`` line and exit code 1.
 
 Run by packaging/build.py; usable alone: ``python packaging/linux/package.py dist/Findling 0.1.0``.
 
@@ -219,7 +220,7 @@ Upstream-Name: Findling
 Source: {homepage}
 
 Files: *
-Copyright: The Findling developers
+Copyright: 2026 The Findling developers
 License: AGPL-3.0-or-later
  Findling is free software: you can redistribute it and/or modify it under the terms of
  the GNU Affero General Public License as published by the Free Software Foundation,
@@ -229,6 +230,21 @@ License: AGPL-3.0-or-later
  licences are listed in /opt/findling/THIRD_PARTY_NOTICES.md; the licence files of every
  bundled Python distribution are in its .dist-info folder under /opt/findling/_internal.
 """
+
+
+def deb_mode(path: Path) -> int:
+    """Debian's modes: 0755 for folders, ELF executables and scripts that were executable;
+    0644 for shared libraries and every other file (wheels ship some text files with x bits,
+    such as protobuf's .dist-info files)."""
+    if path.is_dir():
+        return 0o755
+    if path.suffix == ".so" or ".so." in path.name:
+        return 0o644
+    if is_elf(path):
+        return 0o755
+    with path.open("rb") as fh:
+        script = fh.read(2) == b"#!"
+    return 0o755 if script and os.access(path, os.X_OK) else 0o644
 
 
 def make_deb(appdir: Path, out: Path, version: str, arch: str, work: Path) -> Path | None:
@@ -256,6 +272,14 @@ def make_deb(appdir: Path, out: Path, version: str, arch: str, work: Path) -> Pa
     )
     with gzip.GzipFile(doc / "changelog.gz", "wb", mtime=0, compresslevel=9) as fh:
         fh.write(changelog.encode())
+    man1 = root / "usr" / "share" / "man" / "man1"
+    man1.mkdir(parents=True)
+    for page in sorted((HERE / "man").glob("*.1")):  # findling.1, findling-gui.1
+        with gzip.GzipFile(man1 / f"{page.name}.gz", "wb", mtime=0, compresslevel=9) as fh:
+            fh.write(page.read_bytes())
+    overrides = root / "usr" / "share" / "lintian" / "overrides"
+    overrides.mkdir(parents=True)
+    shutil.copyfile(HERE / "lintian-overrides", overrides / DEB_NAME)
     depends, recommends, missing = deb_depends(opt)
     if missing:
         print(f"warning: no Debian package provides {', '.join(missing)} (left out of Depends)")
@@ -282,13 +306,8 @@ def make_deb(appdir: Path, out: Path, version: str, arch: str, work: Path) -> Pa
         encoding="utf-8",
     )
     for path in [root, *root.rglob("*")]:
-        if path.is_symlink():
-            continue
-        library = path.suffix == ".so" or ".so." in path.name
-        if path.is_dir() or (not library and (os.access(path, os.X_OK) or is_elf(path))):
-            path.chmod(0o755)
-        else:
-            path.chmod(0o644)
+        if not path.is_symlink():
+            path.chmod(deb_mode(path))
     for exe in ("Findling", "findling"):
         (opt / exe).chmod(0o755)
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -311,13 +330,35 @@ def make_tarball(appdir: Path, out: Path, top: str) -> Path:
 
 
 def make_appimage(appdir: Path, out: Path, arch: str) -> Path | None:
-    """Run appimagetool if it is available; return the AppImage or None."""
+    """Run appimagetool if it is available; return the AppImage, or None when it is not.
+
+    An appimagetool that cannot run or fails raises ``SystemExit`` with a one-line message
+    (exit code 1, no traceback), after the tarball and .deb were made."""
     tool = os.environ.get("APPIMAGETOOL") or shutil.which("appimagetool")
     if not tool:
         print("appimagetool not found (set APPIMAGETOOL or put it on PATH): AppImage skipped")
         return None
     env = {**os.environ, "ARCH": arch}
-    subprocess.run([tool, str(appdir), str(out)], check=True, env=env)
+    cmd = [tool, str(appdir), str(out)]
+    print("+", " ".join(cmd), flush=True)
+    hint = (
+        "the tarball and the .deb are made; fix appimagetool, or build without an AppImage "
+        "by taking it off PATH and unsetting APPIMAGETOOL"
+    )
+    try:
+        result = subprocess.run(cmd, env=env, check=False)
+    except OSError as exc:  # not executable, not found at $APPIMAGETOOL, wrong architecture
+        raise SystemExit(f"error: cannot run appimagetool {tool}: {exc}; {hint}") from None
+    if result.returncode != 0:
+        out.unlink(missing_ok=True)  # never leave a half-written AppImage in dist/
+        how = (
+            f"was killed by signal {-result.returncode}"
+            if result.returncode < 0
+            else f"failed with exit code {result.returncode}"
+        )
+        raise SystemExit(f"error: appimagetool ({tool}) {how}: AppImage not made; {hint}")
+    if not out.is_file():
+        raise SystemExit(f"error: appimagetool ({tool}) exited 0 but made no {out}; {hint}")
     return out
 
 

@@ -239,3 +239,134 @@ def test_release_workflow_builds_and_smoke_tests_macos_and_windows():
     patterns = {e["os"]: e["artefacts"].split() for e in job["strategy"]["matrix"]["include"]}
     assert Path("dist/Findling-1.0-macos-arm64.dmg").match(patterns["macos-14"][0])
     assert Path("dist/Findling-1.0-windows-x64-setup.exe").match(patterns["windows-2022"][0])
+
+
+# ------------------------------------------------------------------ Linux: appimagetool
+
+
+def fake_onedir(tmp_path: Path) -> Path:
+    """A stand-in for PyInstaller's dist/Findling: the two executables, as shell scripts."""
+    onedir = tmp_path / "dist" / "Findling"
+    (onedir / "_internal").mkdir(parents=True)
+    for exe in ("Findling", "findling"):
+        (onedir / exe).write_text("#!/bin/sh\necho frozen\n")
+        (onedir / exe).chmod(0o755)
+    return onedir
+
+
+def fake_appimagetool(bindir: Path, body: str) -> Path:
+    """An ``appimagetool`` script on a PATH of its own; it logs its arguments and $ARCH."""
+    bindir.mkdir(parents=True, exist_ok=True)
+    tool = bindir / "appimagetool"
+    tool.write_text(f'#!/bin/sh\necho "$ARCH $*" >> "{bindir}/calls"\n{body}\n')
+    tool.chmod(0o755)
+    return tool
+
+
+@pytest.fixture
+def linux(monkeypatch, tmp_path):
+    """packaging/linux/package.py with a PATH that holds only the fake tools (so no dpkg-deb)."""
+    mod = load("linux")
+    monkeypatch.delenv("APPIMAGETOOL", raising=False)
+    monkeypatch.setenv("PATH", str(tmp_path / "bin"))
+    (tmp_path / "bin").mkdir()
+    return mod
+
+
+def test_appimage_skipped_with_a_message_without_appimagetool(linux, tmp_path, capsys):
+    appdir = linux.make_appdir(fake_onedir(tmp_path), tmp_path / "Findling.AppDir")
+    out = tmp_path / "Findling-1.0-x86_64.AppImage"
+    assert linux.make_appimage(appdir, out, "x86_64") is None
+    assert "appimagetool not found" in capsys.readouterr().out
+    assert not out.exists()
+
+
+def test_appimage_made_by_a_working_appimagetool(linux, tmp_path):
+    fake_appimagetool(tmp_path / "bin", 'printf "\\177ELF" > "$2"')
+    appdir = linux.make_appdir(fake_onedir(tmp_path), tmp_path / "Findling.AppDir")
+    out = tmp_path / "Findling-1.0-x86_64.AppImage"
+    assert linux.make_appimage(appdir, out, "x86_64") == out
+    assert out.read_bytes() == b"\x7fELF"
+    assert (tmp_path / "bin" / "calls").read_text() == f"x86_64 {appdir} {out}\n"
+    assert (appdir / "AppRun").stat().st_mode & 0o111 and (appdir / ".DirIcon").is_symlink()
+
+
+def test_failing_appimagetool_is_a_clear_error(linux, tmp_path, monkeypatch):
+    # Fails after writing part of the image: nothing half-made may stay behind.
+    fail = 'echo partial > "$2"; echo "squashfs: no space" >&2; exit 3'
+    fake_appimagetool(tmp_path / "bin", fail)
+    appdir = linux.make_appdir(fake_onedir(tmp_path), tmp_path / "Findling.AppDir")
+    out = tmp_path / "Findling-1.0-x86_64.AppImage"
+    with pytest.raises(SystemExit, match=r"^error: appimagetool \(.*\) failed with exit code 3"):
+        linux.make_appimage(appdir, out, "x86_64")
+    assert not out.exists()
+    # Named by $APPIMAGETOOL but not runnable: the same kind of message, not a traceback.
+    broken = tmp_path / "not-executable"
+    broken.write_text("#!/bin/sh\n")
+    monkeypatch.setenv("APPIMAGETOOL", str(broken))
+    with pytest.raises(SystemExit, match=r"^error: cannot run appimagetool .*not-executable"):
+        linux.make_appimage(appdir, out, "x86_64")
+
+
+def test_build_py_exits_1_without_traceback_when_appimagetool_fails(tmp_path):
+    """The whole ``build.py --skip-pyinstaller`` in a process of its own: the tarball is made,
+    then the failing appimagetool ends it with exit code 1 and one ``error:`` line."""
+    import os
+    import subprocess
+    import sys
+
+    fake_onedir(tmp_path)
+    bindir = tmp_path / "bin"
+    fake_appimagetool(bindir, 'echo "appimagetool: broken runtime" >&2; exit 2')
+    driver = (
+        "import importlib.util, pathlib, sys\n"
+        f"spec = importlib.util.spec_from_file_location('b', {str(PKG / 'build.py')!r})\n"
+        "m = importlib.util.module_from_spec(spec); spec.loader.exec_module(m)\n"
+        f"m.DIST = pathlib.Path({str(tmp_path / 'dist')!r})\n"
+        f"m.BUILD = pathlib.Path({str(tmp_path / 'build')!r})\n"
+        "sys.exit(m.main(['--skip-pyinstaller']))\n"
+    )
+    env = {k: v for k, v in os.environ.items() if k != "APPIMAGETOOL"}
+    env["PATH"] = str(bindir)  # only the fake tool: no dpkg-deb, so no .deb step
+    r = subprocess.run(
+        [sys.executable, "-c", driver], env=env, capture_output=True, text=True, timeout=120
+    )
+    assert r.returncode == 1, r.stdout + r.stderr
+    assert "Traceback" not in r.stderr
+    assert "appimagetool: broken runtime" in r.stderr  # the tool's own words reach the user
+    assert r.stderr.strip().splitlines()[-1].startswith("error: appimagetool (")
+    import platform
+    import tomllib
+
+    version = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["version"]
+    made = sorted(p.name for p in (tmp_path / "dist").iterdir())
+    assert made == ["Findling", f"findling-{version}-linux-{platform.machine()}.tar.gz"]
+
+
+def test_only_search_paths_outside_the_bundle_are_foreign():
+    spec = importlib.util.spec_from_file_location("t_build", PKG / "build.py")
+    assert spec and spec.loader
+    build = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(build)
+    line = " 0x000000000000001d ({}) Library {}: [{}]\n"
+    pyenv = line.format("RUNPATH", "runpath", "/root/.pyenv/versions/3.11.7/lib")
+    assert build.foreign_search_path(pyenv) == "/root/.pyenv/versions/3.11.7/lib"
+    assert build.foreign_search_path(line.format("RPATH", "rpath", "/usr/local/lib64"))
+    assert build.foreign_search_path(line.format("RUNPATH", "runpath", "$ORIGIN/../x.libs")) is None
+    assert build.foreign_search_path(" 0x01 (NEEDED) Shared library: [libc.so.6]\n") is None
+
+
+def test_deb_modes(tmp_path):
+    linux = load("linux")
+    files = {
+        "lib.so.1": (b"\x7fELF", 0o755, 0o644),  # libraries: 0644 even when shipped +x
+        "tool": (b"\x7fELF", 0o644, 0o755),  # an ELF executable
+        "run.sh": (b"#!/bin/sh\n", 0o755, 0o755),
+        "notes.py": (b"#!/usr/bin/env python\n", 0o644, 0o644),  # a script that was not +x
+        "METADATA": (b"Metadata-Version: 2.1\n", 0o755, 0o644),  # protobuf's dist-info
+    }
+    for name, (data, mode, want) in files.items():
+        (tmp_path / name).write_bytes(data)
+        (tmp_path / name).chmod(mode)
+        assert linux.deb_mode(tmp_path / name) == want, name
+    assert linux.deb_mode(tmp_path) == 0o755
