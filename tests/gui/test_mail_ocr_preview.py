@@ -58,6 +58,12 @@ def test_each_message_of_a_mailbox_is_a_result(window, qtbot, tmp_path):
     hits = _index_and_search(qtbot, window, d, "allotment committee compost")
     assert sorted(h.section for h in hits) == sorted(subjects)
     assert {location(h).split(" · ")[0] for h in hits} == {f"message {n}" for n in range(1, 7)}
+    # The preview shows the selected message's own stored text, not the whole mailbox.
+    pane = window.search.preview
+    n = pane.hit.message
+    shown = pane.text.toPlainText()
+    assert f"week {n}." in shown
+    assert not [m for m in range(1, 7) if m != n and f"week {m}." in shown], shown
 
 
 def _yellow(c: QColor) -> bool:
@@ -103,3 +109,28 @@ def test_scanned_page_preview_highlights_the_ocr_word_boxes(window, qtbot, tmp_p
     assert _count(image, *above, lambda c: c.blue() > 240) == (above[2] - above[0]) * (
         above[3] - above[1]
     )
+
+
+def test_an_image_file_previews_as_a_picture_with_its_ocr_boxes(window, qtbot, tmp_path):
+    d = tmp_path / "photos"
+    d.mkdir()
+    src = pymupdf.open()
+    page = src.new_page(width=400, height=300)
+    page.insert_textbox(
+        pymupdf.Rect(20, 120, 380, 280), "The harbour ferry leaves at noon.", fontsize=18
+    )
+    (true,) = page.search_for("harbour")
+    (d / "notice.png").write_bytes(page.get_pixmap(dpi=150).tobytes("png"))
+
+    hits = _index_and_search(qtbot, window, d, "harbour ferry")
+    top = hits[0]
+    assert top.ocr and top.path.endswith("notice.png")
+    pane = window.search.preview
+    assert pane.stack.currentWidget() is pane.scroll, "the picture itself, not its text"
+    view = pane.page_view
+    assert view is not None and view.rects, "OCR boxes drawn on the picture"
+    image = pane.page_label.pixmap().toImage()
+    scale = image.width() / image.devicePixelRatio() / 400
+    r = view.rects[0]
+    assert r.left() < true.x1 * scale and true.x0 * scale < r.right()
+    assert r.top() < true.y1 * scale and true.y0 * scale < r.bottom()
