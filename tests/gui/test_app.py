@@ -251,3 +251,23 @@ def test_ask_says_when_the_answer_is_not_in_the_files(window, qtbot, tmp_path, l
         w.ask.ask("What is the boiling point of tungsten?")
     assert not sig.args[0].answer.found
     assert "Not in your files" in w.ask.answer.toPlainText()
+
+
+def test_ctrl_o_carries_the_launchers_prefixes_into_the_window(window, qtbot, tmp_path):
+    """The launcher's Ctrl+O hands its text over; the window narrows by the same prefixes."""
+    w = window
+    folder = _docs(tmp_path / "docs")
+    (folder / "warranty-notes.md").write_text(
+        "# Warranty\n\nThe warranty on the inverters is kept in the blue folder.\n",
+        encoding="utf-8",
+    )
+    _index(qtbot, w, folder)
+    everything = _search(qtbot, w, "warranty inverters")
+    assert {Path(h.path).suffix for h in everything} >= {".pdf", ".md"}
+    with qtbot.waitSignal(w.search.searched, timeout=30_000):
+        w.launcher.field.setText("md: warranty inverters")
+        w.launcher.main_requested.emit(w.launcher.field.text())
+    hits = w.search.model.hits
+    assert w.tabs.currentWidget() is w.search
+    assert hits and Path(hits[0].path).name == "warranty-notes.md"
+    assert {Path(h.path).suffix for h in hits} == {".md"}  # the PDF that matches is left out
