@@ -434,30 +434,20 @@ class ChunkStore:
 
     def chunks_of(self, doc: str, limit: int = 100_000) -> list[dict[str, Any]]:
         """All chunks of one document in order (for previews and tests)."""
-        if self._table is None:
-            return []
-        res = (
-            self._table.search()
-            .where(f"doc = {sql_str(doc)}")
-            .select(_COLUMNS)
-            .limit(limit)
-            .to_arrow()
-            .to_pylist()
-        )
-        return sorted(res, key=lambda r: r["ordinal"])
+        return self._in_order(f"doc = {sql_str(doc)}", limit)
 
     def passages(self, doc: str, page: int | None) -> list[dict[str, Any]]:
         """The chunks of one page of a document in order (``page`` None: a document without
         pages, all of it): what a preview shows without reading the file again."""
+        page_cond = "page IS NULL" if page is None else f"page = {int(page)}"
+        return self._in_order(f"doc = {sql_str(doc)} AND {page_cond}", 100_000)
+
+    def _in_order(self, where: str, limit: int) -> list[dict[str, Any]]:
+        """The chunks matching ``where``, by their order in the document."""
         if self._table is None:
             return []
-        cond = f"doc = {sql_str(doc)} AND " + (
-            "page IS NULL" if page is None else f"page = {int(page)}"
-        )
-        res = (
-            self._table.search().where(cond).select(_COLUMNS).limit(100_000).to_arrow().to_pylist()
-        )
-        return sorted(res, key=lambda r: r["ordinal"])
+        res = self._table.search().where(where).select(_COLUMNS).limit(limit).to_arrow()
+        return sorted(res.to_pylist(), key=lambda r: r["ordinal"])
 
     def first_chunk(self, doc: str) -> dict[str, Any] | None:
         """The first chunk of a document (what a file-name match shows)."""

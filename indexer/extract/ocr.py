@@ -122,11 +122,6 @@ def store_result(key: str, result: OcrResult, cache_dir: Path | None) -> None:
         log.debug("OCR cache write failed: %s", exc)
 
 
-def store_lines(key: str, lines: list[str], cache_dir: Path | None) -> None:
-    """Keep ``lines`` (without boxes) under ``key``."""
-    store_result(key, OcrResult(list(lines), []), cache_dir)
-
-
 def ocr_png(png: bytes, cache_dir: Path | None = None) -> list[str]:
     """Text lines recognised in a PNG image, in reading order (see :func:`recognise_png`)."""
     return recognise_png(png, cache_dir).lines
