@@ -291,6 +291,8 @@ def cmd_search(engine: Engine, args: argparse.Namespace) -> int:
     searcher = engine.searcher()
     # the launcher's prefixes work here too: `findling search "pdf: solar in:Papers"`
     query = parse(args.query, base_filters=_filters(args)).resolve(list(engine.settings.folders))
+    for bad in (p for p in query.prefixes if p.kind == "error"):
+        _err(f"findling: {bad.label}; searching without it")  # as the launcher's red chip says
     result = searcher.search(query, limit=args.limit)
     if args.json:
         for h in result.hits:
@@ -307,6 +309,8 @@ def cmd_search(engine: Engine, args: argparse.Namespace) -> int:
             )
         for i, h in enumerate(result.hits, start=1):
             where = f"page {h.page}" if h.page else (h.section or "")
+            if h.message:
+                where = f"message {h.message}: {where}"
             print(
                 f"{i:>2}. {h.path}"
                 + (f"  ({where})" if where else "")

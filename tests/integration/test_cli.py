@@ -195,3 +195,12 @@ def test_invalid_settings_exit_1_naming_key_and_line_and_nothing_is_indexed(tmp_
         assert r.stdout == ""
     assert settings.read_bytes() == before
     assert not (home / "index" / "state.sqlite").exists()
+
+
+def test_a_bad_date_prefix_is_reported_not_silently_dropped(tmp_path):
+    env = cli_env(tmp_path / "home")
+    r = run_cli(env, "search", "after:20x harbour")
+    assert r.returncode == 0, r.stderr
+    assert "“20x” is not a date" in r.stderr and "searching without it" in r.stderr
+    ok = run_cli(env, "search", "after:2020 harbour")
+    assert "not a date" not in ok.stderr
