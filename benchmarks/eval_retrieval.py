@@ -104,6 +104,26 @@ def load_dataset(
     return ds
 
 
+BASELINE = "hybrid"  # the current default: every other variant is compared with it
+
+
+def _add_bootstrap(results: list[dict[str, Any]]) -> None:
+    """Paired bootstrap (10,000 resamples over queries) of each variant's nDCG@10 minus the
+    default's, stored as ``ndcg@10_delta`` = [mean, low, high] (95 % interval)."""
+    from benchmarks.metrics import paired_bootstrap
+
+    base = next((r for r in results if r["variant"] == BASELINE), None)
+    if base is None:
+        return
+    for r in results:
+        mean, lo, hi = paired_bootstrap(base["per_query_ndcg@10"], r["per_query_ndcg@10"])
+        r["ndcg@10_delta"] = [round(mean, 4), round(lo, 4), round(hi, 4)]
+        print(
+            f"{r['variant']:32s} nDCG@10 - {BASELINE}: {mean:+.4f} [{lo:+.4f}, {hi:+.4f}]",
+            file=sys.stderr,
+        )
+
+
 def markdown_table(results: list[dict[str, Any]], title: str) -> str:
     """A short Markdown table of the results."""
     lines = [
@@ -171,6 +191,7 @@ def main(argv: list[str] | None = None) -> int:
             file=sys.stderr,
         )
     searcher.close()
+    _add_bootstrap(results)
     title = (
         f"{ds.name} {args.split} ({args.mode}, {args.corpus} corpus: "
         f"{len(ds.queries)} queries, {len(ds.corpus)} documents, {built.chunks} chunks)"

@@ -82,6 +82,14 @@ def per_query_trec(qrels: Qrels, run: Run) -> dict[str, dict[str, float]]:
     return out
 
 
+def per_query(qrels: Qrels, run: Run) -> dict[str, dict[str, float]]:
+    """Per-query metrics from ``pytrec_eval`` when installed, else the reference code."""
+    try:
+        return per_query_trec(qrels, run)
+    except ImportError:
+        return per_query_reference(qrels, run)
+
+
 def evaluate(qrels: Qrels, run: Run) -> tuple[dict[str, float], str]:
     """Mean metrics over all judged queries (a query with no results scores 0), and the backend."""
     try:
@@ -90,3 +98,44 @@ def evaluate(qrels: Qrels, run: Run) -> tuple[dict[str, float], str]:
         per_q, backend = per_query_reference(qrels, run), "reference"
     means = {m: statistics.fmean(v[m] for v in per_q.values()) if per_q else 0.0 for m in METRICS}
     return means, backend
+
+
+def paired_bootstrap(
+    a: Mapping[str, float],
+    b: Mapping[str, float],
+    *,
+    resamples: int = 10_000,
+    seed: int = 0,
+    confidence: float = 0.95,
+) -> tuple[float, float, float]:
+    """Mean of ``b - a`` over the queries both score, and its bootstrap confidence interval.
+
+    Queries are resampled with replacement (the same resample for both runs, so the pairing
+    is kept) and the interval is the percentile interval of the resampled mean differences.
+
+    Args:
+        a: Per-query metric of the baseline (query id -> value).
+        b: Per-query metric of the variant.
+        resamples: Bootstrap resamples.
+        seed: Seed of the resampling (results are reproducible).
+        confidence: Coverage of the interval.
+
+    Returns:
+        ``(mean difference, low, high)``.
+
+    Raises:
+        ValueError: the runs share no query.
+    """
+    import random
+
+    qids = sorted(set(a) & set(b))
+    if not qids:
+        raise ValueError("the two runs share no query")
+    diffs = [b[q] - a[q] for q in qids]
+    n = len(diffs)
+    rnd = random.Random(seed)
+    means = sorted(sum(diffs[rnd.randrange(n)] for _ in range(n)) / n for _ in range(resamples))
+    tail = (1.0 - confidence) / 2
+    lo = means[int(tail * (resamples - 1))]
+    hi = means[round((1.0 - tail) * (resamples - 1))]
+    return statistics.fmean(diffs), lo, hi

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from benchmarks import beir
-from benchmarks.metrics import evaluate
+from benchmarks.metrics import evaluate, per_query
 
 log = logging.getLogger(__name__)
 
@@ -212,6 +212,10 @@ def run_variants(
                 "latency_ms_p95": round(ms[max(0, int(len(ms) * 0.95) - 1)], 2),
                 "queries": len(ds.queries),
                 "metrics_backend": backend,
+                # for paired comparisons between variants (benchmarks.metrics.paired_bootstrap)
+                "per_query_ndcg@10": {
+                    q: round(m["ndcg@10"], 6) for q, m in per_query(ds.qrels, run10[i]).items()
+                },
             }
         )
     return out

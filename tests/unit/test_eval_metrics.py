@@ -161,3 +161,31 @@ def test_listing_weight_scales_table_of_contents_passages() -> None:
     kw_w = cfg.keyword_weight
     assert got["t"] == pytest.approx(0.5 * kw_w / 61)
     assert got["p"] == pytest.approx(kw_w / 62)
+
+
+def test_paired_bootstrap_identical_runs_give_zero_interval() -> None:
+    from benchmarks.metrics import paired_bootstrap
+
+    run = {f"q{i}": (i % 7) / 7 for i in range(50)}
+    assert paired_bootstrap(run, dict(run), resamples=2000) == (0.0, 0.0, 0.0)
+
+
+def test_paired_bootstrap_known_difference_excludes_zero() -> None:
+    from benchmarks.metrics import paired_bootstrap
+
+    base = {f"q{i}": (i % 5) / 5 for i in range(200)}
+    # Better on every query by 0.1, plus per-query noise that cancels in the mean.
+    better = {q: v + 0.1 + (0.05 if i % 2 else -0.05) for i, (q, v) in enumerate(base.items())}
+    mean, lo, hi = paired_bootstrap(base, better, resamples=2000, seed=3)
+    assert abs(mean - 0.1) < 1e-9
+    assert 0.0 < lo < mean < hi < 0.2
+
+
+def test_paired_bootstrap_noise_interval_contains_zero() -> None:
+    from benchmarks.metrics import paired_bootstrap
+
+    base = {f"q{i}": 0.5 for i in range(100)}
+    noisy = {q: 0.5 + (0.3 if i % 2 else -0.3) for i, q in enumerate(base)}
+    mean, lo, hi = paired_bootstrap(base, noisy, resamples=2000)
+    assert lo < 0.0 < hi
+    assert abs(mean) < 1e-9
