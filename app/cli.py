@@ -21,12 +21,13 @@ from typing import TYPE_CHECKING, Any, NoReturn
 
 from app import __version__
 from app.engine import Engine
-from app.humanize import human_size, human_speed, human_time
+from app.humanize import human_size, human_speed, human_time, rebuild_note
 from app.logs import setup_logging
 from app.paths import app_paths
 from app.settings import SettingsError
-from indexer import IndexLayout, Progress, SearchFilters, SyncReport, read_status
+from indexer import Progress, SearchFilters, SyncReport, read_status
 from indexer.errors import IndexerError, IndexLockedError
+from indexer.generations import active_layout
 from indexer.lock import WriterLock, holder, submit_request
 from indexer.query import parse, parse_date
 from indexer.states import FileState, is_failure
@@ -115,6 +116,7 @@ def _report_json(r: SyncReport) -> dict[str, Any]:
         "offline_folders": r.offline_folders,
         "stopped": r.stopped,
         "rebuilt": r.rebuilt,
+        "switched": r.switched,
         "seconds": round(r.seconds, 3),
         "semantic_pending": r.semantic_pending,
     }
@@ -136,6 +138,8 @@ def _report_text(r: SyncReport) -> str:
         text += f"\nFolder not reachable (kept its results, marked offline): {f}"
     if r.rebuilt:
         text += f"\n{r.rebuilt}"
+    if r.switched:
+        text += f"\n{r.switched}"
     if r.semantic_pending and not r.stopped:
         text += (
             f"\nKeyword search is ready; meaning search is still being prepared for "
@@ -303,7 +307,7 @@ def cmd_search(engine: Engine, args: argparse.Namespace) -> int:
                 "No results."
                 + (
                     ""
-                    if IndexLayout(engine.paths.index_dir).exists()
+                    if active_layout(engine.paths.index_dir).exists()
                     else " The index is empty: run `findling index FOLDER`."
                 )
             )
@@ -420,6 +424,7 @@ def cmd_status(engine: Engine, args: argparse.Namespace) -> int:
         "llm_model": engine.settings.llm_model or "SmolLM2-135M-Instruct-Q4_1",
         "writer": {"pid": writer.get("pid"), "role": writer.get("role")} if writer else None,
         "home": str(engine.paths.data_dir),
+        "rebuild": st.rebuild,
     }
     if args.json:
         for r in st.files:
@@ -448,6 +453,8 @@ def cmd_status(engine: Engine, args: argparse.Namespace) -> int:
         )
     if st.ocr_pending_pages:
         print(f"Scanned pages still to be read by OCR: {st.ocr_pending_pages:,}")
+    if st.rebuild:
+        print(rebuild_note(st.rebuild))
     print(f"Models: {summary['embedding_model']} (search), {summary['llm_model']} (answers)")
     if writer:
         print(f"Writer: {writer.get('role')} (pid {writer.get('pid')}) is running")
@@ -524,6 +531,13 @@ def cmd_models(engine: Engine, args: argparse.Namespace) -> int:
             return EXIT_ERROR
         if model_id in (engine.settings.llm_model, engine.settings.embedding_model):
             _err(f"'{model_id}' is the model in use; choose another in Settings first")
+            return EXIT_ERROR
+        st = read_status(engine.paths.index_dir, files=False)
+        if st.rebuild and model_id == st.build.get("embed_model"):
+            _err(
+                f"'{model_id}' still answers searches while the index is rebuilt with "
+                f"{st.rebuild.get('embed_model')}; remove it once that is done"
+            )
             return EXIT_ERROR
         removed = remove_model(models_dir, model_id)
         _err(f"Removed {model_id} ({removed})")

@@ -34,6 +34,7 @@ from indexer.lock import WriterLock
 from indexer.sandbox import SandboxConfig
 from models.catalogue import find_model
 from models.embedder import Embedder
+from models.errors import ModelError
 from models.llm import Llm, LlmConfig
 
 log = logging.getLogger(__name__)
@@ -60,8 +61,12 @@ class Engine:
         self.settings = settings or settings_mod.load(paths.settings_file)
         self._embedder: Embedder | None = embedder
         self._llm: Llm | None = llm
+        # The model the index that answers was built with, while a new index is being built
+        # with ``embedder`` (see query_embedder).
+        self._previous: Embedder | None = None
         # Separate locks: a search must not wait while the (much larger) LLM loads.
         self._embedder_lock = threading.Lock()
+        self._previous_lock = threading.Lock()
         self._llm_lock = threading.Lock()
 
     # -- settings -------------------------------------------------------------------------------
@@ -92,6 +97,25 @@ class Engine:
                 spec = find_model(self.paths.models_dir, self.settings.embedding_model, "embedding")
                 self._embedder = Embedder(spec)
             return self._embedder
+
+    def query_embedder(self, model_id: str) -> Embedder | None:
+        """The model that embeds queries for an index built with ``model_id``: the settings'
+        model, or (while the index is being rebuilt with that one) the previous model, kept
+        loaded until the new index replaces the old. None when it is not installed."""
+        if model_id == self.embedder.model_id:
+            with self._previous_lock:
+                self._previous = None  # the switch happened: the old model is not needed
+            return self.embedder
+        with self._previous_lock:
+            if self._previous is None or self._previous.model_id != model_id:
+                try:
+                    spec = find_model(self.paths.models_dir, model_id, "embedding")
+                    self._previous = Embedder(spec)
+                except ModelError as exc:
+                    log.warning("The index's embedding model is not usable: %s", exc)
+                    return None
+                log.info("Searching with %s until the rebuilt index is complete", model_id)
+            return self._previous
 
     @property
     def llm(self) -> Llm:
@@ -135,7 +159,7 @@ class Engine:
 
     def searcher(self) -> Searcher:
         """A reader of the index."""
-        return Searcher(self.paths.index_dir, self.embedder)
+        return Searcher(self.paths.index_dir, self.embedder, embedder_for=self.query_embedder)
 
     def asker(self, searcher: Searcher | None = None) -> Asker:
         """The question-answering flow."""

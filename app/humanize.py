@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 
 def human_size(n: float) -> str:
     """``1.2 MB``."""
@@ -31,3 +34,17 @@ def human_speed(files_per_s: float, passages_per_s: float) -> str:
     if passages_per_s:
         parts.append(f"{passages_per_s:.0f} passages/s")
     return " · ".join(parts)
+
+
+def rebuild_note(rebuild: Mapping[str, Any]) -> str:
+    """``Re-indexing for model X: 12 of 40 files; search uses the current index until then.``
+
+    ``rebuild`` is :attr:`indexer.status.IndexStatus.rebuild`.
+    """
+    model = rebuild.get("embed_model") or "the new model"
+    files, done = int(rebuild.get("files") or 0), int(rebuild.get("files_done") or 0)
+    where = f"{done:,} of {files:,} files" if files else "starting"
+    pending = int(rebuild.get("semantic_pending") or 0)
+    if files and done >= files and pending:
+        where += f", {pending:,} passages to embed"
+    return f"Re-indexing for {model}: {where}; search uses the current index until then."

@@ -2,7 +2,9 @@
 
 The build is the embedding model, its width and the chunker version: vectors made by another
 build cannot be compared with new ones, so a changed build re-indexes. It is kept in the state
-record and, as a copy, beside the vectors, so a lost state record does not orphan them.
+record and, as a copy, beside the vectors, so a lost state record does not orphan them. An index
+that answers searches is not dropped for that: :func:`choose_generation` has the new build made
+in a generation of its own beside it (see :mod:`indexer.generations`).
 
 A writer that closes without an error records a *clean close* together with a fingerprint of
 the table's files; the next writer then trusts the two stores to agree and skips opening
@@ -20,8 +22,10 @@ import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+from indexer import generations
 from indexer.chunk import CHUNKER_VERSION
 from indexer.fsutil import atomic_write_bytes
+from indexer.generations import Pointer
 from indexer.layout import IndexLayout
 from indexer.state import StateDB
 from indexer.store import FTS_INDEX_NAME, ChunkStore
@@ -32,6 +36,7 @@ log = logging.getLogger(__name__)
 CLEAN_CLOSE = "clean_close"  # state meta: "1" when the last writer closed without an error
 FTS_NAME = "fts_index"  # state meta: the full-text index settings checked at that close
 LANCE_FINGERPRINT = "lance_fingerprint"  # state meta: the table's files at that clean close
+BUILD_KEYS = ("embed_model", "dims", "chunker_version")  # state meta: the build
 
 
 @dataclass(frozen=True)
@@ -66,7 +71,7 @@ class BuildRecord:
 
     def recorded(self) -> Build:
         """The build the state record names."""
-        return Build(*(self.state.get_meta(k) for k in ("embed_model", "dims", "chunker_version")))
+        return Build(*(self.state.get_meta(k) for k in BUILD_KEYS))
 
     def from_file(self) -> Build:
         """The build named by the copy beside the vectors."""
@@ -138,6 +143,57 @@ class BuildRecord:
             self.state.set_meta(CLEAN_CLOSE, "1")
         except sqlite3.Error as exc:  # only costs a reconciliation at the next start
             log.debug("Could not record a clean close: %s", exc)
+
+
+def recorded_build(layout: IndexLayout) -> tuple[Build, int]:
+    """The build a generation's file record names and how many documents it holds, read
+    without writing (unknown and 0 where there is no readable record)."""
+    if not layout.state.exists():
+        return Build(), 0
+    try:
+        db = StateDB(layout.state, readonly=True)
+    except sqlite3.Error:
+        return Build(), 0
+    try:
+        have = Build(*(db.get_meta(k) for k in BUILD_KEYS))
+        docs = int(db.conn.execute("SELECT COUNT(*) FROM docs").fetchone()[0])
+    except sqlite3.Error:
+        return Build(), 0
+    finally:
+        db.close()
+    return have, docs
+
+
+def choose_generation(root: Path, want: Build) -> tuple[IndexLayout, Build | None]:
+    """The generation a writer that makes ``want`` writes to (the writer lock held), and the
+    build of the active generation it is to replace (None: it writes the active one).
+
+    An active generation that holds documents made by another known build keeps answering
+    searches: the new build goes into the generation being built (resumed where an earlier
+    writer left it), or into a new one. Otherwise the active generation is written (an empty
+    or unknown one is redone in place by :meth:`BuildRecord.check`). Generations named by
+    nobody are deleted.
+    """
+    ptr = generations.read_pointer(root)
+    active = IndexLayout(root, ptr.active)
+    have, docs = recorded_build(active)
+    if have == want or have.unknown or not docs:
+        if ptr.building is not None:
+            log.info("Abandoning the index being built in %s: it is not needed", ptr.building)
+            generations.write_pointer(root, Pointer(ptr.active))
+        generations.sweep(root, {ptr.active})
+        return active, None
+    target = ptr.building
+    if target is not None:
+        built, _ = recorded_build(active.at(target))
+        if not (built == want or built.unknown):  # made for a build wanted before this one
+            target = None
+    if target is None:
+        target = generations.new_name(root, ptr)
+        generations.write_pointer(root, Pointer(ptr.active, target))
+        log.warning("The index was built with %s; building %s with %s", have, target, want)
+    generations.sweep(root, {ptr.active, target})
+    return active.at(target), have
 
 
 def lance_fingerprint(layout: IndexLayout) -> str | None:

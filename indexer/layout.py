@@ -2,12 +2,20 @@
 
 One index folder holds::
 
+    current.json            which generation answers searches (absent: the folder itself)
     lance/                  LanceDB chunk table (passages, vectors, full-text index)
     lance/findling-build.json  which model and chunker built those vectors
     state.sqlite            the file-state record (paths, hashes, states, reasons)
+    gen-<n>/lance/, gen-<n>/state.sqlite   a later generation (see indexer.generations)
     writer.lock             the single-writer lock; writer.json says who holds it
     requests/               work handed to the writer by other processes
     ocr-cache/              text read from scanned pages, keyed by page content
+
+The vectors and the file record belong to a *generation*: an index built with another model
+or chunker is made beside the one that answers, and replaces it when complete. The first
+generation is the index folder itself (its name is ""), so an index written before
+generations existed is generation "" as it stands. The lock, the request spool and the OCR
+cache belong to the index folder and are shared by every generation.
 """
 
 from __future__ import annotations
@@ -15,17 +23,30 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+ROOT_GENERATION = ""  # the generation that lives in the index folder itself
+
 
 @dataclass(frozen=True)
 class IndexLayout:
-    """The paths inside one index folder."""
+    """The paths inside one index folder, for one of its generations.
+
+    Attributes:
+        root: The index folder.
+        generation: The generation's folder name under ``root`` ("" : ``root`` itself).
+    """
 
     root: Path
+    generation: str = ROOT_GENERATION
+
+    @property
+    def folder(self) -> Path:
+        """The generation's folder (its table and file record)."""
+        return self.root / self.generation if self.generation else self.root
 
     @property
     def lance(self) -> Path:
         """The LanceDB database folder."""
-        return self.root / "lance"
+        return self.folder / "lance"
 
     @property
     def build_file(self) -> Path:
@@ -35,7 +56,12 @@ class IndexLayout:
     @property
     def state(self) -> Path:
         """The SQLite file-state record."""
-        return self.root / "state.sqlite"
+        return self.folder / "state.sqlite"
+
+    @property
+    def pointer(self) -> Path:
+        """Which generation answers searches, and which one is being built."""
+        return self.root / "current.json"
 
     @property
     def lock(self) -> Path:
@@ -58,5 +84,9 @@ class IndexLayout:
         return self.root / "ocr-cache"
 
     def exists(self) -> bool:
-        """Whether an index was ever written here."""
+        """Whether an index was ever written to this generation."""
         return self.state.exists()
+
+    def at(self, generation: str) -> IndexLayout:
+        """The same index folder, another generation."""
+        return IndexLayout(self.root, generation)

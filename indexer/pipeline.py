@@ -6,7 +6,9 @@ Write order (what makes any interruption recoverable, including SIGKILL and powe
 2. Then one SQLite transaction records those documents and points the files at them.
 3. Removals go the other way: SQLite rows first, then the chunks.
 
-On start, :func:`indexer.build.recover` reconciles the two stores. Around this loop:
+On start, :func:`indexer.build.recover` reconciles the two stores. An index made by another
+model or chunker is not dropped: this writer builds a new generation beside it, which replaces
+it when complete (:mod:`indexer.generations`). Around this loop:
 :mod:`indexer.build` (what built the index, clean close, recovery), :mod:`indexer.vectors`
 (the embedding stage), :mod:`indexer.progress` (progress, report, the run),
 :mod:`indexer.scan` (what is in the folders) and :mod:`indexer.sandbox` (extraction workers).
@@ -26,9 +28,10 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-from indexer import build, vectors
-from indexer.build import BuildRecord, open_state
+from indexer import build, generations, vectors
+from indexer.build import Build, BuildRecord, open_state
 from indexer.config import IndexConfig
+from indexer.generations import Pointer
 from indexer.layout import IndexLayout
 from indexer.lock import WriterLock
 from indexer.progress import Progress, ProgressFn, Run, StopFn, SyncReport, never
@@ -54,12 +57,21 @@ OPTIMIZE_EVERY_S = 600.0
 # the per-file time budget allows.
 OCR_SECONDS_PER_PAGE = 6.0
 
+# State meta of a generation being built: a full scan of the folders has recorded every file in
+# it (so that no PENDING file means every file is in), the first condition of the switch.
+SCANNED = "rebuild_scanned"
+
 # Files waiting for extraction, by content hash (copies share one extraction).
 Todo = dict[str, list[tuple[FileInfo, Path]]]
 
 
 class Indexer:
     """The only writer of an index. Holds the writer lock for its lifetime.
+
+    When the index that answers searches was made by another build (embedding model, width,
+    chunker), this writer writes a new generation instead (``replacing`` names the old build)
+    and, at the end of the first :meth:`sync` or :meth:`catch_up` that leaves it complete,
+    makes it the one that answers and deletes the old one (``SyncReport.switched``).
 
     Args:
         config: What to index and how.
@@ -82,11 +94,13 @@ class Indexer:
         self.config = config
         self.embedder = embedder
         self.on_progress = on_progress
-        self.layout = IndexLayout(config.index_dir)
         self._own_lock = lock is None
         self.lock = lock or WriterLock(config.index_dir, role="indexer")
         if not self.lock.held:
             self.lock.acquire()
+        self.layout: IndexLayout
+        self.replacing: Build | None  # the active generation's build, while building another
+        self.layout, self.replacing = build.choose_generation(config.index_dir, Build.of(embedder))
         self.state: StateDB
         self.state, self.rebuilt = open_state(self.layout.state)
         self.build = BuildRecord(self.state, self.layout, embedder)
@@ -105,6 +119,12 @@ class Indexer:
                 self.rebuilt = f"The index was damaged and is being rebuilt: {exc}"
             else:
                 self.rebuilt = self.build.check(self._store) or self.rebuilt
+        if self.replacing is not None:
+            self.rebuilt = self.rebuilt or (
+                f"The index was built with {self.replacing}; re-indexing with "
+                f"{self.build.want} in the background. Search uses the old index until "
+                "the new one is complete."
+            )
         self.rules = IgnoreRules(config.ignore, config.excluded)
         self._pool: ExtractorPool | None = None
         self._semantic = True  # whether the current run embeds (see sync)
@@ -136,7 +156,7 @@ class Indexer:
 
     def _open_store(self) -> ChunkStore:
         self.build.mark_open()
-        return ChunkStore(self.config.index_dir, self.embedder.dims)
+        return ChunkStore(self.layout, self.embedder.dims)
 
     def _reset_store(self) -> None:
         shutil.rmtree(self.layout.lance, ignore_errors=True)
@@ -238,6 +258,8 @@ class Indexer:
             with self.state.transaction() as c:
                 for fi, root in new_files:
                     self.state.upsert_file(c, _file_row(fi, root, None, FileState.PENDING))
+        if paths is None and self.replacing is not None:
+            self.state.set_meta(SCANNED, "1")
         run.progress = Progress(
             phase="indexing", total=len(todo), bytes_total=sum(fi.size for fi, _ in todo)
         )
@@ -262,6 +284,7 @@ class Indexer:
         if self._changes_since_optimize and not report.stopped and self._optimize_due(paths):
             self._emit(run.progress.finished("finishing"))
             self.optimize()
+        self._switch_when_complete(report)
         report.seconds = time.monotonic() - t0
         report.semantic_pending = self.state.semantic_pending()[0]
         self._emit(run.progress.finished("idle"))
@@ -285,6 +308,8 @@ class Indexer:
         done = not run.stop() and not (interrupt is not None and interrupt())
         if done and self._changes_since_optimize and not self.is_behind():
             self.optimize()
+        if done:
+            self._switch_when_complete(report)
         report.seconds = time.monotonic() - t0
         report.semantic_pending = self.state.semantic_pending()[0]
         self._emit(run.progress.finished("idle"))
@@ -385,6 +410,42 @@ class Indexer:
             self.store.optimize(timedelta(minutes=self.config.keep_versions_minutes), vectors)
         except Exception as exc:  # compaction is housekeeping: never fail a run for it
             log.warning("Index compaction failed: %s", exc)
+
+    # -- the switch to a new generation -----------------------------------------------------------
+    def rebuild_complete(self) -> bool:
+        """Whether the generation being built holds every file, in both tiers: a full scan
+        recorded them all, none is still pending, and no passage or scanned page waits.
+
+        Files changed while it was being built are in too: they reached this writer (watcher
+        batches, rescans) and were written here, never to the old generation.
+        """
+        return (
+            self.replacing is not None
+            and self.state.get_meta(SCANNED) == "1"
+            and not self.state.counts().get(FileState.PENDING)
+            and not self.state.partial_docs()
+            and not self.is_behind()
+        )
+
+    def _switch_when_complete(self, report: SyncReport) -> None:
+        """Make the generation being built the one that answers, once it is complete; then
+        delete the old one. One atomic write of the pointer is the switch: a crash before it
+        leaves the old generation answering and this one to resume, a crash after it leaves
+        the old one for the next writer to delete."""
+        if not self.rebuild_complete():
+            return
+        old = generations.read_pointer(self.config.index_dir).active
+        if self._changes_since_optimize:
+            self.optimize()  # compacted, and with its vector index, before it answers
+        generations.write_pointer(self.config.index_dir, Pointer(self.layout.generation))
+        log.info("Switched the index to %s (%s)", self.layout.generation, self.build.want)
+        report.switched = (
+            f"The new index is complete: search now uses {self.build.want} "
+            f"instead of {self.replacing}"
+        )
+        self.replacing = None
+        self.state.set_meta(SCANNED, "")
+        generations.remove(IndexLayout(self.config.index_dir, old))
 
     # -- steps ----------------------------------------------------------------------------------
     def _reachable(self, roots: list[Path], report: SyncReport) -> list[Path]:

@@ -134,6 +134,7 @@ class SyncReport:
     offline_folders: list[str] = field(default_factory=list)
     stopped: bool = False
     rebuilt: str | None = None
+    switched: str | None = None  # a new generation replaced the old one at the end of this run
     seconds: float = 0.0
     semantic_pending: int = 0  # passages still without a vector when the run ended
     moved_hashes: set[str] = field(default_factory=set, repr=False)  # contents that moved

@@ -1,7 +1,8 @@
 """Hybrid retrieval: BM25 full-text + vector search + file names, rolled up to pages and fused.
 
 Readers never block the writer and never take its lock: LanceDB serves a consistent version and
-the state record is SQLite in WAL mode.
+the state record is SQLite in WAL mode. A reader reads the generation that answers searches
+(:mod:`indexer.generations`) with the model that built it, and reopens when it is replaced.
 """
 
 from __future__ import annotations
@@ -9,6 +10,7 @@ from __future__ import annotations
 import logging
 import re
 import time
+from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -18,7 +20,7 @@ from indexer.ann import AnnConfig
 from indexer.extract.code import passage_line
 from indexer.extract.mail import message_number
 from indexer.extract.ocr import passage_is_ocr
-from indexer.layout import IndexLayout
+from indexer.generations import active_layout, pointer_stamp
 from indexer.query import Query, SearchFilters
 from indexer.snippet import STOP_WORDS, is_listing, make_snippet
 from indexer.state import StateDB
@@ -144,8 +146,19 @@ class SearchResult:
     vector_hits: int = 0
 
 
+# Returns the embedding model with this id (None: it is not installed), for the queries of a
+# generation that another model built.
+EmbedderFor = Callable[[str], "Embedder | None"]
+
+
 class Searcher:
-    """Read-only access to an index for search. Safe to use from one thread at a time."""
+    """Read-only access to an index for search. Safe to use from one thread at a time.
+
+    Queries are embedded by the model that built the generation being read: ``embedder`` when
+    it did, else the one ``embedder_for`` returns (while a new generation is being built with
+    ``embedder``, the old one keeps answering with its own model). Where that model is not at
+    hand, the search is keyword-only rather than comparing vectors of two models.
+    """
 
     def __init__(
         self,
@@ -153,35 +166,85 @@ class Searcher:
         embedder: Embedder,
         config: SearchConfig | None = None,
         ann: AnnConfig | None = None,
+        *,
+        embedder_for: EmbedderFor | None = None,
     ) -> None:
         self.index_dir = index_dir
-        self.embedder = embedder
+        self._default = embedder
+        self._embedder = embedder  # the model of the generation open now
+        self._vectors = True  # whether that model is at hand (vector search on)
+        self.embedder_for = embedder_for
         self.config = config or SearchConfig()
         self.ann = ann
         self._keyword_pool: ThreadPoolExecutor | None = None
         self._store: ChunkStore | None = None
         self._state: StateDB | None = None
+        self._stamp: tuple[int, int, int] | None = None
+        self.generation: str | None = None  # the generation open now (None: none open)
+
+    @property
+    def embedder(self) -> Embedder:
+        """The embedding model of the generation being read (the given one before any read)."""
+        return self._embedder
 
     def _open(self) -> bool:
+        stamp = pointer_stamp(self.index_dir)
+        if self._store is not None and stamp != self._stamp:
+            log.info("The index switched to a new generation; reopening it")
+            self._release()
         if self._store is None:
-            state_path = IndexLayout(self.index_dir).state
-            if not state_path.exists():
+            layout = active_layout(self.index_dir)
+            if not layout.exists():
                 return False
-            self._state = StateDB(state_path, readonly=True)
-            self._store = ChunkStore(
-                self.index_dir, self.embedder.dims, readonly=True, ann=self.ann
-            )
+            state = StateDB(layout.state, readonly=True)
+            try:
+                model, dims = state.get_meta("embed_model"), state.get_meta("dims")
+                self._embedder, self._vectors = self._query_model(model)
+                width = self._embedder.dims if self._vectors or not dims else int(dims)
+                self._store = ChunkStore(layout, width, readonly=True, ann=self.ann)
+            except BaseException:
+                state.close()
+                raise
+            self._state, self._stamp, self.generation = state, stamp, layout.generation
         return True
+
+    def _query_model(self, model_id: str | None) -> tuple[Embedder, bool]:
+        """The model that embeds queries for a generation built by ``model_id``, and whether
+        it is that generation's own model."""
+        if self.embedder_for is not None and model_id is not None:
+            try:
+                found = self.embedder_for(model_id)
+            except Exception as exc:  # a model that fails to load: keyword search still works
+                log.warning("Cannot load the embedding model %s: %s", model_id, exc)
+                found = None
+            if found is not None and found.model_id == model_id:
+                return found, True
+        if model_id is None or model_id == self._default.model_id:
+            return self._default, True
+        log.warning(
+            "The index was built with the embedding model %s, which is not at hand: "
+            "searching by keywords only until the index is rebuilt",
+            model_id,
+        )
+        return self._default, False
+
+    def _moved(self) -> bool:
+        """Whether the generation open now is no longer the one that answers."""
+        return self._store is not None and pointer_stamp(self.index_dir) != self._stamp
+
+    def _release(self) -> None:
+        if self._state is not None:
+            self._state.close()
+        self._state = None
+        self._store = None
+        self.generation = None
 
     def close(self) -> None:
         """Release the databases."""
-        if self._state is not None:
-            self._state.close()
+        self._release()
         if self._keyword_pool is not None:
             self._keyword_pool.shutdown(wait=True)
         self._keyword_pool = None
-        self._state = None
-        self._store = None
 
     def search(
         self,
@@ -196,6 +259,23 @@ class Searcher:
         own filters (its ``in:`` names are looked up under the indexed folders if the caller
         has not resolved them), and ``filters``, when given, replace them.
         """
+        try:
+            return self._search(query, limit, filters, config)
+        except Exception:
+            # The writer switched generations between this reader's check and its read, and
+            # deleted the old one: read the new one.
+            if not self._moved():
+                raise
+            self._release()
+            return self._search(query, limit, filters, config)
+
+    def _search(
+        self,
+        query: str | Query,
+        limit: int,
+        filters: SearchFilters | None,
+        config: SearchConfig | None,
+    ) -> SearchResult:
         t0 = time.perf_counter()
         cfg = config or self.config
         text = (query.text if isinstance(query, Query) else query).strip()
@@ -228,7 +308,7 @@ class Searcher:
             pending = self._keyword_pool.submit(self._store.text_search, query, depth, allowed)
         elif cfg.mode == "keyword":
             kw = self._store.text_search(query, depth, allowed)
-        if cfg.mode in ("hybrid", "vector"):
+        if cfg.mode in ("hybrid", "vector") and self._vectors:
             vec = self._store.vector_search(
                 self.embedder.embed_query(query.replace('"', "")), depth, allowed
             )
@@ -248,6 +328,16 @@ class Searcher:
         if not self._open():
             return []
         assert self._store is not None
+        try:
+            rows = self._store.passages(doc, page)
+        except Exception:
+            if not self._moved():
+                raise
+            self._release()
+            if not self._open():
+                return []
+            assert self._store is not None
+            rows = self._store.passages(doc, page)
         return [
             Passage(
                 text=r["text"],
@@ -257,7 +347,7 @@ class Searcher:
                 end=r["end"] or 0,
                 chunk_id=r["chunk_id"],
             )
-            for r in self._store.passages(doc, page)
+            for r in rows
         ]
 
     def _name_hits(self, query: str, filters: SearchFilters | None) -> list[RawHit]:

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from indexer.generations import read_pointer
 from indexer.layout import IndexLayout
 from indexer.lock import holder
 from indexer.state import FileRow, StateDB
@@ -31,6 +32,9 @@ class IndexStatus:
     build: dict[str, str | None] = field(default_factory=dict)  # embed_model, dims, chunker
     size: int = 0  # bytes on disk, the whole index folder
     writer: dict[str, Any] | None = None  # who holds the writer lock, if anyone
+    # The index being built with another model or chunker while this one answers, if any:
+    # embed_model, dims, chunker_version, files (found so far), files_done, semantic_pending.
+    rebuild: dict[str, Any] | None = None
 
     @property
     def failed(self) -> list[FileRow]:
@@ -55,7 +59,8 @@ def read_status(index_dir: Path, *, files: bool = True) -> IndexStatus:
         index_dir: The index folder.
         files: Also list every file (``status --json`` does; a progress line needs counts only).
     """
-    layout = IndexLayout(index_dir)
+    pointer = read_pointer(index_dir)
+    layout = IndexLayout(index_dir, pointer.active)
     st = IndexStatus()
     if layout.state.exists():
         try:
@@ -75,9 +80,42 @@ def read_status(index_dir: Path, *, files: bool = True) -> IndexStatus:
                 log.warning("Cannot read the index status: %s", exc)
             finally:
                 db.close()
+    if pointer.building is not None:
+        st.rebuild = _rebuild(layout.at(pointer.building))
     st.size = _size(index_dir)
     st.writer = holder(index_dir)
     return st
+
+
+def _rebuild(layout: IndexLayout) -> dict[str, Any]:
+    """How far the generation being built has come (zeros before its writer first opened it)."""
+    out: dict[str, Any] = {
+        "embed_model": None,
+        "dims": None,
+        "chunker_version": None,
+        "files": 0,
+        "files_done": 0,
+        "semantic_pending": 0,
+    }
+    if not layout.state.exists():
+        return out
+    try:
+        db = StateDB(layout.state, readonly=True)
+    except sqlite3.Error as exc:
+        log.warning("Cannot read the progress of the index being built: %s", exc)
+        return out
+    try:
+        for k in ("embed_model", "dims", "chunker_version"):
+            out[k] = db.get_meta(k)
+        counts = db.counts()
+        out["files"] = sum(counts.values())
+        out["files_done"] = out["files"] - counts.get(FileState.PENDING, 0)
+        out["semantic_pending"] = db.semantic_pending()[0]
+    except sqlite3.Error as exc:
+        log.warning("Cannot read the progress of the index being built: %s", exc)
+    finally:
+        db.close()
+    return out
 
 
 def _size(root: Path) -> int:

@@ -112,17 +112,30 @@ def _restricted(
 
 
 class ChunkStore:
-    """The chunk table. Writers and readers each open their own instance."""
+    """The chunk table. Writers and readers each open their own instance.
+
+    Args:
+        where: The generation whose table this is, or an index folder (its first generation).
+        dims: The width of the vectors.
+        readonly: A reader's instance (sees each new version as it is committed).
+        ann: Approximate vector index settings.
+    """
 
     def __init__(
-        self, index_dir: Path, dims: int, *, readonly: bool = False, ann: AnnConfig | None = None
+        self,
+        where: IndexLayout | Path,
+        dims: int,
+        *,
+        readonly: bool = False,
+        ann: AnnConfig | None = None,
     ) -> None:
         import lancedb
 
         self.dims = dims
         self.readonly = readonly
         self.ann = ann or AnnConfig()
-        self._path = IndexLayout(index_dir).lance
+        self._layout = where if isinstance(where, IndexLayout) else IndexLayout(where)
+        self._path = self._layout.lance
         try:
             self._db = lancedb.connect(
                 str(self._path), read_consistency_interval=timedelta(0) if readonly else None
@@ -414,7 +427,7 @@ class ChunkStore:
         """
         if not self.readonly:
             return self.ensure_fts()
-        lock = WriterLock(self._path.parent, role="full-text repair")
+        lock = WriterLock(self._layout.root, role="full-text repair")
         try:
             lock.acquire()
         except IndexLockedError as exc:
@@ -426,7 +439,7 @@ class ChunkStore:
             )
             return False
         try:
-            rebuilt = ChunkStore(self._path.parent, self.dims).ensure_fts()
+            rebuilt = ChunkStore(self._layout, self.dims).ensure_fts()
         finally:
             lock.release()
         self._table.checkout_latest()

@@ -28,7 +28,7 @@ from app.gui import indexing as ix
 from app.gui import semantic_note
 from app.gui.indexing import IndexService, ProgressInfo
 from app.gui.tasks import TaskRunner
-from app.humanize import human_size, human_speed, human_time
+from app.humanize import human_size, human_speed, human_time, rebuild_note
 from indexer import FileState, IndexStatus, read_status
 
 log = logging.getLogger(__name__)
@@ -122,6 +122,12 @@ class FoldersView(QWidget):
         italic.setItalic(True)
         self.semantic_label.setFont(italic)
         self.semantic_label.hide()
+        # While the index is rebuilt for another model or chunker, the old one still answers.
+        self.rebuild_label = QLabel()
+        self.rebuild_label.setAccessibleName("Re-indexing")
+        self.rebuild_label.setWordWrap(True)
+        self.rebuild_label.setFont(italic)
+        self.rebuild_label.hide()
         self.pause_button = QPushButton("Pause")
         self.pause_button.clicked.connect(self._toggle_pause)
         sbox = QGroupBox("Status")
@@ -140,6 +146,7 @@ class FoldersView(QWidget):
         form.addRow("Index size:", self.size_label)
         sl.addLayout(form)
         sl.addWidget(self.semantic_label)
+        sl.addWidget(self.rebuild_label)
         self.failed = QTreeWidget()
         self.failed.setHeaderLabels(["File", "Why it was not indexed"])
         self.failed.setRootIsDecorated(False)
@@ -265,6 +272,8 @@ class FoldersView(QWidget):
         note = semantic_note.semantic_note(st.semantic_pending_files)
         self.semantic_label.setText(note)
         self.semantic_label.setVisible(bool(note))
+        self.rebuild_label.setText(rebuild_note(st.rebuild) if st.rebuild else "")
+        self.rebuild_label.setVisible(st.rebuild is not None)
         self.failed.clear()
         for row in sorted(st.failed, key=lambda r: r.path):
             path, reason = row.path, row.reason or row.state

@@ -11,7 +11,7 @@ import logging
 import sqlite3
 from pathlib import Path
 
-from indexer import IndexLayout
+from indexer.generations import active_layout
 from indexer.state import StateDB
 
 log = logging.getLogger(__name__)
@@ -20,7 +20,7 @@ log = logging.getLogger(__name__)
 def pending_files(index_dir: Path) -> int:
     """Indexed files whose passages still wait for vectors (0 without an index). Opens the state
     database read-only: call it off the GUI thread."""
-    db_path = IndexLayout(index_dir).state
+    db_path = active_layout(index_dir).state
     if not db_path.exists():
         return 0
     try:

@@ -23,16 +23,18 @@ FINAL_STATES = {
 
 def consistent(index_dir: Path, dims: int = 384) -> dict[str, int]:
     """Assert state.sqlite and LanceDB agree exactly; return chunks per document."""
+    from indexer.generations import active_layout
     from indexer.state import StateDB
     from indexer.store import ChunkStore
 
-    db = StateDB(index_dir / "state.sqlite", readonly=True)
+    layout = active_layout(index_dir)  # the generation that answers searches
+    db = StateDB(layout.state, readonly=True)
     try:
         docs = {r[0]: r[1] for r in db.conn.execute("SELECT hash, chunks FROM docs")}
         files = db.files()
     finally:
         db.close()
-    counts = ChunkStore(index_dir, dims, readonly=True).doc_chunk_counts()
+    counts = ChunkStore(layout, dims, readonly=True).doc_chunk_counts()
     orphans = set(counts) - set(docs)
     missing = {h for h in docs if counts.get(h, 0) != docs[h]}
     assert not orphans, f"{len(orphans)} orphan document(s) in LanceDB"
