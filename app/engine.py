@@ -176,6 +176,7 @@ class Engine:
         on_settings: Callable[[Settings], None] | None = None,
         settings: Settings | None = None,
         poll_s: float = 0.5,
+        checkpoint: Callable[[], object] | None = None,
     ) -> None:
         """Catch up, then follow file changes until ``stop`` is set.
 
@@ -187,6 +188,8 @@ class Engine:
         Args:
             settings: The snapshot to start from, taken by the owner thread (default: a copy of
                 ``self.settings``, right for a single-threaded caller).
+            checkpoint: Passed through wherever the loop may stop; it may block, e.g. the
+                desktop app's :class:`indexer.gate.Gate` while an answer is generated.
         """
         lock = lock or WriterLock(self.paths.index_dir, accepts_requests=True, role="watch")
         if not lock.held:
@@ -204,7 +207,9 @@ class Engine:
                 on_settings(fresh.copy())
             return self.index_config(fresh)
 
-        hooks = FollowHooks(on_ready=on_ready, on_report=on_report, reload=reload)
+        hooks = FollowHooks(
+            on_ready=on_ready, on_report=on_report, reload=reload, checkpoint=checkpoint
+        )
         try:
             indexer = self.open_indexer(
                 lock=lock, on_progress=on_progress, config=self.index_config(snapshot)

@@ -35,11 +35,15 @@ class FollowHooks:
         on_report: After each later sync that changed something.
         reload: Called when another process asked for a sync; returns the config to use from
             now on (the settings re-read), or None to keep the current one (they did not load).
+        checkpoint: Called wherever the loop may stop (between files, embedding slices and
+            watcher batches, never inside a transaction); it may block, e.g. while the app
+            generates an answer (see :mod:`indexer.gate`), and must return once ``stop`` is set.
     """
 
     on_ready: Callable[[SyncReport], None] | None = None
     on_report: Callable[[SyncReport], None] | None = None
     reload: Callable[[], IndexConfig | None] | None = None
+    checkpoint: Callable[[], object] | None = None
 
 
 def _watcher(config: IndexConfig) -> Watcher:
@@ -61,16 +65,23 @@ def follow_folders(
     The caller holds the writer lock (with requests accepted) and closes the indexer afterwards.
     """
     hooks = hooks or FollowHooks()
+    checkpoint = hooks.checkpoint
+
+    def should_stop() -> bool:
+        if checkpoint is not None:
+            checkpoint()
+        return stop.is_set()
+
     index_dir = indexer.config.index_dir
     # Follow changes from before the catch-up starts, so that nothing changed during it or just
     # after "ready" slips through until the next periodic rescan.
     watcher = _watcher(indexer.config)
     try:
-        report = indexer.sync(stop.is_set, interrupt=watcher.has_pending)
+        report = indexer.sync(should_stop, interrupt=watcher.has_pending)
         if hooks.on_ready:
             hooks.on_ready(report)
         last_scan = time.monotonic()
-        while not stop.is_set():
+        while not should_stop():
             if take_requests(index_dir):
                 config = hooks.reload() if hooks.reload else indexer.config
                 if config is None:
@@ -81,7 +92,7 @@ def follow_folders(
                     indexer.purge_folder(gone)
                 watcher.stop()
                 watcher = _watcher(config)
-                rep = indexer.sync(stop.is_set)
+                rep = indexer.sync(should_stop)
                 if hooks.on_report:
                     hooks.on_report(rep)
                 last_scan = time.monotonic()
@@ -93,14 +104,14 @@ def follow_folders(
             changes = watcher.has_pending
             if batch is None and not due:
                 if indexer.is_behind():
-                    indexer.catch_up(stop.is_set, changes)
+                    indexer.catch_up(should_stop, changes)
                 continue
             if due or (batch is not None and batch.rescan):
-                rep = indexer.sync(stop.is_set, interrupt=changes)
+                rep = indexer.sync(should_stop, interrupt=changes)
                 last_scan = time.monotonic()
             else:
                 assert batch is not None
-                rep = indexer.sync(stop.is_set, paths=batch.paths, interrupt=changes)
+                rep = indexer.sync(should_stop, paths=batch.paths, interrupt=changes)
             if hooks.on_report and rep.changed:
                 hooks.on_report(rep)
     finally:

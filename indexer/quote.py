@@ -236,3 +236,41 @@ def best_score(question: str, hits: Sequence[Hit], embedder: Embeds) -> float:
     """The top sentence score (for calibrating the bar)."""
     ranked = score_sentences(question, hits, embedder)
     return ranked[0].score if ranked else 0.0
+
+
+_ANSWER_TERM = re.compile(
+    rf"\b(?i:{_MONTH})(?:,?\s+\d{{4}})?"  # a date: March 2031, 14 May
+    r"|\d+(?:[.,]\d+)*(?:\s?%)?"  # a number
+    r"|\b[A-Z][\w'’-]+(?:\s+[A-Z][\w'’-]+)*"  # a name
+)
+
+
+def answer_words(question: str, sentence: str) -> list[tuple[int, int]]:
+    """Spans of ``sentence`` that answer ``question``: its numbers, dates and names that the
+    question does not already hold ("March 2031" for "When does the warranty expire?").
+
+    A sentence's first word is capitalised anyway and counts as a name only inside a longer
+    one. Spans that only a space separates are merged, so a date is one span. Empty when the
+    sentence's answer is not a number, date or name (a cause, a description).
+    """
+    asked = {w.lower() for w in _WORD.findall(question)}
+    spans: list[tuple[int, int]] = []
+    for m in _ANSWER_TERM.finditer(sentence):
+        a, b = m.span()
+        text = m.group(0)
+        before = sentence[:a].rstrip()
+        if text[0].isupper() and (not before or before[-1] in '.!?:"“«(\n'):
+            # capitalised as the sentence's first word: a name only from its second word on
+            nxt = re.search(r"\s+", text)
+            if nxt is None:
+                continue
+            a += nxt.end()
+            text = sentence[a:b]
+        words = [w.lower() for w in _WORD.findall(text)]
+        if all(w in asked or w in STOP_WORDS for w in words):
+            continue
+        if spans and not sentence[spans[-1][1] : a].strip(" ,"):
+            spans[-1] = (spans[-1][0], b)
+        else:
+            spans.append((a, b))
+    return spans

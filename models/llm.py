@@ -25,7 +25,8 @@ class LlmConfig:
         n_ctx: Context window in tokens.
         gpu_layers: Layers to offload: ``-1`` all, ``0`` none (CPU only), ``None`` automatic
             (all layers when the installed llama.cpp build can offload, otherwise none).
-        threads: CPU threads (0 = physical cores, at least 1).
+        threads: CPU threads for generation and for reading the prompt (0 = automatic:
+            :func:`default_threads`, which leaves a core to the UI and the indexer).
         seed: Sampling seed, for repeatable answers.
     """
 
@@ -33,6 +34,42 @@ class LlmConfig:
     gpu_layers: int | None = None
     threads: int = 0
     seed: int = 42
+
+
+def available_cores() -> tuple[int, int]:
+    """``(logical, physical)`` processor cores this process may run on (at least 1 each).
+
+    The logical count honours CPU affinity (a container or ``taskset`` limit); the physical one
+    is psutil's count of cores, capped by the logical one (hyperthreads share a core, and
+    llama.cpp runs no faster on both threads of one core).
+    """
+    try:
+        logical = len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):  # not on Linux
+        logical = os.cpu_count() or 1
+    try:
+        import psutil
+
+        physical = psutil.cpu_count(logical=False) or 0
+    except Exception:  # psutil missing, or it cannot tell
+        physical = 0
+    physical = min(physical or max(1, logical // 2), logical)
+    return max(1, logical), max(1, physical)
+
+
+def default_threads(logical: int | None = None, physical: int | None = None) -> int:
+    """The LLM's threads: one per physical core, less one kept for the UI and the indexer
+    wherever there are two cores or more (``logical``/``physical`` default to this machine's).
+
+    Generation is bound by memory bandwidth, so the last core adds little speed to the answer
+    while taking it from the window, the launcher and the extraction workers.
+    """
+    if logical is None or physical is None:
+        found = available_cores()
+        logical = found[0] if logical is None else logical
+        physical = found[1] if physical is None else physical
+    cores = max(1, min(physical, logical))
+    return max(1, cores - 1) if logical >= 2 else 1
 
 
 def gpu_offload_supported() -> bool:
@@ -61,18 +98,23 @@ class Llm:
         if layers is None:
             layers = -1 if gpu_offload_supported() else 0
         self.gpu_layers = layers
-        threads = self.config.threads or max(1, (os.cpu_count() or 2) // 2)
+        threads = self.config.threads or default_threads()
+        self.threads = threads
         try:
             self._llama: Any = Llama(
                 model_path=str(spec.file),
                 n_ctx=self.config.n_ctx,
                 n_gpu_layers=layers,
                 n_threads=threads,
+                # Reading the prompt would otherwise take every logical core (llama-cpp-python's
+                # default), and a 2,400-token prompt is most of an answer's time on a CPU.
+                n_threads_batch=threads,
                 seed=self.config.seed,
                 verbose=False,
             )
         except Exception as exc:  # llama.cpp reports bad files as ValueError/RuntimeError
             raise ModelLoadError(f"Cannot load LLM '{spec.id}' from {spec.file}: {exc}") from exc
+        log.info("LLM %s: %d threads, %d GPU layers", spec.id, threads, layers)
         self._lock = threading.Lock()
 
     @property

@@ -1,8 +1,11 @@
-"""The Ask page: a question box, the streamed answer with clickable citations, a history."""
+"""The Ask page: a question box, the quoted answer sentence, the streamed answer with clickable
+citations, a history. Opening the sentence's source (or a citation on its page) shows the page
+with the sentence highlighted in the preview."""
 
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import html
 import logging
 import re
@@ -22,6 +25,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app.gui.answer_card import EXTRACT_LINK, card_html
 from app.gui.asking import AskOutcome, AskService
 from app.gui.preview import PassageSource, PreviewPane
 from app.gui.tasks import TaskRunner
@@ -34,14 +38,10 @@ HISTORY = 20
 _MARK = re.compile(r"\[(\d{1,3}(?:\s*[,;]\s*\d{1,3})*)\]")
 
 
-def extract_html(quote: Extract | None) -> str:
-    """The quoted-sentence card: where it is from and the sentence itself."""
-    if quote is None:
-        return (
-            "<b>Not found in your files.</b> The closest passages are listed as possibly related."
-        )
-    where = html.escape(Path(quote.path).name) + (f", page {quote.page}" if quote.page else "")
-    return f"From <i>{where}</i>:<br><b>\u00ab{html.escape(quote.text)}\u00bb</b>"
+def extract_html(quote: Extract | None, question: str = "") -> str:
+    """The quoted-sentence card: where it is from (a link that shows it on its page) and the
+    sentence itself, the words that answer ``question`` in bold."""
+    return card_html(quote, question)
 
 
 def _link(m: re.Match[str]) -> str:
@@ -121,6 +121,9 @@ class AskView(QWidget):
         super().__init__(parent)
         self.service = service
         self.outcome: AskOutcome | None = None
+        self.quote: Extract | None = None  # the answer sentence on the card, when confident
+        self._question = ""
+        self._sources: dict[str, Hit] = {}  # the passages of the question being answered
         self._req = 0
         self._answers: dict[str, AskOutcome] = {}
 
@@ -141,7 +144,11 @@ class AskView(QWidget):
         self.card.setObjectName("extractCard")
         self.card.setAccessibleName("Answer sentence from your files")
         self.card.setWordWrap(True)
-        self.card.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.card.setTextFormat(Qt.TextFormat.RichText)
+        self.card.setTextInteractionFlags(Qt.TextInteractionFlag.TextBrowserInteraction)
+        self.card.setOpenExternalLinks(False)
+        self.card.setToolTip("Click the file name to see the sentence on its page")
+        self.card.linkActivated.connect(self._card_link)
         self.card.setStyleSheet(
             "#extractCard { border-left: 4px solid palette(highlight); padding: 8px; }"
         )
@@ -192,6 +199,7 @@ class AskView(QWidget):
         self.field.returnPressed.connect(self.ask)
         self.ask_button.clicked.connect(self.ask)
         self.stop_button.clicked.connect(self.service.stop)
+        service.sources.connect(self._got_sources)
         service.extract.connect(self._extract)
         service.token.connect(self._token)
         service.status.connect(self._status)
@@ -208,6 +216,9 @@ class AskView(QWidget):
             self.service.stop()
         self.field.setText(q)
         self.outcome = None
+        self.quote = None
+        self._question = q
+        self._sources = {}
         self.card.hide()
         self.answer.clear()
         self.preview.clear("Click a numbered source to see the passage on its page.")
@@ -216,10 +227,15 @@ class AskView(QWidget):
         self.status.setText("Thinking…")
         self._remember(q)
 
+    def _got_sources(self, req: int, hits: dict[str, Hit]) -> None:
+        if req == self._req:
+            self._sources = dict(hits)
+
     def _extract(self, req: int, quote: Extract | None) -> None:
         if req != self._req:
             return
-        self.card.setText(extract_html(quote))
+        self.quote = quote
+        self.card.setText(extract_html(quote, self._question))
         self.card.show()
 
     def _token(self, req: int, text: str) -> None:
@@ -249,7 +265,10 @@ class AskView(QWidget):
         self.outcome = outcome
         self.stop_button.setEnabled(False)
         a = outcome.answer
-        self.card.setText(extract_html(a.extract if a.found or a.aggregate else None))
+        # a sentence the model then found no answer in is not shown as a confident card
+        self.quote = a.extract if a.found or a.aggregate else None
+        self._question = outcome.question
+        self.card.setText(extract_html(self.quote, outcome.question))
         self.card.show()
         self.answer.setHtml(answer_html(outcome))
         n = sum(c.cited for c in a.citations)
@@ -316,10 +335,47 @@ class AskView(QWidget):
         )
 
     def show_citation(self, n: int) -> None:
-        """Select citation ``n``: show its passage on its page."""
+        """Select citation ``n``: show its passage on its page (with the answer sentence
+        highlighted when it is on that page)."""
         hit = self.citation_hit(n)
         if hit is not None:
-            self.preview.show_hit(hit)
+            self.preview.show_hit(hit, self.quote)
+
+    def extract_hit(self) -> Hit | None:
+        """The passage the answer sentence was quoted from."""
+        q = self.quote
+        if q is None:
+            return None
+        hits = self.outcome.hits if self.outcome is not None else {}
+        hit = self._sources.get(q.chunk_id) or hits.get(q.chunk_id)
+        if hit is not None:
+            return hit
+        return Hit(
+            path=q.path,
+            page=q.page,
+            section=q.section,
+            score=q.score,
+            snippet=q.text,
+            chunk_id=q.chunk_id,
+            doc="",
+            text=q.text,
+            start=0,
+            end=0,
+        )
+
+    def show_extract(self) -> None:
+        """Open the answer sentence's source: its page in the preview, the sentence highlighted
+        and scrolled into view."""
+        hit, quote = self.extract_hit(), self.quote
+        if hit is None or quote is None:
+            return
+        if hit.text == quote.text and quote.start:  # the passage is not known: the quote alone
+            quote = dataclasses.replace(quote, start=0, end=len(quote.text))
+        self.preview.show_hit(hit, quote)
+
+    def _card_link(self, href: str) -> None:
+        if href == EXTRACT_LINK:
+            self.show_extract()
 
     def _link(self, url: QUrl) -> None:
         if url.scheme() == "cite":

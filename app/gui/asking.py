@@ -4,13 +4,18 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Callable
+from contextlib import nullcontext
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 from PySide6.QtCore import QObject, QThread, Signal, Slot
 
 from app.engine import Engine
 from indexer import Answer, Hit, Searcher, SearchFilters, SearchResult
+from indexer.gate import Gate
+from indexer.quote import Extract
 
 log = logging.getLogger(__name__)
 
@@ -65,24 +70,35 @@ class StopRequests:
 
 
 class _AskWorker(QObject):
+    sources = Signal(int, object)
     extract = Signal(int, object)
     token = Signal(int, str)
     status = Signal(int, str)
     finished = Signal(int, object)
     failed = Signal(int, str)
 
-    def __init__(self, engine: Engine, stops: StopRequests) -> None:
+    def __init__(self, engine: Engine, stops: StopRequests, index_gate: Gate | None) -> None:
         super().__init__()
         self.engine = engine
         self.stops = stops
+        self.index_gate = index_gate
         self._searcher: Searcher | None = None
 
     @Slot(int, str, object)
     def ask(self, req: int, question: str, filters: SearchFilters | None) -> None:
+        # Indexing yields its cores while the model loads and writes, and is released however
+        # the answer ends (done, stopped, failed) before the front ends hear that it ended.
+        hold = self.index_gate.holding() if self.index_gate is not None else nullcontext()
+        with hold:
+            ended = self._answer(req, question, filters)
+        ended()
+
+    def _answer(self, req: int, question: str, filters: SearchFilters | None) -> Callable[[], None]:
+        """Answer ``question``; returns the emit of how it ended (``finished`` or ``failed``)."""
         try:
             if self.stops.stopped(req):
-                self.finished.emit(req, AskOutcome(question, Answer("", False, stopped=True)))
-                return
+                stopped = AskOutcome(question, Answer("", False, stopped=True))
+                return partial(self.finished.emit, req, stopped)
             self.status.emit(req, "Loading the language model…")
             self.engine.llm  # noqa: B018 - loads once, on this thread
             if self._searcher is None:
@@ -91,28 +107,35 @@ class _AskWorker(QObject):
             self.status.emit(req, "Reading your files…")
             # Duck-typed: it has the search/config/embedder/close that Asker uses of a Searcher.
             asker = self.engine.asker(rec)  # type: ignore[arg-type]
+
+            def quoted(quote: Extract | None, hits: list[Hit]) -> None:
+                self.sources.emit(req, {h.chunk_id: h for h in hits})
+                self.extract.emit(req, quote)
+
             answer = asker.ask(
                 question,
                 on_token=lambda t: self.token.emit(req, t),
                 should_stop=lambda: self.stops.stopped(req),
                 filters=filters,
-                on_extract=lambda quote, _hits: self.extract.emit(req, quote),
+                on_extract=quoted,
             )
-            self.finished.emit(req, AskOutcome(question, answer, rec.hits))
+            return partial(self.finished.emit, req, AskOutcome(question, answer, rec.hits))
         except Exception as exc:
             log.exception("Asking failed")
-            self.failed.emit(req, str(exc) or exc.__class__.__name__)
+            return partial(self.failed.emit, req, str(exc) or exc.__class__.__name__)
 
 
 class AskService(QObject):
     """Questions go in, tokens and answers come out; one question at a time.
 
     Signals:
+        sources(req, dict[str, Hit]): the passages the answer reads, by chunk id, just before
         extract(req, Extract | None): the quoted answer sentence, as soon as search returns
         (``None``: not found in the files); token(req, text), status(req, text),
         finished(req, AskOutcome), failed(req, message).
     """
 
+    sources = Signal(int, object)
     extract = Signal(int, object)
     token = Signal(int, str)
     status = Signal(int, str)
@@ -120,14 +143,23 @@ class AskService(QObject):
     failed = Signal(int, str)
     _ask = Signal(int, str, object)
 
-    def __init__(self, engine: Engine, parent: QObject | None = None) -> None:
+    def __init__(
+        self, engine: Engine, parent: QObject | None = None, index_gate: Gate | None = None
+    ) -> None:
+        """Args:
+        engine: Models and index.
+        parent: The owning Qt object.
+        index_gate: Held while a question is answered, so the GUI's indexing waits
+            (:attr:`app.gui.indexing.IndexService.gate`).
+        """
         super().__init__(parent)
         self._stops = StopRequests()
         self._thread = QThread()
         self._thread.setObjectName("findling-llm")
-        self._worker = _AskWorker(engine, self._stops)
+        self._worker = _AskWorker(engine, self._stops, index_gate)
         self._worker.moveToThread(self._thread)
         self._ask.connect(self._worker.ask)
+        self._worker.sources.connect(self.sources)
         self._worker.extract.connect(self.extract)
         self._worker.token.connect(self.token)
         self._worker.status.connect(self.status)

@@ -13,6 +13,7 @@ from app.engine import Engine
 from app.settings import Settings
 from indexer import Progress, SyncReport
 from indexer.errors import IndexLockedError
+from indexer.gate import Gate
 from indexer.lock import submit_request
 
 log = logging.getLogger(__name__)
@@ -64,6 +65,7 @@ class _WatchThread(QThread):
                 on_report=svc._on_report,
                 on_settings=svc._loaded.emit,
                 settings=self.settings,
+                checkpoint=lambda: svc.gate.wait(self.stop),
             )
         except IndexLockedError as exc:
             svc._finished.emit(LOCKED, str(exc))
@@ -84,6 +86,10 @@ class IndexService(QObject):
         error(str): indexing stopped because of an error.
         settings_changed(): the settings file was re-read (another process changed it) and
             ``engine.settings`` updated, on the GUI thread.
+
+    ``gate`` yields the cores to an answer: while it is held (by the LLM worker, see
+    :class:`app.gui.asking.AskService`) the loop waits at its next safe point, keeping the writer
+    lock and its place, and goes on once released; pause and shutdown still end it at once.
     """
 
     progress = Signal(object)
@@ -99,6 +105,7 @@ class IndexService(QObject):
         super().__init__(parent)
         self.engine = engine
         self.state = PAUSED
+        self.gate = Gate()
         self._thread: _WatchThread | None = None
         self._last_emit = 0.0
         self._last_phase = ""

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import html
 import logging
-import re
 from collections.abc import Callable
 
 from PySide6.QtCore import QEvent, QItemSelectionModel, QObject, QSize, Qt, QTimer, QUrl, Signal
@@ -23,7 +22,6 @@ from PySide6.QtWidgets import (
     QListView,
     QSizePolicy,
     QStyleOptionViewItem,
-    QTextBrowser,
     QVBoxLayout,
     QWidget,
 )
@@ -31,11 +29,13 @@ from PySide6.QtWidgets import (
 from app.engine import Engine
 from app.gui import semantic_note
 from app.gui.asking import AskOutcome, AskService
+from app.gui.inline_answer import InlineAnswer
 from app.gui.opener import location as open_location
 from app.gui.results import HitRole, Index, ResultDelegate, ResultsModel, location
 from app.gui.tasks import TaskRunner
 from indexer import Hit, Query, Searcher, SearchFilters, SearchResult
 from indexer import query as lq
+from indexer.quote import Extract
 
 log = logging.getLogger(__name__)
 
@@ -121,7 +121,6 @@ class Launcher(QWidget):
         self._req = 0
         self._ask_req = 0
         self._ask_token = 0
-        self._answer = ""
         self._outcome: AskOutcome | None = None
         self.remaining: int | None = None  # files still to index in a first run
         self.pending_files = 0  # indexed files whose meaning search is not ready yet
@@ -187,11 +186,8 @@ class Launcher(QWidget):
         self.ask_row.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Fixed)
         lay.addWidget(self.ask_row)
 
-        self.answer_view = QTextBrowser()
-        self.answer_view.setOpenLinks(False)
-        self.answer_view.setFocusPolicy(Qt.FocusPolicy.NoFocus)
-        self.answer_view.setAccessibleName("Answer")
-        self.answer_view.anchorClicked.connect(self._citation_clicked)
+        self.answer_view = InlineAnswer()
+        self.answer_view.open_requested.connect(self._open_at)
         self.answer_view.setMaximumHeight(300)
         self.answer_view.hide()
         lay.addWidget(self.answer_view, 1)
@@ -222,6 +218,8 @@ class Launcher(QWidget):
         self.field.textChanged.connect(self._text_changed)
         self.field.installEventFilter(self)
         if asking is not None:
+            asking.sources.connect(self._ask_sources)
+            asking.extract.connect(self._extract)
             asking.token.connect(self._token)
             asking.status.connect(self._ask_status)
             asking.finished.connect(self._ask_done)
@@ -423,6 +421,10 @@ class Launcher(QWidget):
             self._move(-1)
             return True
         if key in (Qt.Key.Key_Return, Qt.Key.Key_Enter):
+            target = self.answer_view.target() if self.answer_view.isVisible() else None
+            if target is not None and not ctrl:  # the quoted sentence's file, at its page
+                self._open_at(*target)
+                return True
             hit = self.current_hit()
             if hit is not None:
                 if ctrl:
@@ -452,8 +454,11 @@ class Launcher(QWidget):
 
     def _open(self, hit: Hit | None) -> None:
         if hit is not None:
-            self.open_requested.emit(hit.path, open_location(hit))
-            self.hide()
+            self._open_at(hit.path, open_location(hit))
+
+    def _open_at(self, path: str, where: object) -> None:
+        self.open_requested.emit(path, where)
+        self.hide()
 
     def _update_preview(self) -> None:
         hit = self.current_hit()
@@ -468,10 +473,8 @@ class Launcher(QWidget):
         q = lq.parse(self.field.text())
         if self.asking is None or not q.text.strip():
             return
-        self._answer = ""
         self._outcome = None
-        self.answer_view.clear()
-        self.answer_view.setHtml("<i>Thinking…</i>")
+        self.answer_view.start(q.text)
         self.answer_view.show()
         self.list.hide()
         self.ask_row.hide()
@@ -502,61 +505,39 @@ class Launcher(QWidget):
             self.answer_view.hide()
 
     def _ask_status(self, req: int, text: str) -> None:
-        if req == self._ask_req and not self._answer:
-            self.answer_view.setHtml(f"<i>{html.escape(text)}</i>")
+        if req == self._ask_req:
+            self.answer_view.set_status(text)
+
+    def _ask_sources(self, req: int, hits: object) -> None:
+        if req == self._ask_req and isinstance(hits, dict):
+            self.answer_view.set_sources(hits)
+
+    def _extract(self, req: int, quote: object) -> None:
+        if req == self._ask_req and (quote is None or isinstance(quote, Extract)):
+            self.answer_view.set_extract(quote)
 
     def _token(self, req: int, text: str) -> None:
-        if req != self._ask_req:
-            return
-        self._answer += text
-        self.answer_view.setHtml(self._answer_html(self._answer, None))
+        if req == self._ask_req:
+            self.answer_view.add_token(text)
 
     def _ask_done(self, req: int, outcome: object) -> None:
         if req != self._ask_req or not isinstance(outcome, AskOutcome):
             return
         self._outcome = outcome
-        self.answer_view.setHtml(self._answer_html(outcome.answer.answer, outcome))
+        self.answer_view.finish(outcome)
         self.answered.emit(outcome.question)
 
     def _ask_failed(self, req: int, message: str) -> None:
         if req == self._ask_req:
-            self.answer_view.setHtml(f"<b>Could not answer:</b> {html.escape(message)}")
-
-    @staticmethod
-    def _answer_html(text: str, outcome: AskOutcome | None) -> str:
-        body = html.escape(text).replace("\n", "<br>")
-        if outcome is None:
-            return body
-        if not outcome.answer.found:
-            body = body or "Your files do not seem to answer this."
-        body = re.sub(r"\[(\d+)\]", r'<a href="cite:\1">[\1]</a>', body)
-        rows = []
-        cited = [c for c in outcome.answer.citations if c.cited]
-        # a small model may cite nothing: then every source it was given is listed
-        for c in cited or outcome.answer.citations:
-            name = html.escape(c.path.rsplit("/", 1)[-1])
-            page = f", page {c.page}" if c.page else ""
-            rows.append(f'<a href="cite:{c.n}">[{c.n}] {name}{page}</a>')
-        if rows:
-            body += "<p style='color:gray'>Sources</p>" + "<br>".join(rows)
-        return f"<div style='font-size:large'>{body}</div>" if outcome.answer.found else body
+            self.answer_view.fail(message)
 
     def citation(self, n: int) -> tuple[str, int | None] | None:
         """The file and page of citation ``n`` of the last answer."""
-        if self._outcome is None:
-            return None
-        for c in self._outcome.answer.citations:
-            if c.n == n:
-                return c.path, c.page
-        return None
+        return self.answer_view.citation(n)
 
     def _citation_clicked(self, url: QUrl) -> None:
-        s = url.toString()
-        if s.startswith("cite:") and s[5:].isdigit():
-            target = self.citation(int(s[5:]))
-            if target is not None:
-                self.open_requested.emit(*target)
-                self.hide()
+        """What a click on a link of the answer does (the card's or a citation's)."""
+        self.answer_view.anchorClicked.emit(url)
 
     # -- lifetime -----------------------------------------------------------------------------
     def set_remaining(self, remaining: int | None) -> None:

@@ -1,4 +1,5 @@
-"""The preview pane: the page with the passage highlighted, or the text around it."""
+"""The preview pane: the page with the passage highlighted, or the text around it; an answer's
+quoted sentence is highlighted in its own colour and scrolled into view."""
 
 from __future__ import annotations
 
@@ -24,11 +25,21 @@ from PySide6.QtWidgets import (
 from app.gui.icons import file_type_icon
 from app.gui.ocr_overlay import render_ocr_page
 from app.gui.opener import location
-from app.gui.render import PAGED, PageView, TextView, render_page, text_around
+from app.gui.render import (
+    ANSWER_HIGHLIGHT,
+    HIGHLIGHT,
+    PAGED,
+    AnswerSpan,
+    PageView,
+    TextView,
+    render_page,
+    text_around,
+)
 from app.gui.results import short_folder
 from app.gui.tasks import TaskRunner
 from indexer import Hit, Passage, Searcher
 from indexer.extract.image import SUFFIXES as IMAGE_SUFFIXES
+from indexer.quote import Extract
 
 log = logging.getLogger(__name__)
 
@@ -89,7 +100,9 @@ class PreviewPane(QWidget):
         self.passages = passages  # read on the runner's thread only
         self.ocr_cache = ocr_cache  # the index's OCR cache: boxes of OCR'd words on scans
         self.hit: Hit | None = None
+        self.answer: AnswerSpan | None = None  # the quoted answer sentence shown with the hit
         self.page_view: PageView | None = None
+        self.text_view: TextView | None = None
         self._req = 0
 
         self.icon = QLabel()
@@ -148,17 +161,32 @@ class PreviewPane(QWidget):
         """Show the placeholder."""
         self._req += 1
         self.hit = None
+        self.answer = None
         self.page_view = None
+        self.text_view = None
         self.placeholder.setText(message)
         self.header.setVisible(False)
         self.stack.setCurrentWidget(self.placeholder)
 
-    def show_hit(self, hit: Hit) -> None:
-        """Show ``hit``: its page (paged formats) or the text around it."""
+    def show_hit(self, hit: Hit, answer: Extract | None = None) -> None:
+        """Show ``hit``: its page (paged formats) or the text around it.
+
+        ``answer``, the quoted answer sentence, is highlighted too (in its own colour, and
+        scrolled to) where it lies on the page or in the text shown: found on a PDF page by its
+        words, in the text by its offsets into its passage.
+        """
         self._req += 1
         req = self._req
         self.hit = hit
         self.page_view = None
+        self.text_view = None
+        same_page = answer is not None and answer.path == hit.path and answer.page == hit.page
+        self.answer = (
+            AnswerSpan(answer.chunk_id, answer.start, answer.end, answer.text)
+            if answer is not None and same_page
+            else None
+        )
+        quoted = self.answer.text if self.answer is not None else None
         p = Path(hit.path)
         self.icon.setPixmap(file_type_icon(p.suffix).pixmap(32, 32))
         self.title.setText(p.name)
@@ -173,7 +201,7 @@ class PreviewPane(QWidget):
             ratio = self.devicePixelRatioF()
             page = hit.page or 1  # an image file is one page (a TIFF frame has its number)
             render: Callable[[], PageView] = partial(
-                render_page, hit.path, page, hit.text, width, ratio
+                render_page, hit.path, page, hit.text, width, ratio, quoted
             )
             if hit.ocr and self.ocr_cache is not None:  # a scan: highlight the OCR'd words
                 words = [hit.snippet[s:e] for s, e in hit.highlights]
@@ -192,19 +220,23 @@ class PreviewPane(QWidget):
             self._show_stored(req, hit)
 
     def _show_stored(self, req: int, hit: Hit) -> None:
+        answer = self.answer
+        alone = TextView(hit.text, 0, len(hit.text))
+        if answer is not None and answer.chunk_id == hit.chunk_id:
+            alone.answer = (answer.start, answer.end)
         self.runner.submit(
-            lambda: self._text_view(hit),
+            lambda: self._text_view(hit, answer),
             lambda v: self._show_text(req, v),
-            lambda e: self._show_text(req, TextView(hit.text, 0, len(hit.text))),
+            lambda e: self._show_text(req, alone),
         )
 
-    def _text_view(self, hit: Hit) -> TextView:
+    def _text_view(self, hit: Hit, answer: AnswerSpan | None = None) -> TextView:
         """The stored text around ``hit`` (on the runner's thread): never the file itself."""
         # A mailbox's message number is kept where a page number would be (one message, one
         # stored "page"), so its preview shows that message's passages only.
         page = hit.page if hit.page is not None else hit.message
         stored = self.passages.passages(hit.doc, page) if self.passages is not None else []
-        return text_around(stored, hit)
+        return text_around(stored, hit, answer=answer)
 
     # -- results ------------------------------------------------------------------------------
     def _show_page(self, req: int, view: PageView) -> None:
@@ -213,8 +245,8 @@ class PreviewPane(QWidget):
         self.page_view = view
         self.page_label.setPixmap(QPixmap.fromImage(view.image))
         self.stack.setCurrentWidget(self.scroll)
-        if view.rects:
-            self._scroll_to(view.rects)
+        if view.answer_rects or view.rects:
+            self._scroll_to(view.answer_rects or view.rects)
         else:
             self.scroll.verticalScrollBar().setValue(0)
         self.rendered.emit()
@@ -231,23 +263,31 @@ class PreviewPane(QWidget):
     def _show_text(self, req: int, view: TextView) -> None:
         if req != self._req:
             return
+        self.text_view = view
         self.text.setPlainText(view.text)
-        cur = QTextCursor(self.text.document())
-        cur.setPosition(view.start)
-        cur.setPosition(view.end, QTextCursor.MoveMode.KeepAnchor)
-        fmt = QTextCharFormat()
-        fmt.setBackground(QColor(255, 208, 0, 110))
-        cur.mergeCharFormat(fmt)
+        self._paint(view.start, view.end, HIGHLIGHT)
+        # the sentence's own colour over the passage's; the view is brought to the sentence
+        start, end = view.answer or (view.start, view.end)
+        if view.answer is not None:
+            self._paint(start, end, ANSWER_HIGHLIGHT)
         self.stack.setCurrentWidget(self.text)
-        end = QTextCursor(self.text.document())
-        end.setPosition(min(view.end, len(view.text)))
-        self.text.setTextCursor(end)
+        last = QTextCursor(self.text.document())
+        last.setPosition(min(end, len(view.text)))
+        self.text.setTextCursor(last)
         self.text.ensureCursorVisible()
-        start = QTextCursor(self.text.document())
-        start.setPosition(view.start)
-        self.text.setTextCursor(start)
+        first = QTextCursor(self.text.document())
+        first.setPosition(start)
+        self.text.setTextCursor(first)
         self.text.ensureCursorVisible()
         self.rendered.emit()
+
+    def _paint(self, start: int, end: int, colour: QColor) -> None:
+        cur = QTextCursor(self.text.document())
+        cur.setPosition(start)
+        cur.setPosition(end, QTextCursor.MoveMode.KeepAnchor)
+        fmt = QTextCharFormat()
+        fmt.setBackground(colour)
+        cur.mergeCharFormat(fmt)
 
     def _failed(self, req: int, exc: BaseException) -> None:
         if req != self._req:

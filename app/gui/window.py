@@ -52,7 +52,7 @@ class MainWindow(QMainWindow):
         self.preview_runner = TaskRunner(1, self)
         self.status_runner = TaskRunner(1, self)
         self.indexing = IndexService(engine, self)
-        self.asking = AskService(engine, self)
+        self.asking = AskService(engine, self, index_gate=self.indexing.gate)
 
         ui = engine.settings.ui
         # the previews' own reader of the index: used on the preview thread only

@@ -1,6 +1,7 @@
 """What the Ask page writes for an answer: the quote card and sentences not in the sources."""
 
 import pytest
+from PySide6.QtGui import QTextDocument
 
 from app.gui.ask_view import answer_html, extract_html
 from app.gui.asking import AskOutcome
@@ -14,10 +15,18 @@ def _cite(n, cited):
     return Citation(n, f"/f/r{n}.pdf", n, f"snippet {n}", f"c{n}", cited=cited)
 
 
-def test_card_quotes_file_page_and_sentence_and_says_not_found_without_one():
+def _plain(rich: str) -> str:
+    doc = QTextDocument()
+    doc.setHtml(rich)
+    return doc.toPlainText()
+
+
+def test_card_quotes_file_page_and_sentence_and_says_not_found_without_one(qapp):
     quote = Extract("The rent is 1,240 euros.", "/f/lease.pdf", 2, "c9", 10, 34, 0.7)
-    card = extract_html(quote)
-    assert "lease.pdf, page 2" in card and "The rent is 1,240 euros." in card
+    card = extract_html(quote, "How much is the rent?")
+    assert _plain(card) == "From lease.pdf, page 2: \u00abThe rent is 1,240 euros.\u00bb"
+    assert "<b>1,240</b>" in card  # the words that answer, emphasised
+    assert '<a href="extract:">lease.pdf, page 2</a>' in card  # opens the sentence's page
     assert "Not found in your files" in extract_html(None)
 
 
