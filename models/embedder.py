@@ -102,7 +102,17 @@ class Embedder:
         return len(self._count_tok.encode(text).ids)
 
     def embed(self, texts: Sequence[str]) -> FloatArray:
-        """Embed documents/passages. Returns an ``(n, dims)`` float32 array of unit vectors."""
+        """Embed documents/passages (with the model's passage prefix, if it has one). Returns an
+        ``(n, dims)`` float32 array of unit vectors."""
+        prefix = self.spec.passage_prefix
+        return self._embed([prefix + t for t in texts] if prefix else texts)
+
+    def embed_query(self, query: str) -> FloatArray:
+        """Embed one search query (with the model's query prefix, if it has one)."""
+        result: FloatArray = self._embed([self.spec.query_prefix + query])[0]
+        return result
+
+    def _embed(self, texts: Sequence[str]) -> FloatArray:
         if not texts:
             return np.zeros((0, self.dims), dtype=np.float32)
         ids = [e.ids for e in self._tok.encode_batch(list(texts))]
@@ -121,11 +131,6 @@ class Embedder:
         if batch:
             out[batch] = self._run([ids[j] for j in batch])
         return out
-
-    def embed_query(self, query: str) -> FloatArray:
-        """Embed one search query (with the model's query prefix, if it has one)."""
-        result: FloatArray = self.embed([self.spec.query_prefix + query])[0]
-        return result
 
     def _run(self, batch: list[list[int]]) -> FloatArray:
         width = max(len(x) for x in batch)

