@@ -108,7 +108,7 @@ def read_pack(path: Path) -> Pack:
         buf = np.memmap(path, dtype=np.uint8, mode="r")
     except (OSError, ValueError) as exc:
         raise ModelLoadError(f"Cannot read {path}: {exc}") from exc
-    data = memoryview(buf)
+    data = memoryview(buf)  # type: ignore[arg-type]  # numpy arrays are buffers
     try:
         return _parse(data, buf)
     except (struct.error, ValueError, IndexError, UnicodeDecodeError) as exc:
@@ -303,8 +303,7 @@ def build_onnx(pack: Pack) -> Any:
             helper.make_tensor_value_info("input_ids", TensorProto.INT64, ["batch", "seq"]),
             helper.make_tensor_value_info("attention_mask", TensorProto.INT64, ["batch", "seq"]),
         ],
-        [helper.make_tensor_value_info("last_hidden_state", TensorProto.FLOAT,
-                                       ["batch", "seq", h])],  # fmt: skip
+        [helper.make_tensor_value_info("last_hidden_state", TensorProto.FLOAT, ["b", "s", h])],
         inits,
     )
     model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 18)])
