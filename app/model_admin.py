@@ -133,12 +133,12 @@ def download_message(exc: BaseException) -> str:
     """A short line for a failed download, for the row it belongs to (the full text goes in the
     tooltip and the log)."""
     if isinstance(exc, NetworkError):
-        return "No network: the server could not be reached. Resume when you are online."
+        return "No network: the server is out of reach"
     if isinstance(exc, DiskFullError):
-        return "Disk full: free some space, then resume."
+        return "Disk full: free some space, then resume"
     if isinstance(exc, ChecksumError):
-        return "Bad download: the file did not match its checksum and was deleted."
+        return "Bad download: wrong checksum"
     if isinstance(exc, DownloadStopped):
-        return "Paused."
+        return "Paused"
     text = str(exc).strip() or exc.__class__.__name__
     return text[:1].upper() + text[1:]

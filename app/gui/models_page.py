@@ -4,15 +4,12 @@ downloads with progress, pause/resume and cancel, importing a file, removing a m
 from __future__ import annotations
 
 import logging
+from html import escape
 from pathlib import Path
-from typing import cast
-from urllib.parse import urlsplit
 
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QBrush, QColor, QFont, QPalette, QStandardItemModel
 from PySide6.QtWidgets import (
     QAbstractItemView,
-    QApplication,
     QComboBox,
     QFileDialog,
     QFormLayout,
@@ -32,66 +29,24 @@ from PySide6.QtWidgets import (
 from app.engine import Engine
 from app.gui.errors import user_message
 from app.gui.model_downloads import Downloads
+from app.gui.model_items import (
+    C_KIND,
+    C_NAME,
+    C_STATUS,
+    COLUMNS,
+    ID_ROLE,
+    details,
+    fill_model_combo,
+    make_item,
+    set_bar,
+    tone,
+)
 from app.gui.tasks import TaskRunner
-from app.humanize import human_size
 from app.model_admin import Machine, ModelRow, model_rows, recommended_ids, removal_refusal
-from models.catalogue import Kind, ModelSpec, all_models, find_model
+from models.catalogue import Kind, ModelSpec
 from models.manage import import_model, remove_model
 
 log = logging.getLogger(__name__)
-
-COLUMNS = ["Model", "For", "Size", "Format", "Licence", "Min. RAM", "Source", "Status"]
-(C_NAME, C_KIND, C_SIZE, C_QUANT, C_LICENCE, C_RAM, C_SOURCE, C_STATUS) = range(len(COLUMNS))
-KIND_LABEL = {"embedding": "Search", "llm": "Answers"}
-ID_ROLE = Qt.ItemDataRole.UserRole
-
-
-def fill_model_combo(combo: QComboBox, engine: Engine, kind: Kind, current: str | None) -> None:
-    """Put the models of one kind in ``combo``, the current (or default) one selected; those
-    whose files are missing are listed but cannot be chosen."""
-    try:
-        default = find_model(engine.paths.models_dir, None, kind).id
-    except Exception:
-        default = None
-    combo.blockSignals(True)
-    combo.clear()
-    for spec in all_models(engine.paths.models_dir, kind):
-        label = spec.display_name or spec.id
-        if spec.id == default:
-            label += " (default)"
-        if not spec.available:
-            label += " — not downloaded"
-        combo.addItem(label, spec.id)
-        if not spec.available:
-            # A QComboBox made without setModel() keeps its items in a QStandardItemModel.
-            items = cast(QStandardItemModel, combo.model())
-            items.item(combo.count() - 1).setEnabled(False)
-    i = combo.findData(current or default)
-    combo.setCurrentIndex(max(0, i))
-    combo.blockSignals(False)
-
-
-def _gb(n: int | None) -> str:
-    return f"{n / 2**30:.0f} GB" if n else "—"
-
-
-def _source(spec: ModelSpec) -> str:
-    if spec.url:
-        parts = urlsplit(spec.url)
-        owner = parts.path.strip("/").split("/")[0]
-        return f"{parts.hostname}/{owner}" if owner else str(parts.hostname)
-    return {"packaged": "Packaged with Findling", "user": "Imported file"}.get(spec.source, "")
-
-
-def _tone(name: str) -> QColor:
-    """Readable red/green on the current (light or dark) palette."""
-    dark = QApplication.palette().color(QPalette.ColorRole.Base).lightness() < 128
-    colours = {
-        "error": ("#c62828", "#ef9a9a"),
-        "ok": ("#2e7d32", "#a5d6a7"),
-        "dim": ("#757575", "#9e9e9e"),
-    }
-    return QColor(colours[name][dark])
 
 
 class ModelsPage(QWidget):
@@ -139,16 +94,17 @@ class ModelsPage(QWidget):
         self.tree.setRootIsDecorated(False)
         self.tree.setUniformRowHeights(True)
         self.tree.setAlternatingRowColors(True)
+        self.tree.setStyleSheet("QTreeView::item { padding: 4px 2px; }")
         self.tree.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.tree.setAllColumnsShowFocus(True)
         header = self.tree.header()
-        header.setStretchLastSection(True)
+        header.setStretchLastSection(False)
         header.setSectionResizeMode(C_NAME, QHeaderView.ResizeMode.Stretch)
         for c in range(C_KIND, C_STATUS):
             header.setSectionResizeMode(c, QHeaderView.ResizeMode.ResizeToContents)
-        header.setStretchLastSection(False)
+        # Room for "45% · 420.3 MB of 1.0 GB" and for a failure's short message.
         header.setSectionResizeMode(C_STATUS, QHeaderView.ResizeMode.Fixed)
-        header.resizeSection(C_STATUS, 190)
+        header.resizeSection(C_STATUS, self.fontMetrics().horizontalAdvance("M" * 22))
         self.tree.itemSelectionChanged.connect(self._selection_changed)
         self.tree.itemDoubleClicked.connect(lambda *_: self.use_selected())
 
@@ -246,12 +202,13 @@ class ModelsPage(QWidget):
         self.tree.clear()
         self._bars.clear()
         for r in rows:
-            self.tree.addTopLevelItem(self._make_item(r))
+            self.tree.addTopLevelItem(make_item(r, self.machine, self.messages.get(r.spec.id)))
             if self.downloads.running(r.spec.id):
                 self._show_bar(r.spec.id)
         best = recommended_ids(self.machine)
         names = {
-            k: (self._rows[v].spec.display_name if v in self._rows else v) for k, v in best.items()
+            k: escape(self._rows[v].spec.display_name if v in self._rows else v)
+            for k, v in best.items()
         }
         llm = self._rows.get(best["llm"])
         hint = " Select it below and press Download." if llm and llm.downloadable else ""
@@ -261,58 +218,6 @@ class ModelsPage(QWidget):
         )
         self.select(keep or self.chosen()["llm"])
         self._selection_changed()
-
-    def _make_item(self, r: ModelRow) -> QTreeWidgetItem:
-        spec = r.spec
-        name = spec.display_name or spec.id
-        it = QTreeWidgetItem(
-            [
-                ("★ " if r.recommended else "") + name,
-                KIND_LABEL[spec.kind],
-                human_size(spec.size) if spec.size else "—",
-                spec.quantisation or ("ONNX" if spec.kind == "embedding" else "GGUF"),
-                spec.licence,
-                _gb(spec.min_ram),
-                _source(spec),
-                "",
-            ]
-        )
-        it.setData(C_NAME, ID_ROLE, spec.id)
-        tip = spec.purpose or spec.id
-        if r.recommended:
-            tip += "\nRecommended for this computer"
-            bold = QFont(it.font(C_NAME))
-            bold.setBold(True)
-            it.setFont(C_NAME, bold)
-        it.setToolTip(C_NAME, f"{spec.id}\n{tip}")
-        if spec.url:
-            it.setToolTip(C_SOURCE, spec.url)
-        for c in (C_SIZE, C_RAM):
-            it.setTextAlignment(c, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
-        if spec.min_ram and self.machine.ram and spec.min_ram > self.machine.ram:
-            it.setForeground(C_RAM, QBrush(_tone("error")))
-            it.setToolTip(C_RAM, f"This computer has {_gb(self.machine.ram)}")
-        text, tooltip, tone = self._status(r)
-        it.setText(C_STATUS, text)
-        it.setToolTip(C_STATUS, tooltip or text)
-        if tone:
-            it.setForeground(C_STATUS, QBrush(_tone(tone)))
-        if r.active and r.installed:
-            f = QFont(it.font(C_STATUS))
-            f.setBold(True)
-            it.setFont(C_STATUS, f)
-        return it
-
-    def _status(self, r: ModelRow) -> tuple[str, str, str]:
-        if r.spec.id in self.messages:
-            return self.messages[r.spec.id]
-        if r.installed:
-            return ("✓ In use", "", "ok") if r.active else ("Installed", "", "")
-        if r.partial and r.spec.size:
-            return f"Paused at {r.partial / r.spec.size:.0%}", "Press Resume to continue", ""
-        if r.downloadable:
-            return "Not downloaded", "", "dim"
-        return "Files missing", "Its package is not installed", "error"
 
     def _show_bar(self, model_id: str) -> None:
         it = self.item(model_id)
@@ -325,17 +230,7 @@ class ModelsPage(QWidget):
         self.tree.setItemWidget(it, C_STATUS, bar)
         self._bars[model_id] = bar
         done, total = self._progress.get(model_id, (0, -1))
-        self._set_bar(bar, done, total)
-
-    @staticmethod
-    def _set_bar(bar: QProgressBar, done: int, total: int) -> None:
-        if total > 0:
-            bar.setRange(0, 1000)
-            bar.setValue(int(1000 * done / total))
-            bar.setFormat(f"{done / total:.0%} · {human_size(done)} of {human_size(total)}")
-        else:
-            bar.setRange(0, 0)  # busy indicator until the size is known
-            bar.setFormat(human_size(done))
+        set_bar(bar, done, total)
 
     # -- buttons --------------------------------------------------------------------------------
     def _selection_changed(self) -> None:
@@ -348,24 +243,7 @@ class ModelsPage(QWidget):
         self.cancel_btn.setEnabled(bool(r and (busy or r.partial)))
         self.use_btn.setEnabled(bool(r and r.installed and not r.active))
         self.remove_btn.setEnabled(bool(r and r.removable))
-        self.details.setText(self._details(r) if r else "")
-
-    def _details(self, r: ModelRow) -> str:
-        spec = r.spec
-        bits = [f"<b>{spec.display_name or spec.id}</b> · <code>{spec.id}</code>"]
-        if spec.purpose:
-            bits.append(spec.purpose[:1].upper() + spec.purpose[1:])
-        line = []
-        if spec.url:
-            line.append(f'Source: <a href="{spec.url}">{spec.url}</a>')
-        if spec.sha256:
-            line.append(f"sha256 {spec.sha256[:16]}…")
-        if spec.architecture:
-            line.append(spec.architecture + (f", {spec.context_length:,}-token context"
-                                             if spec.context_length else ""))  # fmt: skip
-        if r.installed and spec.file is not None and spec.source == "user":
-            line.append(f"File: {spec.file}")
-        return " — ".join(bits) + ("<br>" + " · ".join(line) if line else "")
+        self.details.setText(details(r) if r else "")
 
     def download_selected(self) -> None:
         """Start (or resume) downloading the selected model."""
@@ -484,10 +362,10 @@ class ModelsPage(QWidget):
         self.import_btn.setEnabled(True)
         self.say(user_message(exc), "error")
 
-    def say(self, text: str, tone: str = "") -> None:
+    def say(self, text: str, level: str = "") -> None:
         """A line under the list (the outcome of the last action)."""
         self.notice.setText(text)
-        colour = _tone(tone).name() if tone else ""
+        colour = tone(level).name() if level else ""
         self.notice.setStyleSheet(f"color: {colour};" if colour else "")
 
     def _refill_combos(self) -> None:
@@ -500,7 +378,7 @@ class ModelsPage(QWidget):
         self._progress[model_id] = (done, total)
         bar = self._bars.get(model_id)
         if bar is not None and bar.format() != "Pausing…":
-            self._set_bar(bar, done, total)
+            set_bar(bar, done, total)
 
     def _on_finished(self, model_id: str, spec: ModelSpec) -> None:
         self._progress.pop(model_id, None)
@@ -521,7 +399,13 @@ class ModelsPage(QWidget):
         if cancelled:
             self.say("Download cancelled; the partial file was deleted.")
 
-    def shutdown(self) -> None:
-        """Pause running downloads (they resume next time) and stop the worker threads."""
+    def shutdown(self) -> bool:
+        """Pause running downloads (they resume next time) and stop the worker threads.
+
+        Returns:
+            Whether a download was running (and is now paused).
+        """
+        running = self.downloads.any_running()
         self.downloads.shutdown()
         self.tasks.shutdown()
+        return running

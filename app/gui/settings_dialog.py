@@ -44,6 +44,7 @@ class SettingsDialog(QDialog):
 
     Attributes:
         restart_needed: A change (of model) only takes effect after a restart.
+        downloads_paused: Closing the dialog paused a model download.
     """
 
     def __init__(
@@ -56,6 +57,7 @@ class SettingsDialog(QDialog):
         self.engine = engine
         self.shortcut_error = shortcut_error
         self.restart_needed = False
+        self.downloads_paused = False
         s = engine.settings
 
         supported = gpu_offload_supported()
@@ -132,11 +134,11 @@ class SettingsDialog(QDialog):
         lay = QVBoxLayout(self)
         lay.addWidget(self.tabs)
         lay.addWidget(buttons)
-        self.resize(920, 600)
+        self.resize(1040, 640)
 
     def done(self, result: int) -> None:
         """Closing pauses running downloads (they resume from the Models page next time)."""
-        self.models.shutdown()
+        self.downloads_paused = self.models.shutdown() or self.downloads_paused
         super().done(result)
 
     def _gpu_mode_changed(self) -> None:

@@ -245,7 +245,10 @@ class MainWindow(QMainWindow):
         shortcut = self.shortcut
         dlg = SettingsDialog(self.engine, self, shortcut.note if shortcut else None)
         before = self.engine.settings.hotkey
-        if dlg.exec():
+        accepted = dlg.exec()
+        if dlg.downloads_paused:
+            self.reporter.info("Model download paused; resume it in Settings → Models.")
+        if accepted:
             try:
                 dlg.apply()
             except Exception as exc:
