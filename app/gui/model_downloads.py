@@ -75,7 +75,8 @@ class _Run(QRunnable):
 
 
 class Downloads(QObject):
-    """Runs model downloads, each on its own pool thread.
+    """Runs model downloads, each on its own pool thread. The main window owns one, so a
+    download goes on while the Settings dialog is closed.
 
     Signals:
         progress(id, done, total): bytes so far and in all (-1: unknown), throttled.
@@ -96,12 +97,18 @@ class Downloads(QObject):
         self.pool = QThreadPool(self)
         self.pool.setMaxThreadCount(2)
         self._jobs: dict[str, _Download] = {}
+        self._last: dict[str, tuple[int, int]] = {}
+        self.progress.connect(self._note)
         for sig in (self.finished, self.failed, self.stopped):
             sig.connect(self._forget)
 
     def running(self, model_id: str) -> bool:
         """Whether ``model_id`` is being downloaded (or is finishing a pause/cancel)."""
         return model_id in self._jobs
+
+    def progress_of(self, model_id: str) -> tuple[int, int] | None:
+        """The last (done, total) reported for a running download (for a page opened later)."""
+        return self._last.get(model_id) if model_id in self._jobs else None
 
     def any_running(self) -> bool:
         """Whether any download is in progress."""
@@ -140,5 +147,9 @@ class Downloads(QObject):
             job.stop.set()
         self.pool.waitForDone(timeout_ms)
 
+    def _note(self, model_id: str, done: int, total: int) -> None:
+        self._last[model_id] = (done, total)
+
     def _forget(self, model_id: str, *_: object) -> None:
         self._jobs.pop(model_id, None)
+        self._last.pop(model_id, None)

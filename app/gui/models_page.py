@@ -3,11 +3,13 @@ downloads with progress, pause/resume and cancel, importing a file, removing a m
 
 from __future__ import annotations
 
+import contextlib
 import logging
+from collections.abc import Callable
 from html import escape
 from pathlib import Path
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, SignalInstance
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
@@ -59,12 +61,21 @@ class ModelsPage(QWidget):
         messages: A line per model id shown in its Status column (a failure, or a refusal).
     """
 
-    def __init__(self, engine: Engine, machine: Machine, parent: QWidget | None = None) -> None:
+    def __init__(
+        self,
+        engine: Engine,
+        machine: Machine,
+        parent: QWidget | None = None,
+        downloads: Downloads | None = None,
+    ) -> None:
+        """``downloads``: the runner that outlives this page (the main window's); without one
+        the page has its own, and closing it pauses its downloads."""
         super().__init__(parent)
         self.engine = engine
         self.machine = machine
         self.models_dir = engine.paths.models_dir
-        self.downloads = Downloads(self.models_dir, self)
+        self._own_downloads = downloads is None
+        self.downloads = downloads or Downloads(self.models_dir, self)
         self.tasks = TaskRunner(1, self)
         self.messages: dict[str, tuple[str, str, str]] = {}  # id -> (line, tooltip, tone)
         self._progress: dict[str, tuple[int, int]] = {}
@@ -152,10 +163,15 @@ class ModelsPage(QWidget):
         lay.addWidget(self.details)
         lay.addWidget(self.notice)
 
-        self.downloads.progress.connect(self._on_progress)
-        self.downloads.finished.connect(self._on_finished)
-        self.downloads.failed.connect(self._on_failed)
-        self.downloads.stopped.connect(self._on_stopped)
+        d = self.downloads
+        self._links: list[tuple[SignalInstance, Callable[..., None]]] = [
+            (d.progress, self._on_progress),
+            (d.finished, self._on_finished),
+            (d.failed, self._on_failed),
+            (d.stopped, self._on_stopped),
+        ]
+        for sig, slot in self._links:
+            sig.connect(slot)
         self.refresh()
 
     # -- state ----------------------------------------------------------------------------------
@@ -229,7 +245,9 @@ class ModelsPage(QWidget):
         bar.setTextVisible(True)
         self.tree.setItemWidget(it, C_STATUS, bar)
         self._bars[model_id] = bar
-        done, total = self._progress.get(model_id, (0, -1))
+        done, total = (
+            self.downloads.progress_of(model_id) or self._progress.get(model_id) or (0, -1)
+        )
         set_bar(bar, done, total)
 
     # -- buttons --------------------------------------------------------------------------------
@@ -400,12 +418,18 @@ class ModelsPage(QWidget):
             self.say("Download cancelled; the partial file was deleted.")
 
     def shutdown(self) -> bool:
-        """Pause running downloads (they resume next time) and stop the worker threads.
+        """Stop listening to downloads (pausing them when this page owns the runner) and stop
+        the worker thread.
 
         Returns:
-            Whether a download was running (and is now paused).
+            Whether a download was paused.
         """
-        running = self.downloads.any_running()
-        self.downloads.shutdown()
+        for sig, slot in self._links:
+            with contextlib.suppress(RuntimeError, TypeError):
+                sig.disconnect(slot)
+        self._links = []
+        paused = self._own_downloads and self.downloads.any_running()
+        if self._own_downloads:
+            self.downloads.shutdown()
         self.tasks.shutdown()
-        return running
+        return paused

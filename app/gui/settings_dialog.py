@@ -25,6 +25,7 @@ from PySide6.QtWidgets import (
 
 from app import autostart
 from app.engine import Engine
+from app.gui.model_downloads import Downloads
 from app.gui.models_page import ModelsPage
 from app.hotkey import default_hotkey
 from app.model_admin import Machine
@@ -48,10 +49,15 @@ class SettingsDialog(QDialog):
     """
 
     def __init__(
-        self, engine: Engine, parent: QWidget | None = None, shortcut_error: str | None = None
+        self,
+        engine: Engine,
+        parent: QWidget | None = None,
+        shortcut_error: str | None = None,
+        downloads: Downloads | None = None,
     ) -> None:
         """``shortcut_error``: why the global shortcut is not set, or which trigger the desktop
-        chose (shown under the field)."""
+        chose (shown under the field). ``downloads``: the main window's download runner (model
+        downloads go on after the dialog closes); without one, closing pauses them."""
         super().__init__(parent)
         self.setWindowTitle("Findling Settings")
         self.engine = engine
@@ -61,7 +67,7 @@ class SettingsDialog(QDialog):
         s = engine.settings
 
         supported = gpu_offload_supported()
-        self.models = ModelsPage(engine, Machine.this(gpu=supported))
+        self.models = ModelsPage(engine, Machine.this(gpu=supported), downloads=downloads)
         self.embedding = self.models.embedding
         self.llm = self.models.llm
         self.recommendation = self.models.recommendation
@@ -137,7 +143,7 @@ class SettingsDialog(QDialog):
         self.resize(1040, 640)
 
     def done(self, result: int) -> None:
-        """Closing pauses running downloads (they resume from the Models page next time)."""
+        """Closing stops the page's threads (and pauses downloads it runs itself)."""
         self.downloads_paused = self.models.shutdown() or self.downloads_paused
         super().done(result)
 

@@ -16,7 +16,9 @@ from PySide6.QtWidgets import QFileDialog, QMessageBox
 
 import app.model_admin as admin
 from app.engine import Engine
-from app.gui.models_page import C_STATUS, ModelsPage
+from app.gui.model_downloads import Downloads
+from app.gui.model_items import C_STATUS
+from app.gui.models_page import ModelsPage
 from app.gui.settings_dialog import SettingsDialog
 from app.paths import app_paths
 from models import download as dl
@@ -260,3 +262,42 @@ def test_choosing_an_imported_embedding_model_is_saved_for_the_rebuild(
     assert dlg.restart_needed
     assert Engine(app_paths()).settings.embedding_model == "mini"
     page.shutdown()
+
+
+def test_a_download_goes_on_after_settings_close_and_shows_when_reopened(
+    qtbot, home, monkeypatch, server, model_bytes
+):
+    monkeypatch.setattr(admin, "catalogue", lambda: [entry(f"{server.url}/m.gguf", model_bytes)])
+    slow(server)
+    runner = Downloads(home / "models")  # the main window's, which outlives the dialog
+    first = SettingsDialog(Engine(app_paths()), downloads=runner)
+    qtbot.addWidget(first)
+    start(qtbot, first.models)
+    first.reject()
+    assert runner.running(MID) and not first.downloads_paused
+    qtbot.waitUntil(lambda: (runner.progress_of(MID) or (0, 0))[0] > 0, timeout=WAIT_MS)
+
+    again = SettingsDialog(Engine(app_paths()), downloads=runner)
+    qtbot.addWidget(again)
+    page = again.models
+    assert MID in page._bars and page._bars[MID].value() > 0  # picked up where it is
+    server.delay = 0
+    with qtbot.waitSignal(runner.finished, timeout=WAIT_MS):
+        pass
+    qtbot.waitUntil(lambda: page.status_text(MID) == "Installed", timeout=WAIT_MS)
+    again.reject()
+    runner.shutdown()
+
+
+def test_closing_a_dialog_that_runs_its_own_download_pauses_it(
+    qtbot, home, monkeypatch, server, model_bytes
+):
+    monkeypatch.setattr(admin, "catalogue", lambda: [entry(f"{server.url}/m.gguf", model_bytes)])
+    slow(server)
+    dlg = SettingsDialog(Engine(app_paths()))
+    qtbot.addWidget(dlg)
+    start(qtbot, dlg.models)
+    wait_progress(qtbot, dlg.models, 0.01)
+    dlg.reject()
+    assert dlg.downloads_paused and not target(home).exists()
+    assert any((home / "models" / MID).glob("*.part"))
