@@ -227,7 +227,9 @@ class ModelsPage(QWidget):
             for k, v in best.items()
         }
         llm = self._rows.get(best["llm"])
-        hint = " Select it below and press Download." if llm and llm.downloadable else ""
+        hint = ""
+        if llm and llm.downloadable:
+            hint = f" Select it below and press {'Resume' if llm.partial else 'Download'}."
         self.recommendation.setText(
             f"Recommended for this computer ({self.machine.describe()}): "
             f"<b>{names['llm']}</b> for answers, <b>{names['embedding']}</b> for search.{hint}"
