@@ -83,11 +83,10 @@ def download_model(
         DownloadStopped: ``stop`` was set.
         DownloadError: any other failure (HTTP error, bad address).
     """
-    target = download_target(spec, models_dir)
-    assert spec.url is not None  # checked by download_target
-    target.parent.mkdir(parents=True, exist_ok=True)
+    target = download_target(spec, models_dir)  # raises when there is no address
     folder = target.parent
-    _fetch(spec.url, target, spec.size, spec.sha256, progress, timeout, stop)
+    folder.mkdir(parents=True, exist_ok=True)
+    _fetch(spec.url or "", target, spec.size, spec.sha256, progress, timeout, stop)
     for name, url in (extra_files or {}).items():
         _fetch(url, folder / _safe_name(name), None, None, None, timeout, stop)
     installed = ModelSpec(
