@@ -10,7 +10,6 @@ from __future__ import annotations
 import argparse
 import json
 import logging
-import os
 import signal
 import sys
 import threading
@@ -495,16 +494,8 @@ def cmd_folders(engine: Engine, args: argparse.Namespace) -> int:
 
 
 def cmd_models(engine: Engine, args: argparse.Namespace) -> int:
-    from models.catalogue import (
-        DEFAULT_EMBEDDING_ID,
-        DEFAULT_LLM_ID,
-        ModelSpec,
-        all_models,
-        catalogue,
-        find_in_catalogue,
-        machine_memory,
-        recommend_llm,
-    )
+    from app.model_admin import Machine, active_ids, model_rows, recommended_ids, removal_refusal
+    from models.catalogue import ModelSpec, catalogue, find_in_catalogue
 
     models_dir = engine.paths.models_dir
     if args.action == "import":
@@ -529,15 +520,9 @@ def cmd_models(engine: Engine, args: argparse.Namespace) -> int:
         if not model_id:
             _err("models remove needs a model id")
             return EXIT_ERROR
-        if model_id in (engine.settings.llm_model, engine.settings.embedding_model):
-            _err(f"'{model_id}' is the model in use; choose another in Settings first")
-            return EXIT_ERROR
-        st = read_status(engine.paths.index_dir, files=False)
-        if st.rebuild and model_id == st.build.get("embed_model"):
-            _err(
-                f"'{model_id}' still answers searches while the index is rebuilt with "
-                f"{st.rebuild.get('embed_model')}; remove it once that is done"
-            )
+        refusal = removal_refusal(engine.settings, engine.paths.index_dir, model_id)
+        if refusal:
+            _err(refusal)
             return EXIT_ERROR
         removed = remove_model(models_dir, model_id)
         _err(f"Removed {model_id} ({removed})")
@@ -574,17 +559,11 @@ def cmd_models(engine: Engine, args: argparse.Namespace) -> int:
         installed = download_model(spec, models_dir, progress=progress, extra_files=extra)
         _err(f"\nInstalled {installed.id} in {installed.file}")
         return EXIT_OK
-    active = {
-        "embedding": engine.settings.embedding_model or DEFAULT_EMBEDDING_ID,
-        "llm": engine.settings.llm_model or DEFAULT_LLM_ID,
-    }
-    ram, cores = machine_memory(), os.cpu_count() or 1
-    best = recommend_llm(ram, cores)
-    specs = all_models(models_dir)
-    have = {s.id for s in specs}
-    specs += [s for s in catalogue() if s.id not in have]
-    for spec in specs:
-        entry = _model_entry(spec, active[spec.kind] == spec.id)
+    machine = Machine.this()
+    best = recommended_ids(machine)["llm"]
+    for row in model_rows(models_dir, active_ids(engine.settings), machine):
+        spec = row.spec
+        entry = _model_entry(spec, row.active)
         entry["recommended"] = spec.id == best
         if args.json:
             _emit(entry)
@@ -597,7 +576,7 @@ def cmd_models(engine: Engine, args: argparse.Namespace) -> int:
                 + ("  (recommended for this machine)" if entry["recommended"] else "")
             )
     if not args.json:
-        print(f"\nThis machine: {ram / 2**30:.1f} GB RAM, {cores} cores -> recommended: {best}")
+        print(f"\nThis machine: {machine.describe()} -> recommended: {best}")
     return EXIT_OK
 
 

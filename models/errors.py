@@ -15,3 +15,19 @@ class ModelLoadError(ModelError):
 
 class DownloadError(ModelError):
     """A user-requested model download failed or the file did not verify."""
+
+
+class NetworkError(DownloadError):
+    """The download server could not be reached or the connection dropped."""
+
+
+class DiskFullError(DownloadError):
+    """There is not enough free space for the model file."""
+
+
+class ChecksumError(DownloadError):
+    """The downloaded file's sha256 (or size) is not the expected one; it was discarded."""
+
+
+class DownloadStopped(DownloadError):
+    """The download was paused or cancelled on request; the part downloaded is kept."""

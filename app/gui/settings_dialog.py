@@ -1,14 +1,12 @@
-"""The Settings dialog: models, GPU offload, launch at login, theme."""
+"""The Settings dialog: a General page (launch at login, theme, shortcut) and a Models page
+(see :mod:`app.gui.models_page`)."""
 
 from __future__ import annotations
 
 import logging
-import os
 import sys
-from typing import cast
 
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QStandardItemModel
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -20,14 +18,17 @@ from PySide6.QtWidgets import (
     QLabel,
     QLineEdit,
     QSpinBox,
+    QTabWidget,
     QVBoxLayout,
     QWidget,
 )
 
 from app import autostart
 from app.engine import Engine
+from app.gui.model_downloads import Downloads
+from app.gui.models_page import ModelsPage
 from app.hotkey import default_hotkey
-from models.catalogue import Kind, all_models, find_model, machine_memory, recommend_llm
+from app.model_admin import Machine
 from models.llm import gpu_offload_supported
 
 log = logging.getLogger(__name__)
@@ -39,50 +40,37 @@ LOGIN_WHERE = {
 }
 
 
-def model_combo(engine: Engine, kind: Kind, current: str | None) -> QComboBox:
-    """The available models of one kind; the current (or default) one selected."""
-    combo = QComboBox()
-    try:
-        default = find_model(engine.paths.models_dir, None, kind).id
-    except Exception:
-        default = None
-    for spec in all_models(engine.paths.models_dir, kind):
-        label = spec.display_name or spec.id
-        if spec.id == default:
-            label += " (default)"
-        if not spec.available:
-            label += " — not downloaded"
-        combo.addItem(label, spec.id)
-        if not spec.available:
-            # A QComboBox made without setModel() keeps its items in a QStandardItemModel.
-            items = cast(QStandardItemModel, combo.model())
-            items.item(combo.count() - 1).setEnabled(False)
-    i = combo.findData(current or default)
-    combo.setCurrentIndex(max(0, i))
-    return combo
-
-
 class SettingsDialog(QDialog):
     """Edits :class:`app.settings.Settings`; saves on OK.
 
     Attributes:
         restart_needed: A change (of model) only takes effect after a restart.
+        downloads_paused: Closing the dialog paused a model download.
     """
 
     def __init__(
-        self, engine: Engine, parent: QWidget | None = None, shortcut_error: str | None = None
+        self,
+        engine: Engine,
+        parent: QWidget | None = None,
+        shortcut_error: str | None = None,
+        downloads: Downloads | None = None,
     ) -> None:
         """``shortcut_error``: why the global shortcut is not set, or which trigger the desktop
-        chose (shown under the field)."""
+        chose (shown under the field). ``downloads``: the main window's download runner (model
+        downloads go on after the dialog closes); without one, closing pauses them."""
         super().__init__(parent)
         self.setWindowTitle("Findling Settings")
         self.engine = engine
         self.shortcut_error = shortcut_error
         self.restart_needed = False
+        self.downloads_paused = False
         s = engine.settings
 
-        self.embedding = model_combo(engine, "embedding", s.embedding_model)
-        self.llm = model_combo(engine, "llm", s.llm_model)
+        supported = gpu_offload_supported()
+        self.models = ModelsPage(engine, Machine.this(gpu=supported), downloads=downloads)
+        self.embedding = self.models.embedding
+        self.llm = self.models.llm
+        self.recommendation = self.models.recommendation
         self.gpu_mode = QComboBox()
         for label, v in (
             ("Automatic", "auto"),
@@ -100,7 +88,6 @@ class SettingsDialog(QDialog):
         gpu_row = QHBoxLayout()
         gpu_row.addWidget(self.gpu_mode, 1)
         gpu_row.addWidget(self.gpu_layers)
-        supported = gpu_offload_supported()
         gpu_note = QLabel(
             "GPU offload is available."
             if supported
@@ -110,31 +97,9 @@ class SettingsDialog(QDialog):
         if not supported:
             self.gpu_mode.setEnabled(False)
             self.gpu_layers.setEnabled(False)
-
-        models = QGroupBox("Models")
-        mf = QFormLayout(models)
-        mf.addRow("Search (embeddings):", self.embedding)
-        mf.addRow("Answers (language model):", self.llm)
+        mf = self.models.form
         mf.addRow("GPU offload:", gpu_row)
         mf.addRow("", gpu_note)
-        ram, cores = machine_memory(), os.cpu_count() or 1
-        best = recommend_llm(ram, cores, gpu=supported)
-        self.recommendation = QLabel(
-            f"Recommended for this computer ({ram / 2**30:.0f} GB RAM, {cores} cores): "
-            f"<b>{best}</b>"
-            + ("" if best in {self.llm.itemData(i) for i in range(self.llm.count())}
-               else " — get it with <code>findling models download " + best + "</code>")
-        )  # fmt: skip
-        self.recommendation.setObjectName("modelRecommendation")
-        self.recommendation.setWordWrap(True)
-        mf.addRow(self.recommendation)
-        note = QLabel(
-            "Changing the search model re-indexes your files. Model changes apply "
-            "after Findling restarts."
-        )
-        note.setWordWrap(True)
-        note.setEnabled(False)
-        mf.addRow(note)
 
         self.login = QCheckBox("Start Findling in the tray when I log in")
         self.login.setChecked(s.launch_at_login or autostart.is_enabled())
@@ -165,10 +130,22 @@ class SettingsDialog(QDialog):
         )
         buttons.accepted.connect(self.accept)
         buttons.rejected.connect(self.reject)
+        general_page = QWidget()
+        gl = QVBoxLayout(general_page)
+        gl.addWidget(general)
+        gl.addStretch(1)
+        self.tabs = QTabWidget()
+        self.tabs.addTab(general_page, "General")
+        self.tabs.addTab(self.models, "Models")
         lay = QVBoxLayout(self)
-        lay.addWidget(models)
-        lay.addWidget(general)
+        lay.addWidget(self.tabs)
         lay.addWidget(buttons)
+        self.resize(1040, 640)
+
+    def done(self, result: int) -> None:
+        """Closing stops the page's threads (and pauses downloads it runs itself)."""
+        self.downloads_paused = self.models.shutdown() or self.downloads_paused
+        super().done(result)
 
     def _gpu_mode_changed(self) -> None:
         self.gpu_layers.setVisible(self.gpu_mode.currentData() == "layers")

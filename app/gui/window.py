@@ -18,6 +18,7 @@ from app.gui.folders_view import STATE_TEXT, FoldersView
 from app.gui.icons import app_icon
 from app.gui.indexing import IndexService, ProgressInfo
 from app.gui.launcher import Launcher
+from app.gui.model_downloads import Downloads
 from app.gui.opener import Line, open_file, reveal_file
 from app.gui.preview import StoredPassages
 from app.gui.search_view import SearchView
@@ -51,6 +52,14 @@ class MainWindow(QMainWindow):
         self.search_runner = TaskRunner(1, self)
         self.preview_runner = TaskRunner(1, self)
         self.status_runner = TaskRunner(1, self)
+        # Model downloads started in Settings → Models go on after the dialog closes.
+        self.downloads = Downloads(engine.paths.models_dir, self)
+        self.downloads.finished.connect(
+            lambda mid, _spec: self.reporter.info(f"Downloaded {mid}; choose it in Settings.")
+        )
+        self.downloads.failed.connect(
+            lambda mid, line, _full: self.reporter.error(f"Download of {mid}: {line}")
+        )
         self.indexing = IndexService(engine, self)
         self.asking = AskService(engine, self, index_gate=self.indexing.gate)
 
@@ -243,9 +252,13 @@ class MainWindow(QMainWindow):
     def open_settings(self) -> None:
         """Show the Settings dialog."""
         shortcut = self.shortcut
-        dlg = SettingsDialog(self.engine, self, shortcut.note if shortcut else None)
+        dlg = SettingsDialog(
+            self.engine, self, shortcut.note if shortcut else None, downloads=self.downloads
+        )
         before = self.engine.settings.hotkey
-        if dlg.exec():
+        accepted = dlg.exec()
+        dlg.deleteLater()
+        if accepted:
             try:
                 dlg.apply()
             except Exception as exc:
@@ -336,6 +349,7 @@ class MainWindow(QMainWindow):
         self._closed = True
         self.save_ui()
         self.asking.stop()
+        self.downloads.shutdown()  # paused: the .part files resume next time
         self.indexing.shutdown()
         self.asking.shutdown()
         self.launcher.hide()

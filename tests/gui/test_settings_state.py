@@ -48,8 +48,8 @@ def test_settings_dialog_saves_choices(home, qtbot, xdg, monkeypatch):
     assert dlg.llm.count() >= 1 and dlg.embedding.count() >= 1
     # The recommendation names one model and, when it is not installed, how to get it.
     rec = dlg.recommendation.text()
-    assert sum(s.id in rec for s in catalogue()) + ("SmolLM2" in rec) == 1
-    assert ("models download" in rec) == any(s.id in rec for s in catalogue())
+    assert sum(s.display_name in rec for s in catalogue()) + ("SmolLM2" in rec) == 1
+    assert ("press Download" in rec) == any(s.display_name in rec for s in catalogue())
     if sys.platform not in ("win32", "darwin"):
         assert autostart.is_enabled()
 

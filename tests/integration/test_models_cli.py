@@ -2,17 +2,15 @@
 a real HTTP server on 127.0.0.1 (the only place a download may go in a test)."""
 
 import hashlib
-import http.server
 import json
 import socket
-import threading
 from pathlib import Path
-from typing import ClassVar
 
 import pytest
 
 from models.catalogue import MANIFEST_NAME, catalogue, find_model, recommend_llm
 from tests.conftest import cli_env, run_cli
+from tests.model_server import ModelServer
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(240)]
 GIB = 1 << 30
@@ -31,34 +29,14 @@ def gguf():
     return find_model(Path("/nonexistent"), None, "llm").file
 
 
-class _Handler(http.server.BaseHTTPRequestHandler):
-    files: ClassVar[dict[str, bytes]] = {}
-
-    def do_GET(self):
-        data = self.files.get(self.path)
-        if data is None:
-            self.send_response(404)
-            self.end_headers()
-            return
-        self.send_response(200)
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
-
-    def log_message(self, *a):
-        pass
-
-
 @pytest.fixture
 def server(gguf):
     good = gguf.read_bytes()
     bad = bytearray(good)
     bad[len(bad) // 2] ^= 0xFF  # one flipped byte in the middle: same size, other hash
-    _Handler.files = {"/good.gguf": good, "/corrupt.gguf": bytes(bad)}
-    srv = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
-    threading.Thread(target=srv.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{srv.server_address[1]}", hashlib.sha256(good).hexdigest()
-    srv.shutdown()
+    srv = ModelServer(files={"/good.gguf": good, "/corrupt.gguf": bytes(bad)}).start()
+    yield srv.url, hashlib.sha256(good).hexdigest()
+    srv.stop()
 
 
 def test_import_reads_the_gguf_header_and_remove_deletes_only_the_copy(tmp_path, gguf):
