@@ -49,7 +49,9 @@ class ModelSpec:
         size: File size in bytes, if known.
         sha256: Expected digest of ``file``, if known.
         url: Where a user-requested download fetches ``file`` from.
-        source: ``"packaged"``, ``"user"`` or ``"catalogue"`` (known, downloadable, not installed).
+        source: ``"packaged"``, ``"user"``, ``"catalogue"`` (known, downloadable, not installed)
+            or ``"convertible"`` (an installed package holds it in another format; converted
+            into the models folder the first time it is used).
         display_name: Human-readable name.
         purpose: What the model is for, in a few words (catalogue entries).
         quantisation: Weight format, e.g. ``Q4_K_M`` (GGUF models).
@@ -83,7 +85,10 @@ class ModelSpec:
 
     @property
     def available(self) -> bool:
-        """Whether the model's files are on disk."""
+        """Whether the model can be loaded: its files are on disk, or (``source`` is
+        ``"convertible"``) :func:`find_model` builds them from an installed package."""
+        if self.source == "convertible":
+            return True
         if self.file is None or not self.file.is_file():
             return False
         return self.kind != "embedding" or (self.tokenizer is not None and self.tokenizer.is_file())
@@ -327,7 +332,7 @@ def _convertible(models_dir: Path) -> list[ModelSpec]:
             purpose=data["purpose"],
             quantisation=data["quantisation"],
             min_ram=2 * GIB,
-            url=str(pack),
+            source="convertible",
         )
     ]
 
@@ -341,10 +346,13 @@ def find_model(models_dir: Path, model_id: str | None, kind: Kind) -> ModelSpec:
     wanted = model_id or (DEFAULT_EMBEDDING_ID if kind == "embedding" else DEFAULT_LLM_ID)
     for spec in all_models(models_dir, kind):
         if spec.id == wanted:
-            if not spec.available and spec in _convertible(models_dir) and spec.file:
+            if spec.source == "convertible" and spec.file is not None:
                 from models import e5pack
 
-                e5pack.convert(Path(str(spec.url)), spec.file.parent, spec.id)
+                pack = e5pack.find_packaged_pack()
+                if pack is None:
+                    raise ModelNotFoundError(f"The package holding '{wanted}' is gone")
+                e5pack.convert(pack, spec.file.parent, spec.id)
                 return read_manifest(spec.file.parent)
             if not spec.available:
                 raise ModelNotFoundError(

@@ -119,6 +119,8 @@ def status(r: ModelRow, message: tuple[str, str, str] | None) -> tuple[str, str,
     """(text, tooltip, tone) of the Status column when no download runs."""
     if message is not None:
         return message
+    if r.spec.source == "convertible":
+        return "Ready", "Built from its installed package the first time it is used (~1 min)", ""
     if r.installed:
         return ("✓ In use", "", "ok") if r.active else ("Installed", "", "")
     if r.partial and r.spec.size:

@@ -39,7 +39,8 @@ def models_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A models folder where find_model has converted the pack on first use."""
     d = tmp_path_factory.mktemp("models")
     listed = [s for s in all_models(d, "embedding") if s.id == e5pack.MODEL_ID]
-    assert listed and not listed[0].available  # offered, not yet converted
+    assert listed and listed[0].source == "convertible"  # offered, not yet converted
+    assert not (d / e5pack.MODEL_ID).exists()
     spec = find_model(d, e5pack.MODEL_ID, "embedding")
     assert spec.available and spec.source == "user"
     assert (spec.query_prefix, spec.passage_prefix, spec.dims) == ("query: ", "passage: ", 384)
