@@ -162,6 +162,16 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--cache", type=Path, help="where built indexes are kept")
     ap.add_argument("--workers", type=int, default=2, help="extraction worker processes")
     ap.add_argument("--rebuild", action="store_true", help="ignore a cached index")
+    ap.add_argument(
+        "--embedding-model",
+        help="embedding model id (default: Findling's default); e.g. multilingual-e5-small",
+    )
+    ap.add_argument(
+        "--models-dir",
+        type=Path,
+        default=ROOT / "benchmarks" / ".cache" / "models",
+        help="models folder for --embedding-model (a converted model is kept there)",
+    )
     args = ap.parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
 
@@ -171,7 +181,7 @@ def main(argv: list[str] | None = None) -> int:
     from models.embedder import Embedder
 
     ds = load_dataset(args.dataset, args.split, args.mode, args.queries, args.distractors)
-    embedder = Embedder(find_model(Path("/nonexistent-models-dir"), None, "embedding"))
+    embedder = Embedder(find_model(args.models_dir, args.embedding_model, "embedding"))
     t0 = time.perf_counter()
     built = build(
         ds, args.corpus, embedder, cache=args.cache, workers=args.workers, rebuild=args.rebuild
