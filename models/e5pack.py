@@ -213,8 +213,13 @@ def build_tokenizer(pack: Pack, max_tokens: int) -> Any:
 # -- network ----------------------------------------------------------------------------------
 
 
-def build_onnx(pack: Pack) -> Any:
-    """The pack's network as an ONNX ``ModelProto`` (opset 18)."""
+def build_onnx(pack: Pack, *, q4_matmul: bool = True) -> Any:
+    """The pack's network as an ONNX ``ModelProto`` (opset 18).
+
+    With ``q4_matmul`` the matrices stay 4-bit and run through ONNX Runtime's ``MatMulNBits``
+    (block size 32, zero point 8: the pack's own Q4_0 numbers, repacked); without it they are
+    expanded to float32 for a plain ``MatMul``.
+    """
     import onnx
     from onnx import TensorProto, helper, numpy_helper
 
@@ -237,8 +242,23 @@ def build_onnx(pack: Pack) -> Any:
         return out
 
     def linear(x: str, weight: str, bias: str, rows: int, cols: int) -> str:
-        w = dequantize(pack.q4(weight, rows, cols)).T  # (in, out) for MatMul
-        return op("Add", [op("MatMul", [x, const(w)]), const(pack.f32(bias))])
+        blocks = pack.q4(weight, rows, cols)
+        if not q4_matmul:
+            w = dequantize(blocks).T  # (in, out) for MatMul
+            return op("Add", [op("MatMul", [x, const(w)]), const(pack.f32(bias))])
+        # MatMulNBits wants, per output row and block, weight 2i in the low nibble of byte i
+        # and weight 2i + 1 in the high one; Q4_0 keeps weights j and j + 16 in byte j.
+        qs = blocks["qs"]
+        q = np.concatenate([qs & 0x0F, qs >> 4], axis=-1)  # (rows, n, 32) in weight order
+        packed_w = (q[..., 0::2] | (q[..., 1::2] << 4)).astype(np.uint8)  # (rows, n, 16)
+        scales = blocks["d"].astype(np.float32).reshape(-1)
+        counter[0] += 1
+        out = f"matmulnbits{counter[0]}"
+        inputs = [x, const(packed_w), const(scales)]
+        attrs = {"K": cols, "N": rows, "bits": 4, "block_size": QK}
+        node = helper.make_node("MatMulNBits", inputs, [out], domain="com.microsoft", **attrs)
+        nodes.append(node)
+        return op("Add", [out, const(pack.f32(bias))])
 
     def layer_norm(x: str, w: str, b: str) -> str:
         return op(
@@ -306,10 +326,14 @@ def build_onnx(pack: Pack) -> Any:
         [helper.make_tensor_value_info("last_hidden_state", TensorProto.FLOAT, ["b", "s", h])],
         inits,
     )
-    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 18)])
+    opsets = [helper.make_opsetid("", 18)]
+    if q4_matmul:
+        opsets.append(helper.make_opsetid("com.microsoft", 1))
+    model = helper.make_model(graph, opset_imports=opsets)
     model.ir_version = 8
     model.producer_name = "findling-e5pack"
-    onnx.checker.check_model(model)
+    if not q4_matmul:
+        onnx.checker.check_model(model)  # the checker does not know contrib operators
     return model
 
 
