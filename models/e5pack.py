@@ -255,7 +255,7 @@ def build_onnx(pack: Pack, *, q4_matmul: bool = True) -> Any:
         counter[0] += 1
         out = f"matmulnbits{counter[0]}"
         inputs = [x, const(packed_w), const(scales)]
-        attrs = {"K": cols, "N": rows, "bits": 4, "block_size": QK}
+        attrs: dict[str, Any] = {"K": cols, "N": rows, "bits": 4, "block_size": QK}
         node = helper.make_node("MatMulNBits", inputs, [out], domain="com.microsoft", **attrs)
         nodes.append(node)
         return op("Add", [out, const(pack.f32(bias))])
