@@ -48,6 +48,11 @@ class Embedder:
     model's own limit (``spec.max_tokens``, special tokens included) and padded per batch to the
     longest text, which is much faster than fixed padding for short chunks. Texts are sorted by
     token length and batched under a token budget, so memory stays flat for long passages.
+
+    Attributes:
+        provider: The ONNX Runtime execution provider that runs the model (e.g.
+            ``"CPUExecutionProvider"``), after any fallback (see :mod:`models.providers`).
+        threads: Intra-op threads the session was made with.
     """
 
     def __init__(self, spec: ModelSpec, config: EmbedderConfig | None = None) -> None:
