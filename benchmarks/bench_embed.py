@@ -162,11 +162,15 @@ def fp32_model(shipped: Path) -> Path | None:
 
 
 def fuse(src: Path, dst: Path) -> str | None:
-    """Offline transformer fusion of ``src`` into ``dst``; returns why not, or None."""
+    """Write ``src`` with ONNX Runtime's offline transformer fusions (attention, skip layer norm,
+    GELU; heads and width detected from the graph) to ``dst``; returns why not, or None."""
     try:
-        from models.fusion import fuse_bert
+        from onnxruntime.transformers.optimizer import optimize_model
 
-        fuse_bert(src, dst)
+        model = optimize_model(str(src), model_type="bert", num_heads=0, hidden_size=0)
+        stats = model.get_fused_operator_statistics()
+        print(f"fused {src.name}: { ({k: v for k, v in stats.items() if v}) }", file=sys.stderr)
+        model.save_model_to_file(str(dst))
         return None
     except Exception as exc:  # the optimizer raises anything from ImportError to onnx errors
         return f"{type(exc).__name__}: {exc}"
