@@ -167,7 +167,7 @@ def fuse(src: Path, dst: Path) -> str | None:
     try:
         from onnxruntime.transformers.optimizer import optimize_model
 
-        model = optimize_model(str(src), model_type="bert", num_heads=0, hidden_size=0)
+        model = optimize_model(str(src), model_type="bert", num_heads=0, hidden_size=0, opt_level=0)
         stats = model.get_fused_operator_statistics()
         print(f"fused {src.name}: { ({k: v for k, v in stats.items() if v}) }", file=sys.stderr)
         model.save_model_to_file(str(dst))
