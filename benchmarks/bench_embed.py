@@ -167,9 +167,10 @@ def fuse(src: Path, dst: Path) -> str | None:
     try:
         from onnxruntime.transformers.optimizer import optimize_model
 
+        # opt_level 0: the Python fusions only (ONNX Runtime's own optimiser runs at load anyway).
         model = optimize_model(str(src), model_type="bert", num_heads=0, hidden_size=0, opt_level=0)
-        stats = model.get_fused_operator_statistics()
-        print(f"fused {src.name}: { ({k: v for k, v in stats.items() if v}) }", file=sys.stderr)
+        stats = {k: v for k, v in model.get_fused_operator_statistics().items() if v}
+        print(f"fused {src.name}: {stats}", file=sys.stderr)
         model.save_model_to_file(str(dst))
         return None
     except Exception as exc:  # the optimizer raises anything from ImportError to onnx errors
