@@ -421,6 +421,8 @@ def cmd_status(engine: Engine, args: argparse.Namespace) -> int:
         or engine.settings.embedding_model
         or "all-MiniLM-L6-v2",
         "llm_model": engine.settings.llm_model or "SmolLM2-135M-Instruct-Q4_1",
+        "embed_device": engine.settings.embed_device,
+        "embed_provider": st.embed_provider,
         "writer": {"pid": writer.get("pid"), "role": writer.get("role")} if writer else None,
         "home": str(engine.paths.data_dir),
         "rebuild": st.rebuild,

@@ -33,7 +33,7 @@ from indexer.extract.document import ExtractLimits
 from indexer.lock import WriterLock
 from indexer.sandbox import SandboxConfig
 from models.catalogue import find_model
-from models.embedder import Embedder
+from models.embedder import Embedder, EmbedderConfig
 from models.errors import ModelError
 from models.llm import Llm, LlmConfig
 
@@ -95,8 +95,12 @@ class Engine:
         with self._embedder_lock:
             if self._embedder is None:
                 spec = find_model(self.paths.models_dir, self.settings.embedding_model, "embedding")
-                self._embedder = Embedder(spec)
+                self._embedder = Embedder(spec, self.embedder_config())
             return self._embedder
+
+    def embedder_config(self) -> EmbedderConfig:
+        """The embedding model's run-time config from the settings."""
+        return EmbedderConfig(device=self.settings.embed_device)
 
     def query_embedder(self, model_id: str) -> Embedder | None:
         """The model that embeds queries for an index built with ``model_id``: the settings'
@@ -110,7 +114,7 @@ class Engine:
             if self._previous is None or self._previous.model_id != model_id:
                 try:
                     spec = find_model(self.paths.models_dir, model_id, "embedding")
-                    self._previous = Embedder(spec)
+                    self._previous = Embedder(spec, self.embedder_config())
                 except ModelError as exc:
                     log.warning("The index's embedding model is not usable: %s", exc)
                     return None

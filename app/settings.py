@@ -32,6 +32,7 @@ import tomli_w
 
 from app.hotkey.keys import default_hotkey
 from indexer.fsutil import atomic_write_bytes
+from models.providers import DEVICES
 
 SCHEMA = 1
 
@@ -60,6 +61,9 @@ class Settings:
         embedding_model: Embedding model id (None = default).
         llm_model: LLM id (None = default).
         gpu_layers: ``"auto"``, ``"off"`` or a number of layers to offload.
+        embed_device: Where the embedding model runs: ``"auto"`` (a GPU when the installed
+            onnxruntime has a provider for one, else the CPU), ``"cpu"``, ``"cuda"``,
+            ``"directml"`` or ``"coreml"``; an unusable device falls back to the CPU.
         max_file_mb: Files larger than this are not indexed.
         max_pages: Documents with more pages than this are not indexed.
         extract_timeout_s: Processor-time budget per file (ten times that in wall-clock time).
@@ -78,6 +82,7 @@ class Settings:
         default="auto",
         metadata={"rule": _gpu_layers_ok, "expected": '"auto", "off" or a number such as "32"'},
     )
+    embed_device: str = field(default="auto", metadata=one_of(*DEVICES))
     max_file_mb: int = field(default=512, metadata=at_least(1))
     max_pages: int = field(default=20_000, metadata=at_least(1))
     extract_timeout_s: int = field(default=180, metadata=at_least(1))

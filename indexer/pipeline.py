@@ -37,7 +37,7 @@ from indexer.lock import WriterLock
 from indexer.progress import Progress, ProgressFn, Run, StopFn, SyncReport, never
 from indexer.sandbox import Extracted, ExtractorPool
 from indexer.scan import FileInfo, IgnoreRules, content_hash, find, looked_at_fn, under
-from indexer.state import FileRow, StateDB
+from indexer.state import EMBED_PROVIDER, FileRow, StateDB
 from indexer.states import FileState, is_failure
 from indexer.store import ChunkStore
 from indexer.vectors import VectorStage, text_hash
@@ -104,6 +104,10 @@ class Indexer:
         self.state: StateDB
         self.state, self.rebuilt = open_state(self.layout.state)
         self.build = BuildRecord(self.state, self.layout, embedder)
+        # Which execution provider embeds (``findling status`` shows it without loading a model).
+        provider = str(getattr(embedder, "provider", "unknown"))
+        if self.state.get_meta(EMBED_PROVIDER) != provider:
+            self.state.set_meta(EMBED_PROVIDER, provider)
         self._store: ChunkStore | None = None
         self.vectors = VectorStage(embedder, lambda: self.store, self.state, self._emit)
         # The last writer closed cleanly and nothing has changed the build: LanceDB and the

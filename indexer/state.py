@@ -47,6 +47,7 @@ MIGRATIONS: dict[int, Callable[[sqlite3.Connection], None]] = {1: _v1_to_v2, 2: 
 
 # Meta keys of documents whose chunks are being committed in parts.
 PARTIAL_PREFIX = "partial:"
+EMBED_PROVIDER = "embed_provider"  # meta: the ONNX Runtime provider the last writer embedded on
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);

@@ -13,7 +13,7 @@ from typing import Any
 from indexer.generations import read_pointer
 from indexer.layout import IndexLayout
 from indexer.lock import holder
-from indexer.state import FileRow, StateDB
+from indexer.state import EMBED_PROVIDER, FileRow, StateDB
 from indexer.states import FileState, is_failure
 
 log = logging.getLogger(__name__)
@@ -30,6 +30,7 @@ class IndexStatus:
     semantic_pending_files: int = 0  # indexed files whose meaning search is not ready yet
     ocr_pending_pages: int = 0  # scanned pages still to be read
     build: dict[str, str | None] = field(default_factory=dict)  # embed_model, dims, chunker
+    embed_provider: str | None = None  # the ONNX Runtime provider the last writer embedded on
     size: int = 0  # bytes on disk, the whole index folder
     writer: dict[str, Any] | None = None  # who holds the writer lock, if anyone
     # The index being built with another model or chunker while this one answers, if any:
@@ -76,6 +77,7 @@ def read_status(index_dir: Path, *, files: bool = True) -> IndexStatus:
                 st.semantic_pending, st.semantic_pending_files = db.semantic_pending()
                 st.ocr_pending_pages = sum(n for _, n in db.ocr_pending_docs())
                 st.build = {k: db.get_meta(k) for k in ("embed_model", "dims", "chunker_version")}
+                st.embed_provider = db.get_meta(EMBED_PROVIDER)
             except sqlite3.Error as exc:
                 log.warning("Cannot read the index status: %s", exc)
             finally:

@@ -13,6 +13,7 @@ import numpy.typing as npt
 
 from models.catalogue import ModelSpec
 from models.errors import ModelLoadError
+from models.providers import choose_providers, create_session, session_options
 
 log = logging.getLogger(__name__)
 
@@ -30,11 +31,14 @@ class EmbedderConfig:
             ONNX Runtime keeps the peak of its working memory, which grows with batch x
             length^2 (attention): 32 texts of 256 tokens held 1.4 GB, 8 of them 0.5 GB, at the
             same speed on CPU (benchmarks/results/index.json).
+        device: ``"auto"`` (a GPU provider when this onnxruntime has one, else the CPU),
+            ``"cpu"``, ``"cuda"``, ``"directml"`` or ``"coreml"`` (see :mod:`models.providers`).
     """
 
     threads: int = 0
     batch_size: int = 64
     batch_tokens: int = 2048
+    device: str = "auto"
 
 
 class Embedder:
@@ -44,10 +48,14 @@ class Embedder:
     model's own limit (``spec.max_tokens``, special tokens included) and padded per batch to the
     longest text, which is much faster than fixed padding for short chunks. Texts are sorted by
     token length and batched under a token budget, so memory stays flat for long passages.
+
+    Attributes:
+        provider: The ONNX Runtime execution provider that runs the model (e.g.
+            ``"CPUExecutionProvider"``), after any fallback (see :mod:`models.providers`).
+        threads: Intra-op threads the session was made with.
     """
 
     def __init__(self, spec: ModelSpec, config: EmbedderConfig | None = None) -> None:
-        import onnxruntime as ort
         from tokenizers import Tokenizer
 
         self.spec = spec
@@ -66,17 +74,17 @@ class Embedder:
         self._tok.enable_truncation(max_length=spec.max_tokens)
         pad_id = self._tok.token_to_id("[PAD]")
         self._pad_id = pad_id if pad_id is not None else 0
-        opts = ort.SessionOptions()
-        opts.intra_op_num_threads = self.config.threads or min(4, os.cpu_count() or 1)
-        opts.inter_op_num_threads = 1
-        opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
-        opts.log_severity_level = 3
+        self.threads = self.config.threads or min(4, os.cpu_count() or 1)
+        opts = session_options(self.threads)
         try:
-            self._session = ort.InferenceSession(
-                str(spec.file), sess_options=opts, providers=["CPUExecutionProvider"]
-            )
+            providers = choose_providers(self.config.device)
+        except ValueError as exc:
+            raise ModelLoadError(str(exc)) from exc
+        try:
+            self._session, self.provider = create_session(spec.file, opts, providers)
         except Exception as exc:  # onnxruntime raises its own Fail/InvalidProtobuf types
             raise ModelLoadError(f"Cannot load ONNX model '{spec.id}': {exc}") from exc
+        log.info("Embedding model %s runs on %s", spec.id, self.provider)
         self._inputs = {i.name for i in self._session.get_inputs()}
         out_shape = self._session.get_outputs()[0].shape
         width = out_shape[-1] if isinstance(out_shape[-1], int) else None

@@ -85,6 +85,9 @@ def test_index_search_ask_status_json(tmp_path, docs):
     assert files["locked.pdf"]["state"] == "corrupt" and files["locked.pdf"]["reason"]
     assert files["solar.pdf"]["state"] == "indexed" and files["solar.pdf"]["chunks"] >= 1
     assert out[-1]["summary"] is True and out[-1]["indexed"] == 2 and out[-1]["failed"] == 1
+    # The provider the indexer embedded on, recorded by the writer (no model loaded for it).
+    assert out[-1]["embed_device"] == "auto"
+    assert out[-1]["embed_provider"] == "CPUExecutionProvider"
 
 
 def test_exit_codes_usage_and_locked(tmp_path, docs):

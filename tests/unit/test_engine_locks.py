@@ -46,3 +46,17 @@ def test_embedder_is_available_while_the_llm_is_still_loading(home, monkeypatch)
     finally:
         release.set()
         llm_thread.join(10)
+
+
+def test_the_embed_device_setting_reaches_the_embedder(home, monkeypatch):
+    seen: list[Any] = []
+
+    class RecordingEmbedder:
+        def __init__(self, spec: Any, config: Any = None) -> None:
+            seen.append(config)
+
+    monkeypatch.setattr(engine_mod, "find_model", lambda *a: object())
+    monkeypatch.setattr(engine_mod, "Embedder", RecordingEmbedder)
+    engine = Engine(app_paths(), Settings(embed_device="cpu"))
+    assert engine.embedder is not None
+    assert [c.device for c in seen] == ["cpu"]

@@ -71,6 +71,17 @@ def test_gpu_layers_rejects_other_words(tmp_path):
     assert e.problems[0].key == "gpu_layers" and "auto" in e.problems[0].expected
 
 
+@pytest.mark.parametrize("value", ["auto", "cpu", "cuda", "directml", "coreml"])
+def test_embed_device_accepts_the_devices(tmp_path, value):
+    assert s.load(_write(tmp_path, f'embed_device = "{value}"\n')).embed_device == value
+
+
+def test_embed_device_rejects_other_words(tmp_path):
+    e = _error(_write(tmp_path, 'embed_device = "gpu"\n'))
+    assert e.problems[0].key == "embed_device" and "directml" in e.problems[0].expected
+    assert s.Settings().embed_device == "auto"
+
+
 def test_broken_toml_is_an_error_with_its_line_and_the_file_is_left_alone(tmp_path):
     e = _error(_write(tmp_path, 'theme = "dark"\nfolders = [unclosed\n'))
     assert e.problems[0].line == 2
