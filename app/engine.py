@@ -119,12 +119,28 @@ class Engine:
 
     @property
     def llm(self) -> Llm:
-        """The chat model (loaded on first use)."""
+        """The chat model (loaded on first use; released after ``llm_unload_after_s`` idle and
+        loaded again by the next question, see :class:`models.llm.Llm`)."""
         with self._llm_lock:
             if self._llm is None:
                 spec = find_model(self.paths.models_dir, self.settings.llm_model, "llm")
-                self._llm = Llm(spec, LlmConfig(gpu_layers=self.settings.gpu_layers_value))
+                config = LlmConfig(
+                    gpu_layers=self.settings.gpu_layers_value,
+                    unload_after_s=float(self.settings.llm_unload_after_s),
+                )
+                self._llm = Llm(spec, config)
             return self._llm
+
+    @property
+    def llm_loaded(self) -> bool:
+        """Whether the chat model's weights are in memory now (no load is started)."""
+        llm = self._llm
+        return llm is not None and llm.loaded
+
+    def unload_llm(self) -> bool:
+        """Release the chat model's memory now unless it is answering; returns whether it did."""
+        llm = self._llm
+        return llm is not None and llm.unload()
 
     # -- indexing -------------------------------------------------------------------------------
     def index_config(self, settings: Settings | None = None) -> IndexConfig:
