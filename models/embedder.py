@@ -30,16 +30,11 @@ class EmbedderConfig:
             ONNX Runtime keeps the peak of its working memory, which grows with batch x
             length^2 (attention): 32 texts of 256 tokens held 1.4 GB, 8 of them 0.5 GB, at the
             same speed on CPU (benchmarks/results/index.json).
-        memory_arena: Let ONNX Runtime keep its CPU memory arena. The arena never gives memory
-            back, and with inputs of every length it grows to the largest batch seen: off, the
-            embedder held 441 MB instead of 553 MB after 256 long passages
-            (benchmarks/bench_memory.py), at about the same speed.
     """
 
     threads: int = 0
     batch_size: int = 64
     batch_tokens: int = 2048
-    memory_arena: bool = False
 
 
 class Embedder:
@@ -76,7 +71,6 @@ class Embedder:
         opts.inter_op_num_threads = 1
         opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
         opts.log_severity_level = 3
-        opts.enable_cpu_mem_arena = self.config.memory_arena
         try:
             self._session = ort.InferenceSession(
                 str(spec.file), sess_options=opts, providers=["CPUExecutionProvider"]
