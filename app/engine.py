@@ -13,29 +13,23 @@ import threading
 from collections.abc import Callable
 from dataclasses import fields
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from app import settings as settings_mod
 from app.paths import AppPaths
 from app.settings import Settings, SettingsError
-from indexer import (
-    Asker,
-    FollowHooks,
-    IndexConfig,
-    Indexer,
-    IndexLayout,
-    Progress,
-    Searcher,
-    SyncReport,
-    follow_folders,
-)
-from indexer.chunk import ChunkerConfig
-from indexer.extract.document import ExtractLimits
-from indexer.lock import WriterLock
-from indexer.sandbox import SandboxConfig
 from models.catalogue import find_model
 from models.embedder import Embedder, EmbedderConfig
 from models.errors import ModelError
 from models.llm import Llm, LlmConfig
+
+if TYPE_CHECKING:
+    from indexer import Asker, IndexConfig, Indexer, Progress, Searcher, SyncReport
+    from indexer.lock import WriterLock
+
+# The indexer's modules are imported where they are used: ``findling search`` needs only the
+# searcher, and the pipeline, the watcher, the sandbox and the answer flow cost it about half a
+# second of start-up on a loaded two-core machine (benchmarks/bench_cold.py).
 
 log = logging.getLogger(__name__)
 
@@ -123,16 +117,37 @@ class Engine:
 
     @property
     def llm(self) -> Llm:
-        """The chat model (loaded on first use)."""
+        """The chat model (loaded on first use; released after ``llm_unload_after_s`` idle and
+        loaded again by the next question, see :class:`models.llm.Llm`)."""
         with self._llm_lock:
             if self._llm is None:
                 spec = find_model(self.paths.models_dir, self.settings.llm_model, "llm")
-                self._llm = Llm(spec, LlmConfig(gpu_layers=self.settings.gpu_layers_value))
+                config = LlmConfig(
+                    gpu_layers=self.settings.gpu_layers_value,
+                    unload_after_s=float(self.settings.llm_unload_after_s),
+                )
+                self._llm = Llm(spec, config)
             return self._llm
+
+    @property
+    def llm_loaded(self) -> bool:
+        """Whether the chat model's weights are in memory now (no load is started)."""
+        llm = self._llm
+        return llm is not None and llm.loaded
+
+    def unload_llm(self) -> bool:
+        """Release the chat model's memory now unless it is answering; returns whether it did."""
+        llm = self._llm
+        return llm is not None and llm.unload()
 
     # -- indexing -------------------------------------------------------------------------------
     def index_config(self, settings: Settings | None = None) -> IndexConfig:
         """The indexer's frozen config from ``settings`` (default: the owner's settings)."""
+        from indexer import IndexConfig, IndexLayout
+        from indexer.chunk import ChunkerConfig
+        from indexer.extract.document import ExtractLimits
+        from indexer.sandbox import SandboxConfig
+
         s = settings or self.settings
         workers = s.workers or max(1, min(4, (os.cpu_count() or 2) - 1))
         return IndexConfig(
@@ -158,15 +173,21 @@ class Engine:
         config: IndexConfig | None = None,
     ) -> Indexer:
         """The index writer (raises IndexLockedError if another process writes)."""
+        from indexer import Indexer
+
         config = config or self.index_config()
         return Indexer(config, self.embedder, lock=lock, on_progress=on_progress)
 
     def searcher(self) -> Searcher:
         """A reader of the index."""
+        from indexer import Searcher
+
         return Searcher(self.paths.index_dir, self.embedder, embedder_for=self.query_embedder)
 
     def asker(self, searcher: Searcher | None = None) -> Asker:
         """The question-answering flow."""
+        from indexer import Asker
+
         return Asker(searcher or self.searcher(), self.llm)
 
     def run_watch(
@@ -195,6 +216,9 @@ class Engine:
             checkpoint: Passed through wherever the loop may stop; it may block, e.g. the
                 desktop app's :class:`indexer.gate.Gate` while an answer is generated.
         """
+        from indexer import FollowHooks, follow_folders
+        from indexer.lock import WriterLock
+
         lock = lock or WriterLock(self.paths.index_dir, accepts_requests=True, role="watch")
         if not lock.held:
             lock.acquire()

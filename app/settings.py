@@ -68,6 +68,9 @@ class Settings:
         max_pages: Documents with more pages than this are not indexed.
         extract_timeout_s: Processor-time budget per file (ten times that in wall-clock time).
         workers: Extraction worker processes (0 = automatic).
+        llm_unload_after_s: Seconds without a question after which the running app releases the
+            language model's memory (it loads again, in a second or two, on the next question);
+            0 keeps it loaded.
         launch_at_login: Start Findling in the tray at login.
         theme: ``"system"``, ``"light"`` or ``"dark"``.
         hotkey: Global shortcut for the quick-search launcher.
@@ -87,6 +90,7 @@ class Settings:
     max_pages: int = field(default=20_000, metadata=at_least(1))
     extract_timeout_s: int = field(default=180, metadata=at_least(1))
     workers: int = field(default=0, metadata=at_least(0))
+    llm_unload_after_s: int = field(default=300, metadata=at_least(0))
     launch_at_login: bool = False
     theme: str = field(default="system", metadata=one_of("system", "light", "dark"))
     hotkey: str = field(default_factory=default_hotkey)

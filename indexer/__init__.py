@@ -20,7 +20,20 @@ Names are loaded on first use, so ``import indexer.state`` stays light (no Lance
 from __future__ import annotations
 
 import importlib
+import sys
 from typing import TYPE_CHECKING, Any
+
+# PyMuPDF 2.0 imports its add-ons whenever they are installed: ``pymupdf.layout`` (layout
+# analysis), whose import loads ONNX models, and ``pymupdf4llm`` (Markdown export), which brings
+# onnxruntime and the layout add-on again: 0.2-2.6 s and tens of MB in every process that opens
+# a PDF, extraction workers and ``findling search`` included. Findling uses neither
+# (``Page.get_layout``, ``pymupdf.to_markdown``), so they are kept out: a ``None`` entry makes
+# PyMuPDF's ``try: import ...`` fail as if the add-on were not installed. This package is
+# imported before any module that imports PyMuPDF (``app`` imports it first); once PyMuPDF is
+# loaded this changes nothing.
+if "pymupdf" not in sys.modules:
+    for _addon in ("pymupdf.layout", "pymupdf4llm"):
+        sys.modules.setdefault(_addon, None)  # type: ignore[arg-type]
 
 _EXPORTS = {
     "Indexer": "indexer.pipeline",

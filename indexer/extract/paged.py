@@ -17,6 +17,8 @@ SUFFIXES = (".pdf", ".xps", ".oxps", ".epub", ".fb2", ".mobi", ".cbz")
 
 pymupdf.TOOLS.mupdf_display_errors(False)
 pymupdf.TOOLS.mupdf_display_warnings(False)
+if hasattr(pymupdf, "no_recommend_layout"):
+    pymupdf.no_recommend_layout()  # its tables would suggest the add-on kept out in __init__
 
 
 def _open(path: Path) -> pymupdf.Document:
