@@ -318,15 +318,22 @@ class ChunkStore:
         return True
 
     def optimize(
-        self, keep_versions_for: timedelta = timedelta(minutes=5), vectors: int | None = None
+        self,
+        keep_versions_for: timedelta = timedelta(minutes=5),
+        vectors: int | None = None,
+        *,
+        build_index: bool = True,
     ) -> None:
-        """Compact small files, bring indexes up to date, delete versions older than given;
-        then build, retrain or drop the approximate vector index as the size asks
-        (:func:`indexer.ann.ensure`; ``vectors``: rows with a vector, if known)."""
+        """Compact small files, bring indexes up to date (rows added since an index was trained
+        are folded into it), delete versions older than given; then, with ``build_index``,
+        build, retrain or drop the approximate vector index as the size asks
+        (:func:`indexer.ann.ensure`; ``vectors``: rows with a vector, if known). The indexer
+        leaves that last step to :class:`indexer.ann_build.AnnBuilder`."""
         if self._table is None:
             return
         self._table.optimize(cleanup_older_than=keep_versions_for)
-        self.ensure_vector_index(vectors)
+        if build_index:
+            self.ensure_vector_index(vectors)
 
     def ensure_vector_index(self, vectors: int | None = None) -> str | None:
         """Build, retrain or drop the approximate vector index (see :mod:`indexer.ann`)."""
