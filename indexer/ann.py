@@ -132,11 +132,27 @@ def _train(table: Any, vectors: int, config: AnnConfig) -> None:
     )
 
 
-def tune(query: Any, table: Any, config: AnnConfig, where: str | None, limit: int) -> Any:
-    """Set a vector query's search parameters for the index the table has now (if any)."""
+def tune(
+    query: Any,
+    table: Any,
+    config: AnnConfig,
+    where: Any,
+    limit: int,
+    rows: int | None = None,
+) -> Any:
+    """Set a vector query's search parameters for the index the table has now (if any).
+
+    ``where`` is the query's filter (SQL or a LanceDB expression); ``rows`` is how many rows
+    it leaves, when the caller knows: the state database counts a filter's chunks in about a
+    millisecond where LanceDB's ``count_rows`` of a 1,250-document filter took 30 ms at
+    100,000 passages.
+    """
     if not vector_index_names(table):
         return query  # exact already
-    if where and int(table.count_rows(where)) <= config.exact_filtered_rows:
-        return query.bypass_vector_index()
+    if where is not None:
+        if rows is None:  # a SQL string, or a LanceDB expression
+            rows = int(table.count_rows(where if isinstance(where, str) else where.to_sql()))
+        if rows <= config.exact_filtered_rows:
+            return query.bypass_vector_index()
     refine = max(2, -(-config.refine_candidates // max(1, limit)))
     return query.nprobes(config.nprobes).refine_factor(refine)

@@ -88,19 +88,22 @@ MAX_FETCH = 20_000  # at most this many rows are fetched to fill a long list's r
 
 
 def _restricted(
-    run: Callable[[str | None, int], list[RawHit]], limit: int, docs: Collection[str] | None
+    run: Callable[[Any, int], list[RawHit]], limit: int, docs: Collection[str] | None
 ) -> list[RawHit]:
     """``run(where, n)`` restricted to the chunks of ``docs`` (None: all chunks).
 
-    A short list becomes a filter applied before ranking; a long one is checked on the hits,
-    fetching more until ``limit`` pass or nothing more is there.
+    A short list becomes a filter applied before ranking (an expression, which spares
+    LanceDB parsing a long SQL list); a long one is checked on the hits, fetching more until
+    ``limit`` pass or nothing more is there.
     """
     if docs is None:
         return run(None, limit)
     if not docs:
         return []
     if len(docs) <= MAX_IN_FILTER:
-        return run(f"doc IN ({','.join(sql_str(d) for d in docs)})", limit)
+        from lancedb.expr import col
+
+        return run(col("doc").isin(sorted(docs)), limit)
     allowed = docs if isinstance(docs, (set, frozenset)) else set(docs)
     n = limit
     while True:
@@ -349,21 +352,28 @@ class ChunkStore:
         docs: Collection[str] | None = None,
         *,
         exact: bool = False,
+        rows: int | None = None,
     ) -> list[RawHit]:
         """Nearest chunks by cosine similarity (score = cosine, higher is better), of ``docs``
         only when given.
 
         Exact below the approximate index's size threshold, approximate above it (with the
-        filter still applied before ranking); rows without a vector never match. ``exact``
-        always scans every vector (the baseline the approximate index is measured against).
+        filter still applied before ranking; exact when the filter leaves few rows: ``rows``
+        is how many chunks ``docs`` hold, counted in the table when not given); rows without
+        a vector never match. ``exact`` always scans every vector (the baseline the
+        approximate index is measured against).
         """
         if self._table is None:
             return []
 
-        def run(where: str | None, n: int) -> list[RawHit]:
+        def run(where: Any, n: int) -> list[RawHit]:
             q = self._table.search(vector, vector_column_name="vector").distance_type("cosine")
-            q = q.bypass_vector_index() if exact else ann.tune(q, self._table, self.ann, where, n)
-            if where:
+            if exact:
+                q = q.bypass_vector_index()
+            else:
+                known = rows if where is not None else None
+                q = ann.tune(q, self._table, self.ann, where, n, known)
+            if where is not None:
                 q = q.where(where, prefilter=True)
             res = q.select([*_COLUMNS, "_distance"]).limit(n).to_arrow().to_pylist()
             return [RawHit(r, 1.0 - float(r.pop("_distance"))) for r in res]
@@ -387,9 +397,9 @@ class ChunkStore:
         if self._table is None or not q_text:
             return []
 
-        def run(where: str | None, n: int) -> list[RawHit]:
+        def run(where: Any, n: int) -> list[RawHit]:
             q = self._table.search(q_text, query_type="fts", fts_columns=FTS_COLUMN)
-            if where:
+            if where is not None:
                 q = q.where(where, prefilter=True)
             res = q.select([*_COLUMNS, "_score"]).limit(n).to_arrow().to_pylist()
             return [RawHit(r, float(r.pop("_score"))) for r in res]

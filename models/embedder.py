@@ -30,11 +30,17 @@ class EmbedderConfig:
             ONNX Runtime keeps the peak of its working memory, which grows with batch x
             length^2 (attention): 32 texts of 256 tokens held 1.4 GB, 8 of them 0.5 GB, at the
             same speed on CPU (benchmarks/results/index.json).
+        spin_wait: Let ONNX Runtime's idle worker threads spin between operators. Off: on a
+            loaded two-core machine spinning threads take the cores that the other half of a
+            search (LanceDB) and the rest of the desktop need; a query's embedding took a
+            median 13.6 ms without spinning and 64.4 ms with it, bulk embedding was no
+            slower (benchmarks/results/scale-100000.json, load average above 8).
     """
 
     threads: int = 0
     batch_size: int = 64
     batch_tokens: int = 2048
+    spin_wait: bool = False
 
 
 class Embedder:
@@ -69,6 +75,8 @@ class Embedder:
         opts = ort.SessionOptions()
         opts.intra_op_num_threads = self.config.threads or min(4, os.cpu_count() or 1)
         opts.inter_op_num_threads = 1
+        if not self.config.spin_wait:
+            opts.add_session_config_entry("session.intra_op.allow_spinning", "0")
         opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
         opts.log_severity_level = 3
         try:
