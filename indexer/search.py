@@ -303,10 +303,12 @@ class Searcher:
         if filters is not None and not filters.active:
             filters = None
         allowed: set[str] | None = None
+        rows: int | None = None  # the chunks the filter leaves (it picks how each search filters)
         if filters is not None:
             allowed = self._state.docs_matching(filters)
             if not allowed:
                 return SearchResult([], (time.perf_counter() - t0) * 1000)
+            rows = self._state.chunk_count(allowed)
         stages: dict[str, float] = {}
         clock = _Clock(stages, t0)
         clock("prepare")  # opening, the filters' documents in the state database
@@ -323,18 +325,17 @@ class Searcher:
             if self._keyword_pool is None:
                 self._keyword_pool = ThreadPoolExecutor(2, thread_name_prefix="findling-bm25")
             pending = self._keyword_pool.submit(
-                _timed, stages, "keyword", self._store.text_search, query, depth, allowed
+                _timed, stages, "keyword", self._store.text_search, query, depth, allowed, rows=rows
             )
             pending_names = self._keyword_pool.submit(
                 _timed, stages, "names", self._name_hits, query, filters
             )
         elif cfg.mode == "keyword":
-            kw = self._store.text_search(query, depth, allowed)
+            kw = self._store.text_search(query, depth, allowed, rows=rows)
             clock("keyword")
         if cfg.mode in ("hybrid", "vector") and self._vectors:
             qv = self._query_vector(query.replace('"', ""))
             clock("embed")
-            rows = None if allowed is None else self._state.chunk_count(allowed)
             vec = self._store.vector_search(qv, depth, allowed, rows=rows)
             clock("vector")
         if pending is not None:
@@ -489,10 +490,12 @@ class _Clock:
         self.last = now
 
 
-def _timed(stages: dict[str, float], stage: str, fn: Callable[..., Any], *args: Any) -> Any:
+def _timed(
+    stages: dict[str, float], stage: str, fn: Callable[..., Any], *args: Any, **kw: Any
+) -> Any:
     t = time.perf_counter()
     try:
-        return fn(*args)
+        return fn(*args, **kw)
     finally:
         stages[stage] = (time.perf_counter() - t) * 1000
 

@@ -228,3 +228,35 @@ def test_a_sync_returns_before_the_index_is_built_and_search_is_right_throughout
             assert late and late[0].path.endswith("late.txt")
         finally:
             searcher.close()
+
+
+def test_a_wide_filter_checked_on_the_hits_gives_the_prefilters_results(
+    store: ChunkStore,
+) -> None:
+    """A filter that leaves much of the table (``rows`` known) is checked on the hits rather
+    than applied inside LanceDB: the same passages and scores, for both searches (BM25 over
+    the full-text index, whose statistics are the table's either way)."""
+    from indexer import store as store_mod
+
+    store.ensure_fts()
+
+    docs = {f"d{i}" for i in range(0, 300) if i % 3}  # two thirds of the documents
+    rows = 10 * len(docs)
+    assert rows / store.count() >= store_mod.POSTFILTER_SHARE
+    for q in _unit(5):
+        pre = store.vector_search(q, 20, docs, exact=True)  # rows unknown: a prefilter
+        post = store.vector_search(q, 20, docs, exact=True, rows=rows)
+        assert [(h.row["chunk_id"], round(h.score, 5)) for h in post] == [
+            (h.row["chunk_id"], round(h.score, 5)) for h in pre
+        ]
+        assert {h.row["doc"] for h in post} <= docs
+    for text in ("passage 1234", "passage 77", "passage"):
+        pre = store.text_search(text, 20, docs)
+        post = store.text_search(text, 20, docs, rows=rows)
+        assert [round(h.score, 4) for h in post] == [round(h.score, 4) for h in pre]
+        # the same passages, but for which of the last score's ties made the cut
+        last = round(pre[-1].score, 4)
+        assert {h.row["chunk_id"] for h in post if round(h.score, 4) > last} == {
+            h.row["chunk_id"] for h in pre if round(h.score, 4) > last
+        }
+        assert post and {h.row["doc"] for h in post} <= docs
