@@ -6,8 +6,9 @@ per 8 dimensions) over the nearest partitions, the best ``refine_candidates`` re
 full vectors, which keeps recall@10 against the exact search at or above 0.95
 (``benchmarks/bench_scale.py``). Rows added after the
 index was trained sit in unindexed fragments that LanceDB still scans exactly, so they are found
-at once; :func:`ensure` folds them in at the writer's optimize points and retrains when the
-collection has outgrown what the index was trained on.
+at once; the writer's compaction folds them into the index, and :func:`ensure` builds it and
+retrains it when the collection has outgrown what the index was trained on — for the indexer
+on a thread of its own (:mod:`indexer.ann_build`), so that training never holds up indexing.
 
 Rows of the keyword tier have a NULL vector: LanceDB trains and searches the index over the
 non-NULL ones only (``tests/integration/test_ann.py``), and the size test counts only those.

@@ -468,7 +468,7 @@ class Indexer:
             return
         old = generations.read_pointer(self.config.index_dir).active
         if self._changes_since_optimize:
-            self.optimize()  # compacted, and with its vector index, before it answers
+            self.optimize()  # compacted before it answers (its vector index follows, built behind)
         generations.write_pointer(self.config.index_dir, Pointer(self.layout.generation))
         log.info("Switched the index to %s (%s)", self.layout.generation, self.build.want)
         report.switched = (

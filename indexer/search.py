@@ -190,6 +190,7 @@ class Searcher:
         self._keyword_pool: ThreadPoolExecutor | None = None
         self._query_vectors: OrderedDict[tuple[str, str], npt.NDArray[np.float32]] = OrderedDict()
         self.query_cache = QUERY_CACHE  # 0 turns the cache off (benchmarks of cold queries)
+        self._filter_cache: tuple[Any, set[str], int] | None = None
         self._store: ChunkStore | None = None
         self._state: StateDB | None = None
         self._stamp: tuple[int, int, int] | None = None
@@ -305,10 +306,9 @@ class Searcher:
         allowed: set[str] | None = None
         rows: int | None = None  # the chunks the filter leaves (it picks how each search filters)
         if filters is not None:
-            allowed = self._state.docs_matching(filters)
+            allowed, rows = self._filtered(filters)
             if not allowed:
                 return SearchResult([], (time.perf_counter() - t0) * 1000)
-            rows = self._state.chunk_count(allowed)
         stages: dict[str, float] = {}
         clock = _Clock(stages, t0)
         clock("prepare")  # opening, the filters' documents in the state database
@@ -351,6 +351,20 @@ class Searcher:
         hits = self._resolve(fused, query, limit, cfg, filters)
         clock("resolve")  # the hits' files in the state database, snippets
         return SearchResult(hits, (time.perf_counter() - t0) * 1000, len(kw), len(vec), stages)
+
+    def _filtered(self, filters: SearchFilters) -> tuple[set[str], int]:
+        """The documents that pass ``filters`` and how many chunks they hold; kept while the
+        state database is unchanged, since while typing every keystroke brings the same
+        filters (a folder filter over 2,500 files took 21 ms to evaluate on a loaded machine)."""
+        assert self._state is not None
+        version = self._state.conn.execute("PRAGMA data_version").fetchone()[0]
+        key = (filters, version, self.generation)
+        if self._filter_cache is not None and self._filter_cache[0] == key:
+            return self._filter_cache[1], self._filter_cache[2]
+        allowed = self._state.docs_matching(filters)
+        rows = self._state.chunk_count(allowed) if allowed else 0
+        self._filter_cache = (key, allowed, rows)
+        return allowed, rows
 
     def _query_vector(self, text: str) -> npt.NDArray[np.float32]:
         """The query's embedding, from the cache when the same text was embedded lately."""
