@@ -47,7 +47,8 @@ class AnnConfig:
             recall@10 0.90, 200 gave 0.98.
         refine_share: At least this share of the indexed vectors is taken as candidates: at
             1,000,000 passages 200 candidates gave recall@10 0.85 whatever the nprobes (20 to
-            160), 500 gave 0.975 (``benchmarks/results/scale-1000000.json``).
+            160), 500 gave 0.947 and 750 gave 0.98 over 30 queries
+            (``benchmarks/results/scale-1000000.json``).
         dims_per_sub_vector: Vector dimensions per one-byte PQ code (LanceDB's default is 16:
             recall@10 0.84 at 100 candidates where 8 gave 0.96; 4 gave 0.99 at twice the
             size and training time).
@@ -63,7 +64,7 @@ class AnnConfig:
     min_vectors: int = 20_000
     nprobes: int = 20
     refine_candidates: int = 200
-    refine_share: float = 0.0005
+    refine_share: float = 0.00075
     retrain_growth: float = 2.0
     exact_filtered_rows: int = 60_000
     dims_per_sub_vector: int = 8
