@@ -11,7 +11,10 @@ code (ChunkStore.ensure_fts, ChunkStore.ensure_vector_index — what optimize() 
 Measured, warm, in one process:
   * hybrid query p50/p95 in ms through indexer.search.Searcher.search (query embedding, BM25,
     vector search, file names, fusion, snippets) for real SciFact queries: no filter, a narrow
-    folder filter (1/20 of the files) and a wide one (1/2);
+    folder filter (1/20 of the files) and a wide one (1/2); every query embedded afresh (the
+    searcher's cache of query vectors off), and apart from that the same query repeated (the
+    as-you-type case, cache on); the median of each stage (SearchResult.stages) and one query
+    profiled by hand: embedding, each LanceDB search to Arrow, Arrow to Python rows;
   * recall@10 of the store's vector search (ANN once the index exists) against the exact scan,
     with and without the filters; vector-search-only latency, ANN and exact;
   * build time (write, full-text index, vector index), bytes per passage of each index on disk,
@@ -198,12 +201,55 @@ def index_bytes(index_dir: Path, table: Any) -> dict[str, int]:
     return out
 
 
-def rss_mb() -> float:
+def rss_mb(key: str = "VmRSS") -> float:
+    """The process's resident memory (``VmHWM``: its peak) in MiB."""
     with open("/proc/self/status", encoding="ascii") as f:
         for line in f:
-            if line.startswith("VmRSS:"):
+            if line.startswith(key + ":"):
                 return int(line.split()[1]) / 1024
     return float("nan")
+
+
+def median_stages(results: list[Any]) -> dict[str, float]:
+    """The median milliseconds of each stage over the searches' ``SearchResult.stages``."""
+    import numpy as np
+
+    names = sorted({k for r in results for k in r.stages})
+    return {k: round(float(np.median([r.stages.get(k, 0.0) for r in results])), 2) for k in names}
+
+
+def profile_one(store: Any, emb: Any, query: str, rounds: int = 15) -> dict[str, float]:
+    """One hybrid query's raw LanceDB searches, stage by stage (median ms): the query
+    embedding, each search in LanceDB (to Arrow) and its conversion to Python rows."""
+    import numpy as np
+
+    from indexer import ann
+    from indexer.store import _COLUMNS, FTS_COLUMN, fts_query
+
+    table = store._table
+    out: dict[str, list[float]] = {}
+
+    def tick(name: str, t: float) -> float:
+        now = time.perf_counter()
+        out.setdefault(name, []).append((now - t) * 1000)
+        return now
+
+    for _ in range(rounds):
+        t = time.perf_counter()
+        qv = emb.embed_query(query)
+        t = tick("query_embedding", t)
+        q = table.search(qv, vector_column_name="vector").distance_type("cosine")
+        arrow = ann.tune(q, table, store.ann, None, 50).select([*_COLUMNS, "_distance"])
+        arrow = arrow.limit(50).to_arrow()
+        t = tick("vector_search_arrow", t)
+        arrow.to_pylist()
+        t = tick("vector_to_python", t)
+        fts = table.search(fts_query(query), query_type="fts", fts_columns=FTS_COLUMN)
+        arrow = fts.select([*_COLUMNS, "_score"]).limit(50).to_arrow()
+        t = tick("fulltext_search_arrow", t)
+        arrow.to_pylist()
+        tick("fulltext_to_python", t)
+    return {k: round(float(np.median(v)), 2) for k, v in out.items()}
 
 
 def pct(values: list[float], p: float) -> float:
@@ -223,6 +269,9 @@ def measure(
     searcher = Searcher(index_dir, emb, ann=ann_cfg)
     for q in queries[:5]:
         searcher.search(q, limit=10)
+    # Cold queries: each one embedded afresh (the cache of query vectors serves repeats only,
+    # measured apart below as the as-you-type case).
+    searcher.query_cache = 0
     store, state = searcher._store, searcher._state
     assert store is not None and state is not None
     settings = {
@@ -238,19 +287,31 @@ def measure(
             allowed = state.docs_matching(filt)
             where = f"doc IN ({','.join(sql_str(d) for d in allowed)})"
             rows = int(store._table.count_rows(where))
+        known = None if allowed is None else state.chunk_count(allowed)
         times: list[float] = []
+        results = []
         for _ in range(rounds):
             for q in queries:
                 t = time.perf_counter()
-                searcher.search(q, limit=10, filters=filt)
+                results.append(searcher.search(q, limit=10, filters=filt))
                 times.append((time.perf_counter() - t) * 1000)
+        # As you type: the same text again (a key that changed nothing, a filter toggled).
+        searcher.query_cache = 64
+        repeat: list[float] = []
+        for q in queries:
+            searcher.search(q, limit=10, filters=filt)
+            t = time.perf_counter()
+            searcher.search(q, limit=10, filters=filt)
+            repeat.append((time.perf_counter() - t) * 1000)
+        searcher.query_cache = 0
+        searcher.clear_query_cache()
         recalls: list[float] = []
         ann_ms: list[float] = []
         exact_ms: list[float] = []
         for q in queries:
             qv = emb.embed_query(q)
             t = time.perf_counter()
-            got = {h.row["chunk_id"] for h in store.vector_search(qv, 10, allowed)}
+            got = {h.row["chunk_id"] for h in store.vector_search(qv, 10, allowed, rows=known)}
             ann_ms.append((time.perf_counter() - t) * 1000)
             t = time.perf_counter()
             exact = {h.row["chunk_id"] for h in store.vector_search(qv, 10, allowed, exact=True)}
@@ -260,6 +321,9 @@ def measure(
             "rows": rows,
             "p50_ms": pct(times, 50),
             "p95_ms": pct(times, 95),
+            "repeat_query_p50_ms": pct(repeat, 50),
+            "repeat_query_p95_ms": pct(repeat, 95),
+            "stages_median_ms": median_stages(results),
             "recall_at_10": round(sum(recalls) / len(recalls), 4),
             "recall_at_10_min": round(min(recalls), 2),
             "vector_search_p50_ms": pct(ann_ms, 50),
@@ -271,6 +335,7 @@ def measure(
         emb.embed_query(q)
     out["query_embedding_ms_mean"] = round((time.perf_counter() - t) * 1000 / len(queries), 2)
     out["query_rss_growth_mb"] = round(rss_mb() - rss0, 1)
+    out["profile_one_query_ms"] = profile_one(store, emb, queries[0])
     searcher.close()
     return out
 
@@ -292,6 +357,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--refine-candidates", type=int, default=None)
     ap.add_argument("--exact-filtered-rows", type=int, default=None)
     ap.add_argument("--keep", type=Path, default=None, help="build in this folder and keep it")
+    ap.add_argument(
+        "--build-only", action="store_true", help="with --keep: build the table, measure nothing"
+    )
     ap.add_argument("--cache", type=Path, default=ROOT / "benchmarks" / ".cache" / "scale")
     ap.add_argument("--out", type=Path, default=None, help="default results/scale-<N>.json")
     ap.add_argument("--json", action="store_true", help="print one JSON object on stdout")
@@ -336,6 +404,9 @@ def main(argv: list[str] | None = None) -> int:
                 raise SystemExit(f"{index_dir} holds another build: give an empty --keep folder")
             built = build(index_dir, folder, args.passages, real, vecs, args.copy_cos, ann_cfg)
             meta.write_text(json.dumps({"key": key, "built": built}))
+        if args.build_only:
+            log(f"built in {base}: {built}")
+            return 0
         from indexer import ann
         from indexer.store import ChunkStore
 
@@ -369,12 +440,15 @@ def main(argv: list[str] | None = None) -> int:
         "meets_target": None if target is None else m["none"]["p95_ms"] <= target,
         "filters": {"none": m["none"], "narrow": m["narrow"], "wide": m["wide"]},
         "query_embedding_ms_mean": m["query_embedding_ms_mean"],
+        "stages_median_ms": m["none"]["stages_median_ms"],
+        "profile_one_query_ms": m["profile_one_query_ms"],
         **built,
         "index_bytes": sizes,
         "vector_index_bytes_per_passage": round(vec_bytes / n, 1),
         "fts_index_bytes_per_passage": round(fts_bytes / n, 1),
         "table_bytes_per_passage": round(table_bytes / n, 1),
         "query_rss_growth_mb": m["query_rss_growth_mb"],
+        "process_peak_rss_mb": round(rss_mb("VmHWM"), 1),  # the build too, if built here
         "queries": len(queries),
         "rounds": args.rounds,
         "cpus": os.cpu_count(),

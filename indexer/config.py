@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from indexer.ann import AnnConfig
 from indexer.chunk import ChunkerConfig
 from indexer.extract.document import ExtractLimits
 from indexer.sandbox import SandboxConfig
@@ -25,6 +26,8 @@ class IndexConfig:
         keep_versions_minutes: How long old LanceDB versions survive for concurrent readers.
         exclude: Folders never indexed even inside a configured folder (Findling's own data;
             ``index_dir`` is always excluded).
+        ann: When the approximate vector index is built (it is built in the background, see
+            :mod:`indexer.ann_build`) and how queries use it.
     """
 
     index_dir: Path
@@ -36,6 +39,7 @@ class IndexConfig:
     batch_chunks: int = 256
     keep_versions_minutes: float = 5.0
     exclude: tuple[Path, ...] = ()
+    ann: AnnConfig = field(default_factory=AnnConfig)
 
     @property
     def excluded(self) -> tuple[Path, ...]:

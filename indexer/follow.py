@@ -3,8 +3,10 @@
 One writer follows the folders: it brings the index up to date, then syncs each coalesced batch
 of changed paths the watcher releases, rescans everything now and then (and whenever the watcher
 lost events), and fills in the work behind the index (OCR rounds, vectors) while the folders are
-quiet. Other processes hand work over through the request spool (``findling index`` while a
-watcher runs): the owner turns a request into a new config, and the loop applies it.
+quiet; the approximate vector index is built behind all that on a thread of its own
+(:mod:`indexer.ann_build`). Other processes hand work over through the request spool
+(``findling index`` while a watcher runs): the owner turns a request into a new config, and the
+loop applies it.
 """
 
 from __future__ import annotations
@@ -80,6 +82,9 @@ def follow_folders(
         report = indexer.sync(should_stop, interrupt=watcher.has_pending)
         if hooks.on_ready:
             hooks.on_ready(report)
+        # A vector index whose build was cut short (a crash, a kill) is built now, in the
+        # background; when nothing is missing this is one look at the table's indexes.
+        indexer.request_vector_index()
         last_scan = time.monotonic()
         while not should_stop():
             if take_requests(index_dir):

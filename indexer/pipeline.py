@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from indexer import build, generations, vectors
+from indexer.ann_build import AnnBuilder
 from indexer.build import Build, BuildRecord, open_state
 from indexer.config import IndexConfig
 from indexer.generations import Pointer
@@ -109,6 +110,9 @@ class Indexer:
         if self.state.get_meta(EMBED_PROVIDER) != provider:
             self.state.set_meta(EMBED_PROVIDER, provider)
         self._store: ChunkStore | None = None
+        # Trains the approximate vector index on a connection of its own, so that a build
+        # (minutes at a few hundred thousand passages) never holds up indexing.
+        self.ann = AnnBuilder(self._open_builder_table, config.ann)
         self.vectors = VectorStage(embedder, lambda: self.store, self.state, self._emit)
         # The last writer closed cleanly and nothing has changed the build: LanceDB and the
         # state record agree, so the table is opened only when this run needs it (a no-op
@@ -160,7 +164,10 @@ class Indexer:
 
     def _open_store(self) -> ChunkStore:
         self.build.mark_open()
-        return ChunkStore(self.layout, self.embedder.dims)
+        return ChunkStore(self.layout, self.embedder.dims, ann=self.config.ann)
+
+    def _open_builder_table(self) -> Any:
+        return ChunkStore(self.layout, self.embedder.dims, ann=self.config.ann)._table
 
     def _reset_store(self) -> None:
         shutil.rmtree(self.layout.lance, ignore_errors=True)
@@ -175,7 +182,11 @@ class Indexer:
     def close(self) -> None:
         """Stop workers, close the databases and release the writer lock.
 
-        Closing while no exception is being raised records a clean close (see ``store``)."""
+        Closing while no exception is being raised records a clean close (see ``store``). A
+        vector index being built is waited for (it commits, or the next writer would find the
+        index missing with nothing left to build it); one only asked for is dropped, and the
+        next :meth:`request_vector_index` asks again."""
+        self.ann.close()
         if self._pool is not None:
             self._pool.close()
             self._pool = None
@@ -404,16 +415,37 @@ class Indexer:
         return len(gone)
 
     def optimize(self) -> None:
-        """Compact LanceDB and delete old versions so the index does not grow without bound."""
+        """Compact LanceDB, fold new rows into its indexes and delete old versions so the index
+        does not grow without bound; then ask the background builder to build, retrain or drop
+        the approximate vector index as the size asks (this returns before it is done)."""
         self._changes_since_optimize = 0
         self._last_optimize = time.monotonic()
         try:
-            # The state database knows how many passages still wait for a vector, which
-            # spares the store a scan of the vector column to size the approximate index.
-            vectors = max(0, self.store.count() - self.state.semantic_pending()[0])
-            self.store.optimize(timedelta(minutes=self.config.keep_versions_minutes), vectors)
+            with self.ann.idle() as free:
+                if free:
+                    self.store.optimize(
+                        timedelta(minutes=self.config.keep_versions_minutes), build_index=False
+                    )
+                else:
+                    # Compaction rewrites the fragments being indexed: it waits for the next
+                    # optimize point. New rows are searched exactly meanwhile.
+                    self._changes_since_optimize = 1
+                    log.info("Vector index being built; compaction deferred")
+            self.request_vector_index()
         except Exception as exc:  # compaction is housekeeping: never fail a run for it
             log.warning("Index compaction failed: %s", exc)
+
+    def request_vector_index(self) -> None:
+        """Have the approximate vector index checked (built, retrained, dropped) in the
+        background; returns at once (:meth:`wait_for_vector_index` waits)."""
+        # The state database knows how many passages still wait for a vector, which spares
+        # the builder a scan of the vector column to size the approximate index.
+        vectors = max(0, self.store.count() - self.state.semantic_pending()[0])
+        self.ann.request(vectors)
+
+    def wait_for_vector_index(self, timeout: float | None = None) -> bool:
+        """Wait until no vector index build is queued or running; False on timeout."""
+        return self.ann.wait(timeout)
 
     # -- the switch to a new generation -----------------------------------------------------------
     def rebuild_complete(self) -> bool:
@@ -440,7 +472,7 @@ class Indexer:
             return
         old = generations.read_pointer(self.config.index_dir).active
         if self._changes_since_optimize:
-            self.optimize()  # compacted, and with its vector index, before it answers
+            self.optimize()  # compacted before it answers (its vector index follows, built behind)
         generations.write_pointer(self.config.index_dir, Pointer(self.layout.generation))
         log.info("Switched the index to %s (%s)", self.layout.generation, self.build.want)
         report.switched = (

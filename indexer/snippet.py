@@ -147,7 +147,12 @@ _INDEX_ENTRY = re.compile(r"[^\W\d]{3},\s\d{1,4}(?![\d.%])")
 def is_listing(text: str) -> bool:
     """Whether a passage reads as a table of contents or a back-of-book index: a list of topics
     with page numbers rather than prose."""
-    return len(_LEADERS.findall(text)) >= 3 or len(_INDEX_ENTRY.findall(text)) >= 8
+    # Counting characters first spares the regular expressions on prose (fusion asks this of
+    # every candidate): three leaders need twelve dots, eight entries eight commas.
+    dots = text.count(".") + text.count("·") + text.count("…")
+    if dots >= 12 and len(_LEADERS.findall(text)) >= 3:
+        return True
+    return text.count(",") >= 8 and len(_INDEX_ENTRY.findall(text)) >= 8
 
 
 def make_snippet(text: str, query: str, width: int = 240) -> Snippet:

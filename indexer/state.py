@@ -477,6 +477,17 @@ class StateDB:
             args.append(f"%{_like_escape(term.lower())}%")
         return {r[0] for r in self.conn.execute(sql, args)}
 
+    def chunk_count(self, hashes: Iterable[str]) -> int:
+        """How many chunks the documents ``hashes`` hold (what a filter on them leaves)."""
+        hs = list(set(hashes))
+        total = 0
+        for i in range(0, len(hs), 500):
+            part = hs[i : i + 500]
+            q = ",".join("?" * len(part))
+            row = self.conn.execute(f"SELECT SUM(chunks) FROM docs WHERE hash IN ({q})", part)
+            total += int(row.fetchone()[0] or 0)
+        return total
+
     def roots(self) -> list[str]:
         """The indexed folders that files were found in."""
         return sorted(

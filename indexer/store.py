@@ -85,24 +85,37 @@ def sql_str(value: str) -> str:
 MAX_IN_FILTER = 5000
 _WIDEN = 4  # how much more each round fetches when a long list is checked after the search
 MAX_FETCH = 20_000  # at most this many rows are fetched to fill a long list's results
+# A filter that leaves at least this share of the rows is checked on the hits too: a LanceDB
+# prefilter over half of 100,000 passages cost 60 ms a search, fetching twice the results
+# needed and dropping the others a few (the same scores; only ties may come in another order).
+POSTFILTER_SHARE = 0.2
 
 
 def _restricted(
-    run: Callable[[str | None, int], list[RawHit]], limit: int, docs: Collection[str] | None
+    run: Callable[[Any, int], list[RawHit]],
+    limit: int,
+    docs: Collection[str] | None,
+    share: float | None = None,
 ) -> list[RawHit]:
     """``run(where, n)`` restricted to the chunks of ``docs`` (None: all chunks).
 
-    A short list becomes a filter applied before ranking; a long one is checked on the hits,
-    fetching more until ``limit`` pass or nothing more is there.
+    A short list that leaves few rows (``share``: the part of the table's rows it leaves, when
+    known) becomes a filter applied before ranking (an expression, which spares LanceDB
+    parsing a long SQL list); a long one, or one that leaves much of the table, is checked on
+    the hits, fetching more until ``limit`` pass or nothing more is there.
     """
     if docs is None:
         return run(None, limit)
     if not docs:
         return []
-    if len(docs) <= MAX_IN_FILTER:
-        return run(f"doc IN ({','.join(sql_str(d) for d in docs)})", limit)
+    wide = share is not None and share >= POSTFILTER_SHARE
+    if len(docs) <= MAX_IN_FILTER and not wide:
+        from lancedb.expr import col
+
+        return run(col("doc").isin(sorted(docs)), limit)
     allowed = docs if isinstance(docs, (set, frozenset)) else set(docs)
-    n = limit
+    # Expect ``share`` of the hits to pass: fetch twice what that needs, more if too few do.
+    n = max(limit, int(limit * 2 / share) // _WIDEN) if wide and share else limit
     while True:
         n = min(n * _WIDEN, MAX_FETCH)
         hits = run(None, n)
@@ -318,15 +331,22 @@ class ChunkStore:
         return True
 
     def optimize(
-        self, keep_versions_for: timedelta = timedelta(minutes=5), vectors: int | None = None
+        self,
+        keep_versions_for: timedelta = timedelta(minutes=5),
+        vectors: int | None = None,
+        *,
+        build_index: bool = True,
     ) -> None:
-        """Compact small files, bring indexes up to date, delete versions older than given;
-        then build, retrain or drop the approximate vector index as the size asks
-        (:func:`indexer.ann.ensure`; ``vectors``: rows with a vector, if known)."""
+        """Compact small files, bring indexes up to date (rows added since an index was trained
+        are folded into it), delete versions older than given; then, with ``build_index``,
+        build, retrain or drop the approximate vector index as the size asks
+        (:func:`indexer.ann.ensure`; ``vectors``: rows with a vector, if known). The indexer
+        leaves that last step to :class:`indexer.ann_build.AnnBuilder`."""
         if self._table is None:
             return
         self._table.optimize(cleanup_older_than=keep_versions_for)
-        self.ensure_vector_index(vectors)
+        if build_index:
+            self.ensure_vector_index(vectors)
 
     def ensure_vector_index(self, vectors: int | None = None) -> str | None:
         """Build, retrain or drop the approximate vector index (see :mod:`indexer.ann`)."""
@@ -342,26 +362,39 @@ class ChunkStore:
         docs: Collection[str] | None = None,
         *,
         exact: bool = False,
+        rows: int | None = None,
     ) -> list[RawHit]:
         """Nearest chunks by cosine similarity (score = cosine, higher is better), of ``docs``
         only when given.
 
         Exact below the approximate index's size threshold, approximate above it (with the
-        filter still applied before ranking); rows without a vector never match. ``exact``
-        always scans every vector (the baseline the approximate index is measured against).
+        filter still applied before ranking; exact when the filter leaves few rows: ``rows``
+        is how many chunks ``docs`` hold, counted in the table when not given); rows without
+        a vector never match. ``exact`` always scans every vector (the baseline the
+        approximate index is measured against).
         """
         if self._table is None:
             return []
 
-        def run(where: str | None, n: int) -> list[RawHit]:
+        def run(where: Any, n: int) -> list[RawHit]:
             q = self._table.search(vector, vector_column_name="vector").distance_type("cosine")
-            q = q.bypass_vector_index() if exact else ann.tune(q, self._table, self.ann, where, n)
-            if where:
+            if exact:
+                q = q.bypass_vector_index()
+            else:
+                known = rows if where is not None else None
+                q = ann.tune(q, self._table, self.ann, where, n, known)
+            if where is not None:
                 q = q.where(where, prefilter=True)
             res = q.select([*_COLUMNS, "_distance"]).limit(n).to_arrow().to_pylist()
             return [RawHit(r, 1.0 - float(r.pop("_distance"))) for r in res]
 
-        return _restricted(run, limit, docs)
+        return _restricted(run, limit, docs, self._share(rows))
+
+    def _share(self, rows: int | None) -> float | None:
+        """The part of the table's rows that ``rows`` is (None: not known)."""
+        if rows is None:
+            return None
+        return rows / max(1, self.count())
 
     def text_search(
         self,
@@ -369,10 +402,11 @@ class ChunkStore:
         limit: int,
         docs: Collection[str] | None = None,
         *,
+        rows: int | None = None,
         _repaired: bool = False,
     ) -> list[RawHit]:
         """BM25 full-text search over heading + passage text (score = BM25), of ``docs`` only
-        when given.
+        when given (``rows``: how many chunks they hold, when known).
 
         A damaged full-text index is rebuilt (logged as a warning) and the query run again.
         """
@@ -380,15 +414,15 @@ class ChunkStore:
         if self._table is None or not q_text:
             return []
 
-        def run(where: str | None, n: int) -> list[RawHit]:
+        def run(where: Any, n: int) -> list[RawHit]:
             q = self._table.search(q_text, query_type="fts", fts_columns=FTS_COLUMN)
-            if where:
+            if where is not None:
                 q = q.where(where, prefilter=True)
             res = q.select([*_COLUMNS, "_score"]).limit(n).to_arrow().to_pylist()
             return [RawHit(r, float(r.pop("_score"))) for r in res]
 
         try:
-            return _restricted(run, limit, docs)
+            return _restricted(run, limit, docs, self._share(rows))
         except Exception as exc:
             damage = self.fts_damage()
             if damage is None:  # the index answers a plain word: the parser rejected this input
@@ -396,7 +430,7 @@ class ChunkStore:
                 return []
             if _repaired or not self._repair_fts(damage):
                 return []
-            return self.text_search(query, limit, docs, _repaired=True)
+            return self.text_search(query, limit, docs, rows=rows, _repaired=True)
 
     def fts_damage(self) -> str | None:
         """Why the full-text index cannot answer a plain one-word query, or None if it can.

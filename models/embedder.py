@@ -33,12 +33,18 @@ class EmbedderConfig:
             same speed on CPU (benchmarks/results/index.json).
         device: ``"auto"`` (a GPU provider when this onnxruntime has one, else the CPU),
             ``"cpu"``, ``"cuda"``, ``"directml"`` or ``"coreml"`` (see :mod:`models.providers`).
+        spin_wait: Let ONNX Runtime's idle worker threads spin between operators. Off: on a
+            loaded two-core machine spinning threads take the cores that the other half of a
+            search (LanceDB) and the rest of the desktop need; a query's embedding took a
+            median 13.6 ms without spinning and 64.4 ms with it, bulk embedding was no
+            slower (benchmarks/results/scale-100000.json, load average above 8).
     """
 
     threads: int = 0
     batch_size: int = 64
     batch_tokens: int = 2048
     device: str = "auto"
+    spin_wait: bool = False
 
 
 class Embedder:
@@ -76,6 +82,8 @@ class Embedder:
         self._pad_id = pad_id if pad_id is not None else 0
         self.threads = self.config.threads or min(4, os.cpu_count() or 1)
         opts = session_options(self.threads)
+        if not self.config.spin_wait:
+            opts.add_session_config_entry("session.intra_op.allow_spinning", "0")
         try:
             providers = choose_providers(self.config.device)
         except ValueError as exc:

@@ -163,10 +163,100 @@ def test_the_indexer_builds_it_once_the_semantic_tier_has_filled_in(
     docs.mkdir()
     for i in range(300):
         (docs / f"note{i:03d}.txt").write_text(f"Note {i} about topic {i % 17} and item {i}.")
-    with Indexer(index_config(tmp_path / "index", docs), embedder) as ix:
-        ix._store = ChunkStore(tmp_path / "index", embedder.dims, ann=AnnConfig(min_vectors=260))
+    config = index_config(tmp_path / "index", docs, ann=AnnConfig(min_vectors=260))
+    with Indexer(config, embedder) as ix:
         ix.sync(semantic=False)
+        assert ix.wait_for_vector_index(60)
         assert ix.store.count() == 300
         assert ann.vector_index_names(ix.store._table) == []
         ix.sync()
+        assert ix.wait_for_vector_index(60)
+        ix.store._table.checkout_latest()  # the builder committed on its own connection
         assert ann.vector_index_names(ix.store._table) == [f"{ann.VECTOR_INDEX_PREFIX}300"]
+
+
+def test_a_sync_returns_before_the_index_is_built_and_search_is_right_throughout(
+    tmp_path: Path, embedder: Any
+) -> None:
+    """The index is trained off the writer's path: the sync that crosses the threshold returns
+    while the build is held back, a reader's results are those of the exact search before the
+    index lands, the index lands afterwards, and files written meanwhile are found at once."""
+    from indexer.pipeline import Indexer
+    from indexer.search import Searcher
+    from tests.conftest import index_config
+
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    for i in range(300):
+        (docs / f"note{i:03d}.txt").write_text(
+            f"Note {i} about topic {i % 17}: the {['heron', 'otter', 'larch'][i % 3]} item {i}."
+        )
+    config = index_config(tmp_path / "index", docs, ann=AnnConfig(min_vectors=260))
+    queries = ["a note about the heron", "otter item 42", "topic 5 larch"]
+    with Indexer(config, embedder) as ix:
+        searcher = Searcher(tmp_path / "index", embedder, ann=config.ann)
+        try:
+            with ix.ann.hold():
+                ix.sync()
+                assert ix.ann.busy  # asked for, not built: the sync did not wait for it
+                assert ann.vector_index_names(ix.store._table) == []
+                store = ChunkStore(tmp_path / "index", embedder.dims, readonly=True)
+                before = {q: [h.chunk_id for h in searcher.search(q).hits] for q in queries}
+                for q in queries:
+                    qv = embedder.embed_query(q)
+                    assert _ids(store.vector_search(qv, 10)) == _ids(
+                        store.vector_search(qv, 10, exact=True)
+                    )
+                # written while the build waits: the writer is not blocked, and it is found
+                (docs / "late.txt").write_text("A kingfisher nests by the weir.")
+                ix.sync(paths=[docs / "late.txt"])
+                late = searcher.search("kingfisher by the weir").hits
+                assert late and late[0].path.endswith("late.txt")
+            assert ix.wait_for_vector_index(120)
+            assert ix.ann.failures == 0
+            assert ann.vector_index_names(store._table) == [f"{ann.VECTOR_INDEX_PREFIX}300"]
+            plan = (
+                store._table.search(embedder.embed_query(queries[0]), vector_column_name="vector")
+                .nprobes(20)
+                .explain_plan()
+            )
+            assert "ANNSubIndex" in plan
+            after = {q: [h.chunk_id for h in searcher.search(q).hits] for q in queries}
+            for q in queries:  # 301 vectors: the index's shortlist holds every near one
+                assert after[q] == before[q]
+            late = searcher.search("kingfisher by the weir").hits
+            assert late and late[0].path.endswith("late.txt")
+        finally:
+            searcher.close()
+
+
+def test_a_wide_filter_checked_on_the_hits_gives_the_prefilters_results(
+    store: ChunkStore,
+) -> None:
+    """A filter that leaves much of the table (``rows`` known) is checked on the hits rather
+    than applied inside LanceDB: the same passages and scores, for both searches (BM25 over
+    the full-text index, whose statistics are the table's either way)."""
+    from indexer import store as store_mod
+
+    store.ensure_fts()
+
+    docs = {f"d{i}" for i in range(0, 300) if i % 3}  # two thirds of the documents
+    rows = 10 * len(docs)
+    assert rows / store.count() >= store_mod.POSTFILTER_SHARE
+    for q in _unit(5):
+        pre = store.vector_search(q, 20, docs, exact=True)  # rows unknown: a prefilter
+        post = store.vector_search(q, 20, docs, exact=True, rows=rows)
+        assert [(h.row["chunk_id"], round(h.score, 5)) for h in post] == [
+            (h.row["chunk_id"], round(h.score, 5)) for h in pre
+        ]
+        assert {h.row["doc"] for h in post} <= docs
+    for text in ("passage 1234", "passage 77", "passage"):
+        pre = store.text_search(text, 20, docs)
+        post = store.text_search(text, 20, docs, rows=rows)
+        assert [round(h.score, 4) for h in post] == [round(h.score, 4) for h in pre]
+        # the same passages, but for which of the last score's ties made the cut
+        last = round(pre[-1].score, 4)
+        assert {h.row["chunk_id"] for h in post if round(h.score, 4) > last} == {
+            h.row["chunk_id"] for h in pre if round(h.score, 4) > last
+        }
+        assert post and {h.row["doc"] for h in post} <= docs

@@ -155,3 +155,24 @@ def test_passages_of_a_page_are_read_from_the_index_even_when_the_file_is_gone(
     assert "Paragraph 59 " in whole[-1].text
     assert s.passages("no-such-document", None) == []
     s.close()
+
+
+def test_a_filter_kept_between_searches_sees_files_indexed_after_it(tmp_path, embedder) -> None:  # type: ignore[no-untyped-def]
+    """The searcher keeps a filter's documents for the next keystroke, but not past a change
+    the writer commits: a file indexed afterwards passes the same filter at once."""
+    docs = tmp_path / "docs"
+    (docs / "a").mkdir(parents=True)
+    (docs / "a" / "first.txt").write_text(f"First. {SOLAR}\n")
+    idx = tmp_path / "index"
+    only_a = SearchFilters(folders=(str(docs / "a"),))
+    with Indexer(index_config(idx, docs), embedder) as ix:
+        ix.sync()
+        s = Searcher(idx, embedder)
+        try:
+            assert _names(s, "solar panels", only_a) == {"first.txt"}
+            assert _names(s, "solar panels barn", only_a) == {"first.txt"}  # kept
+            (docs / "a" / "second.txt").write_text(f"Second. {SOLAR}\n")
+            ix.sync(paths=[docs / "a" / "second.txt"])
+            assert _names(s, "solar panels", only_a) == {"first.txt", "second.txt"}
+        finally:
+            s.close()
