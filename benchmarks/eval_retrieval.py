@@ -84,6 +84,7 @@ def _extra_variants(base: Any) -> list[Any]:
             ),
         ),
         Variant("hybrid-score-chunk", replace(base, group="chunk")),
+        *(Variant(f"hybrid-page-support-{w}", replace(base, page_support=w)) for w in (0.1, 0.25)),
     ]
 
 

@@ -60,6 +60,9 @@ class SearchConfig:
         listing_weight: Factor on the fused score of a passage from a table of contents or a
             back-of-book index: it names every topic of a book, so it matches many queries
             while the page it points to is the one that answers them.
+        page_support: With ``group="page"``, a page also gets this share of what its other
+            passages in the same list would contribute (its best passage counts in full): the
+            page as a retrieval unit beside its best passage. 0 ranks by the best passage only.
     """
 
     mode: str = "hybrid"
@@ -75,6 +78,7 @@ class SearchConfig:
     group: str = "page"
     fusion: str = "score"
     listing_weight: float = 0.5
+    page_support: float = 0.0
 
 
 @dataclass
@@ -536,14 +540,17 @@ def fuse(
         (cfg.vector_weight, vec, "vector"),
         (cfg.name_weight, names, None),
     ):
+        support: dict[tuple[str, int | None], float] = {}
         if cfg.group == "page":
+            if cfg.page_support and hits:
+                support = _page_support(hits, weight, cfg)
             hits = _best_per_page(hits)
         for rank, (h, part) in enumerate(
             zip(hits, _contributions(hits, weight, cfg), strict=True), start=1
         ):
             key = (h.row["doc"], h.row["page"]) if cfg.group == "page" else h.row["chunk_id"]
             c = table.setdefault(key, Candidate(0.0, h.row))
-            c.score += part
+            c.score += part + support.get(key, 0.0)
             if part > c.best_part:  # show the passage that contributed most
                 c.row, c.best_part = h.row, part
             if slot == "keyword" and c.keyword_rank is None:
@@ -568,6 +575,20 @@ def _best_per_page(hits: list[RawHit]) -> list[RawHit]:
         if key not in seen:
             seen.add(key)
             out.append(h)
+    return out
+
+
+def _page_support(
+    hits: list[RawHit], weight: float, cfg: SearchConfig
+) -> dict[tuple[str, int | None], float]:
+    """Per page, ``page_support`` times what its passages after the best one contribute."""
+    out: dict[tuple[str, int | None], float] = {}
+    seen: set[tuple[str, int | None]] = set()
+    for h, part in zip(hits, _contributions(hits, weight, cfg), strict=True):
+        key = (h.row["doc"], h.row["page"])
+        if key in seen:
+            out[key] = out.get(key, 0.0) + cfg.page_support * part
+        seen.add(key)
     return out
 
 

@@ -62,7 +62,10 @@ class RawHit:
     score: float
 
 
-_FTS_SAFE = re.compile(r"[^\w\s\"'-]", re.UNICODE)
+# Punctuation the full-text parser must not see, except a '.' or ',' between two word
+# characters: the ICU tokenizer keeps "2.5", "4,095", "0.77s" and "ja_JP.sjis" as one token
+# each, so the query must too ("2 5" matches nothing, "4 095" the wrong number).
+_FTS_SAFE = re.compile(r"[^\w\s\"'.,-]|(?<!\w)[.,]|[.,](?!\w)", re.UNICODE)
 _COLUMNS = ["chunk_id", "doc", "ordinal", "page", "heading", "text", "start", "end"]
 
 

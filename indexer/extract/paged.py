@@ -59,6 +59,40 @@ def _heading_per_page(doc: pymupdf.Document) -> dict[int, str]:
     return result
 
 
+def _titles_per_page(doc: pymupdf.Document) -> dict[int, list[tuple[int, str]]]:
+    """The outline entries that start on each page (0-based page -> [(level, title)])."""
+    try:
+        toc = doc.get_toc(simple=True)
+    except Exception:
+        return {}
+    out: dict[int, list[tuple[int, str]]] = {}
+    for entry in toc[:5000]:
+        level, title, page = int(entry[0]), " ".join(str(entry[1]).split()), int(entry[2])
+        if page >= 1 and len(title) >= 3:
+            out.setdefault(page - 1, []).append((min(max(level, 1), 6), title.lower()))
+    return out
+
+
+def _mark_headings(blocks: list[Block], titles: list[tuple[int, str]]) -> list[Block]:
+    """Blocks that show an outline entry of their page become headings of its level, so that
+    the passages after a section starting mid-page carry that section's heading."""
+    if not titles:
+        return blocks
+    pending = list(titles)
+    out = []
+    for b in blocks:
+        low = b.text.lower()
+        for i, (level, title) in enumerate(pending):
+            # The block is the heading line itself (perhaps with its number before the title),
+            # not a paragraph that happens to mention it.
+            if len(low) <= len(title) + 24 and title in low:
+                b = Block(b.text, level)
+                del pending[i]
+                break
+        out.append(b)
+    return out
+
+
 def page_source_key(doc: pymupdf.Document, page: pymupdf.Page) -> str:
     """A key for a scanned page's OCR result that needs no rendering: the page's size and the
     raw bytes of the images it shows (the same scan in a renamed or copied file has the same
@@ -125,6 +159,7 @@ def extract(path: Path, limits: ExtractLimits) -> Document:
         if count == 0:
             raise CorruptError(f"The {kind} has no pages")
         headings = _heading_per_page(doc)
+        titles = _titles_per_page(doc)
         segments: list[Segment] = []
         failed = 0
         ocr_left = limits.ocr_pages
@@ -144,6 +179,7 @@ def extract(path: Path, limits: ExtractLimits) -> Document:
                 text = clean_text(str(b[4]))
                 if text:
                     blocks.append(Block(text))
+            blocks = _mark_headings(blocks, titles.get(pno, []))
             if not blocks and kind == "PDF":
                 blocks, status = _ocr_page(doc, pno, path, limits.ocr_cache_dir, ocr_left > 0)
                 ocr_left -= status == "read"  # a page from the cache costs nothing

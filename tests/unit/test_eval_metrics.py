@@ -189,3 +189,17 @@ def test_paired_bootstrap_noise_interval_contains_zero() -> None:
     mean, lo, hi = paired_bootstrap(base, noisy, resamples=2000)
     assert lo < 0.0 < hi
     assert abs(mean) < 1e-9
+
+
+def test_page_support_adds_a_share_of_the_other_passages_on_the_page() -> None:
+    from indexer.search import SearchConfig, fuse
+
+    # Page a/1 has two keyword hits; b/1 has the single best one.
+    kw = [_hit("b", 1, 0, 10.0), _hit("a", 1, 0, 9.0), _hit("a", 1, 1, 8.0), _hit("c", 1, 0, 0.0)]
+    plain = SearchConfig(fusion="score", keyword_weight=1.0)
+    assert [c.row["doc"] for c in fuse(kw, [], [], plain)][:2] == ["b", "a"]
+    supported = SearchConfig(fusion="score", keyword_weight=1.0, page_support=0.5)
+    got = {c.row["doc"]: c.score for c in fuse(kw, [], [], supported)}
+    assert got["b"] == pytest.approx(1.0)
+    assert got["a"] == pytest.approx(0.9 + 0.5 * 0.8)
+    assert [c.row["doc"] for c in fuse(kw, [], [], supported)][:2] == ["a", "b"]

@@ -128,3 +128,23 @@ def test_epub_is_paged_as_pymupdf_lays_it_out(tmp_path):
     pages_with_storms = [s.page for s in doc.segments if "Storms arrived" in s.text]
     assert pages_with_storms and pages_with_storms[0] >= 2
     assert all(s.page == i + 1 for i, s in enumerate(doc.segments))
+
+
+def test_a_section_starting_mid_page_heads_the_passages_after_it(tmp_path):
+    from indexer.chunk import Chunker
+
+    text = (
+        "Editors keep their own lock files under the state directory.\n\n\n"
+        "5.9. /var/lock : Lock files\n\n\n"
+        "Device lock files are named LCK.. followed by the device name."
+    )
+    toc = [(1, "Variable state", 1), (2, "/var/lock : Lock files", 1)]
+    p = make_pdf(tmp_path / "fhs.pdf", [text], toc=toc)
+    doc = extract(p)
+    levels = {b.text: b.level for b in doc.segments[0].blocks}
+    assert levels["5.9. /var/lock : Lock files"] == 2
+    assert levels["Device lock files are named LCK.. followed by the device name."] == 0
+    chunks = Chunker(lambda s: len(s.split()) + 2).chunks(doc)
+    lock = next(c for c in chunks if "LCK.." in c.text)
+    assert lock.heading is not None and lock.heading.endswith("5.9. /var/lock : Lock files")
+    assert "Editors" not in lock.text

@@ -77,3 +77,38 @@ def test_ensure_fts_rebuilds_an_index_of_the_right_name_that_is_damaged(tmp_path
     reader = ChunkStore(tmp_path, 16, readonly=True)
     assert reader.fts_damage() is None and len(reader.text_search("roses", 5)) == 1
     del store
+
+
+def test_fts_query_keeps_decimal_points_and_thousands_separators():
+    from indexer.store import fts_query
+
+    assert fts_query("takes 2.5 s") == "takes 2.5 s"
+    assert fts_query("4,095 students, 10% off.") == "4,095 students 10 off"
+    assert fts_query("/usr/share/man/ja_JP.sjis") == "usr share man ja_JP.sjis"
+    assert fts_query("end. (start, again)") == "end start again"
+
+
+def test_numbers_with_a_decimal_point_match_exactly(tmp_path):
+    emb = FakeEmbedder(dims=16)
+    store = ChunkStore(tmp_path, emb.dims)
+    texts = ["The beam is 2.5 metres long.", "Chapter 2 lists 5 beams.", "Up to 4,095 pupils."]
+    rows = [
+        {
+            "chunk_id": f"n{i}:0",
+            "doc": f"n{i}",
+            "ordinal": 0,
+            "page": None,
+            "heading": None,
+            "text": t,
+            "search_text": t,
+            "start": 0,
+            "end": len(t),
+            "th": f"tn{i}",
+            "vector": emb.embed([t])[0].tolist(),
+        }
+        for i, t in enumerate(texts)
+    ]
+    store.replace_docs([r["doc"] for r in rows], rows)
+    assert [h.row["doc"] for h in store.text_search("beam 2.5", 5)][:1] == ["n0"]
+    assert [h.row["doc"] for h in store.text_search("2.5", 5)] == ["n0"]
+    assert [h.row["doc"] for h in store.text_search("4,095", 5)] == ["n2"]
