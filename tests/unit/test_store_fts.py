@@ -16,14 +16,15 @@ pytestmark = pytest.mark.timeout(60)
 TEXTS = ["The grey heron waits by the pond.", "Invoices are due in thirty days.", "Prune roses."]
 
 
-def _store(index_dir: Path) -> ChunkStore:
+def _store(index_dir: Path, texts: list[str] = TEXTS, prefix: str = "d") -> ChunkStore:
+    """A store holding one single-passage document per text (``<prefix><i>``)."""
     emb = FakeEmbedder(dims=16)
     store = ChunkStore(index_dir, emb.dims)
-    vectors = emb.embed(TEXTS)
+    vectors = emb.embed(texts)
     rows = [
         {
-            "chunk_id": f"d{i}:0",
-            "doc": f"d{i}",
+            "chunk_id": f"{prefix}{i}:0",
+            "doc": f"{prefix}{i}",
             "ordinal": 0,
             "page": None,
             "heading": None,
@@ -31,10 +32,10 @@ def _store(index_dir: Path) -> ChunkStore:
             "search_text": t,
             "start": 0,
             "end": len(t),
-            "th": f"th{i}",
+            "th": f"t{prefix}{i}",
             "vector": vectors[i].tolist(),
         }
-        for i, t in enumerate(TEXTS)
+        for i, t in enumerate(texts)
     ]
     store.replace_docs([r["doc"] for r in rows], rows)
     return store
@@ -89,26 +90,8 @@ def test_fts_query_keeps_decimal_points_and_thousands_separators():
 
 
 def test_numbers_with_a_decimal_point_match_exactly(tmp_path):
-    emb = FakeEmbedder(dims=16)
-    store = ChunkStore(tmp_path, emb.dims)
     texts = ["The beam is 2.5 metres long.", "Chapter 2 lists 5 beams.", "Up to 4,095 pupils."]
-    rows = [
-        {
-            "chunk_id": f"n{i}:0",
-            "doc": f"n{i}",
-            "ordinal": 0,
-            "page": None,
-            "heading": None,
-            "text": t,
-            "search_text": t,
-            "start": 0,
-            "end": len(t),
-            "th": f"tn{i}",
-            "vector": emb.embed([t])[0].tolist(),
-        }
-        for i, t in enumerate(texts)
-    ]
-    store.replace_docs([r["doc"] for r in rows], rows)
+    store = _store(tmp_path, texts, prefix="n")
     assert [h.row["doc"] for h in store.text_search("beam 2.5", 5)][:1] == ["n0"]
     assert [h.row["doc"] for h in store.text_search("2.5", 5)] == ["n0"]
     assert [h.row["doc"] for h in store.text_search("4,095", 5)] == ["n2"]
