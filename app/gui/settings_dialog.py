@@ -40,6 +40,16 @@ LOGIN_WHERE = {
 }
 
 
+# How long the running app keeps the language model loaded without a question (seconds; 0: always).
+UNLOAD_CHOICES = [
+    ("After 1 minute idle", 60),
+    ("After 5 minutes idle", 300),
+    ("After 15 minutes idle", 900),
+    ("After 1 hour idle", 3600),
+    ("Never (keep it loaded)", 0),
+]
+
+
 class SettingsDialog(QDialog):
     """Edits :class:`app.settings.Settings`; saves on OK.
 
@@ -97,9 +107,20 @@ class SettingsDialog(QDialog):
         if not supported:
             self.gpu_mode.setEnabled(False)
             self.gpu_layers.setEnabled(False)
+        self.unload = QComboBox()
+        for label, secs in UNLOAD_CHOICES:
+            self.unload.addItem(label, secs)
+        if self.unload.findData(s.llm_unload_after_s) < 0:  # a value set in settings.toml
+            self.unload.addItem(f"After {s.llm_unload_after_s} s idle", s.llm_unload_after_s)
+        self.unload.setCurrentIndex(self.unload.findData(s.llm_unload_after_s))
+        self.unload.setToolTip(
+            "Frees the language model's memory when no question was asked for this long; "
+            "the next question loads it again (a second or two)."
+        )
         mf = self.models.form
         mf.addRow("GPU offload:", gpu_row)
         mf.addRow("", gpu_note)
+        mf.addRow("Release answer model:", self.unload)
 
         self.login = QCheckBox("Start Findling in the tray when I log in")
         self.login.setChecked(s.launch_at_login or autostart.is_enabled())
@@ -162,13 +183,16 @@ class SettingsDialog(QDialog):
             autostart.AutostartError: launch at login could not be changed.
         """
         s = self.engine.settings
-        before = (s.embedding_model, s.llm_model, s.gpu_layers)
+        before = (s.embedding_model, s.llm_model, s.gpu_layers, s.llm_unload_after_s)
         s.embedding_model = self.embedding.currentData()
         s.llm_model = self.llm.currentData()
         s.gpu_layers = self.gpu_value()
+        s.llm_unload_after_s = int(self.unload.currentData())
         s.theme = self.theme.currentData()
         s.hotkey = self.hotkey.text().strip() or default_hotkey()
-        self.restart_needed = before != (s.embedding_model, s.llm_model, s.gpu_layers)
+        self.restart_needed = before != (
+            s.embedding_model, s.llm_model, s.gpu_layers, s.llm_unload_after_s
+        )  # fmt: skip
         want = self.login.isChecked()
         if want != autostart.is_enabled():
             autostart.set_enabled(want)

@@ -41,10 +41,13 @@ def test_settings_dialog_saves_choices(home, qtbot, xdg, monkeypatch):
     dlg.theme.setCurrentIndex(dlg.theme.findData("dark"))
     dlg.login.setChecked(True)
     dlg.gpu_mode.setCurrentIndex(dlg.gpu_mode.findData("off"))
+    assert dlg.unload.currentData() == engine.settings.llm_unload_after_s == 300
+    dlg.unload.setCurrentIndex(dlg.unload.findData(0))
     dlg.apply()
     again = Engine(app_paths()).settings
     assert again.theme == "dark" and again.launch_at_login
     assert again.gpu_layers == "off"
+    assert again.llm_unload_after_s == 0
     assert dlg.llm.count() >= 1 and dlg.embedding.count() >= 1
     # The recommendation names one model and, when it is not installed, how to get it.
     rec = dlg.recommendation.text()
@@ -52,6 +55,16 @@ def test_settings_dialog_saves_choices(home, qtbot, xdg, monkeypatch):
     assert ("press Download" in rec) == any(s.display_name in rec for s in catalogue())
     if sys.platform not in ("win32", "darwin"):
         assert autostart.is_enabled()
+
+
+def test_an_unload_time_from_the_settings_file_is_kept(home, qtbot, xdg):
+    engine = Engine(app_paths())
+    engine.settings.llm_unload_after_s = 42
+    dlg = SettingsDialog(engine)
+    qtbot.addWidget(dlg)
+    assert dlg.unload.currentData() == 42 and "42 s" in dlg.unload.currentText()
+    dlg.apply()
+    assert Engine(app_paths()).settings.llm_unload_after_s == 42
 
 
 def test_window_state_survives_a_restart_and_errors_reach_the_status_bar(home, qtbot):
