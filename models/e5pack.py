@@ -370,7 +370,7 @@ def manifest(model_id: str, source: Path, sha256: str) -> dict[str, Any]:
         "licence": "MIT",
         "display_name": "multilingual-e5-small (4-bit weights, ~100 languages)",
         "purpose": "search: multilingual sentence embeddings",
-        "quantisation": "q4_0 weights, float32 activations",
+        "quantisation": "Q4_0",  # weights; activations stay float32
         "converted_from": {"file": str(source), "sha256": sha256},
     }
 
