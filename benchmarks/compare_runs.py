@@ -35,7 +35,7 @@ def per_query(path: Path, variant: str) -> tuple[str, dict[str, float]]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from benchmarks.metrics import paired_bootstrap
+    from benchmarks.metrics import delta_interval
 
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("before", type=Path)
@@ -45,7 +45,6 @@ def main(argv: list[str] | None = None) -> int:
     args = ap.parse_args(argv)
     metric, a = per_query(args.before, args.variant)
     _, b = per_query(args.after, args.after_variant or args.variant)
-    mean, lo, hi = paired_bootstrap(a, b)
     print(
         json.dumps(
             {
@@ -53,7 +52,7 @@ def main(argv: list[str] | None = None) -> int:
                 "queries": len(set(a) & set(b)),
                 "before": round(sum(a.values()) / len(a), 4),
                 "after": round(sum(b.values()) / len(b), 4),
-                "delta": [round(mean, 4), round(lo, 4), round(hi, 4)],
+                "delta": delta_interval(a, b),
             }
         )
     )

@@ -277,12 +277,11 @@ def evaluate(built: Built, qs: list[Question], names: list[str] | None) -> list[
 
 def _add_bootstrap(results: list[dict[str, Any]]) -> None:
     """Each variant's MRR@10 minus the default's: [mean, low, high] (95 %, paired)."""
-    from benchmarks.metrics import paired_bootstrap
+    from benchmarks.metrics import delta_interval
 
     base = results[0]["per_question_mrr@10"]
     for r in results[1:]:
-        mean, lo, hi = paired_bootstrap(base, r["per_question_mrr@10"])
-        r["mrr@10_delta"] = [round(mean, 4), round(lo, 4), round(hi, 4)]
+        r["mrr@10_delta"] = delta_interval(base, r["per_question_mrr@10"])
 
 
 def markdown(results: list[dict[str, Any]], title: str) -> str:

@@ -111,14 +111,14 @@ BASELINE = "hybrid"  # the current default: every other variant is compared with
 def _add_bootstrap(results: list[dict[str, Any]]) -> None:
     """Paired bootstrap (10,000 resamples over queries) of each variant's nDCG@10 minus the
     default's, stored as ``ndcg@10_delta`` = [mean, low, high] (95 % interval)."""
-    from benchmarks.metrics import paired_bootstrap
+    from benchmarks.metrics import delta_interval
 
     base = next((r for r in results if r["variant"] == BASELINE), None)
     if base is None:
         return
     for r in results:
-        mean, lo, hi = paired_bootstrap(base["per_query_ndcg@10"], r["per_query_ndcg@10"])
-        r["ndcg@10_delta"] = [round(mean, 4), round(lo, 4), round(hi, 4)]
+        r["ndcg@10_delta"] = delta_interval(base["per_query_ndcg@10"], r["per_query_ndcg@10"])
+        mean, lo, hi = r["ndcg@10_delta"]
         print(
             f"{r['variant']:32s} nDCG@10 - {BASELINE}: {mean:+.4f} [{lo:+.4f}, {hi:+.4f}]",
             file=sys.stderr,

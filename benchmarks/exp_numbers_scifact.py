@@ -95,18 +95,17 @@ def main(argv: list[str] | None = None) -> int:
     old_sub = run_variants(
         _OldQuery(searcher), built, sub, [Variant("keyword-old-query", kw)], deep=False
     )[0]
-    from benchmarks.metrics import paired_bootstrap
+    from benchmarks.metrics import delta_interval
 
     same = {q: 0.0 for q in ds.queries if q not in changed}
     a = same | new_sub["per_query_ndcg@10"]
     b = same | old_sub["per_query_ndcg@10"]
-    mean, lo, hi = paired_bootstrap(a, b)
     fix = {
         "queries_cleaned_differently": len(changed),
         "cleaned": {q: [old_fts_query(t), fts_query(t)] for q, t in changed.items()},
         "ndcg@10_new_on_changed": new_sub["per_query_ndcg@10"],
         "ndcg@10_old_on_changed": old_sub["per_query_ndcg@10"],
-        "old_minus_new_ndcg@10_over_all_300": [round(mean, 5), round(lo, 5), round(hi, 5)],
+        "old_minus_new_ndcg@10_over_all_300": delta_interval(a, b, digits=5),
     }
     print(json.dumps(fix), file=sys.stderr)
     if args.out:

@@ -139,3 +139,9 @@ def paired_bootstrap(
     lo = means[int(tail * (resamples - 1))]
     hi = means[round((1.0 - tail) * (resamples - 1))]
     return statistics.fmean(diffs), lo, hi
+
+
+def delta_interval(a: Mapping[str, float], b: Mapping[str, float], digits: int = 4) -> list[float]:
+    """:func:`paired_bootstrap` of ``b - a`` as ``[mean, low, high]`` rounded to ``digits``, the
+    form every result file stores."""
+    return [round(x, digits) for x in paired_bootstrap(a, b)]

@@ -203,3 +203,12 @@ def test_page_support_adds_a_share_of_the_other_passages_on_the_page() -> None:
     assert got["b"] == pytest.approx(1.0)
     assert got["a"] == pytest.approx(0.9 + 0.5 * 0.8)
     assert [c.row["doc"] for c in fuse(kw, [], [], supported)][:2] == ["a", "b"]
+
+
+def test_delta_interval_is_the_rounded_paired_bootstrap():
+    from benchmarks.metrics import delta_interval, paired_bootstrap
+
+    a = {f"q{i}": i / 7 for i in range(20)}
+    b = {f"q{i}": (i % 5) / 3 for i in range(20)}
+    assert delta_interval(a, b) == [round(x, 4) for x in paired_bootstrap(a, b)]
+    assert delta_interval(a, b, digits=2) == [round(x, 2) for x in paired_bootstrap(a, b)]
