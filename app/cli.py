@@ -574,7 +574,7 @@ def cmd_models(engine: Engine, args: argparse.Namespace) -> int:
             size = f"{spec.size / 2**20:,.0f} MB" if spec.size else ""
             print(
                 f"{'*' if entry['active'] else ' '} {spec.kind:<9} {spec.id:<36} "
-                f"{spec.source:<9} {state:<8} {size:>9}  {spec.licence}"
+                f"{spec.source:<11} {state:<8} {size:>9}  {spec.licence}"
                 + ("  (recommended for this machine)" if entry["recommended"] else "")
             )
     if not args.json:
