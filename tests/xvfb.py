@@ -118,6 +118,13 @@ def visible_window(display: str, title: str) -> bool:
     return r.returncode == 0 and bool(r.stdout.strip())
 
 
+def has_focus(display: str, title: str) -> bool:
+    """Whether the mapped window called exactly ``title`` has the keyboard focus."""
+    r = xdotool(display, "search", "--onlyvisible", "--name", f"^{title}$")
+    focus = xdotool(display, "getwindowfocus", "-f")
+    return r.returncode == 0 and focus.stdout.strip() in r.stdout.split()
+
+
 def wait_for(predicate, timeout: float = 60.0, every: float = 0.2) -> bool:  # type: ignore[no-untyped-def]
     """Poll ``predicate`` until it holds or ``timeout`` passes."""
     deadline = time.monotonic() + timeout

@@ -239,9 +239,18 @@ class Launcher(QWidget):
         self.activateWindow()
         self.field.setFocus()
         self.field.selectAll()
+        # X11 sets the focus only once the window is mapped, and a busy server or window
+        # manager can drop that request: ask again a moment later if it has not come.
+        for ms in (150, 600):
+            QTimer.singleShot(ms, self._claim_focus)
         self.refresh_note()
         if self.field.text().strip():
             self.run_search()  # the index may have changed since
+
+    def _claim_focus(self) -> None:
+        if self.isVisible() and not self.isActiveWindow():
+            self.raise_()
+            self.activateWindow()
 
     def toggle(self) -> None:
         """The hotkey and ``findling-gui --launcher``: show, or hide when showing. A popup the

@@ -13,7 +13,7 @@ import pytest
 from app.hotkey import HotkeyTaken, parse
 from app.hotkey.x11 import X11Hotkey
 from tests.conftest import ROOT
-from tests.xvfb import visible_window, wait_for, xdisplay, xdotool
+from tests.xvfb import has_focus, visible_window, wait_for, xdisplay, xdotool
 
 __all__ = ["xdisplay"]  # the fixture
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(240)]
@@ -81,6 +81,9 @@ def test_hotkey_and_second_process_show_the_running_popup(xdisplay: str, tmp_pat
             ),
             60,
         ), "Ctrl+Space did not show the popup"
+        # A person types into the popup once it is there: it must take the keyboard focus (on a
+        # loaded machine that comes a moment after the window is mapped).
+        assert wait_for(lambda: has_focus(xdisplay, POPUP), 20), "the popup took no focus"
         xdotool(xdisplay, "key", "Escape")
         assert wait_for(lambda: not visible_window(xdisplay, POPUP), 20), "Esc did not hide it"
 
