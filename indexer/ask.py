@@ -17,7 +17,15 @@ from typing import Any, Protocol
 
 from indexer.aggregate import Aggregate, collect, parse
 from indexer.query import SearchFilters
-from indexer.quote import EXTRACT_BAR, Embeds, Extract, exact_terms, score_sentences, share_found
+from indexer.quote import (
+    EXTRACT_BAR,
+    Embeds,
+    Extract,
+    exact_terms,
+    named_terms,
+    score_sentences,
+    share_found,
+)
 from indexer.search import Hit, Searcher
 from indexer.snippet import STOP_WORDS, make_snippet, stem
 
@@ -142,6 +150,7 @@ class Answer:
     extract: Extract | None = None
     sentences: list[Sentence] = field(default_factory=list)
     aggregate: Aggregate | None = None
+    unmentioned: list[str] = field(default_factory=list)
 
     @property
     def grounded(self) -> bool:
@@ -159,6 +168,7 @@ class Answer:
             "sentences": [s.to_json() for s in self.sentences],
             "citations": [c.to_json() for c in self.citations],
             "aggregate": self.aggregate.to_json() if self.aggregate else None,
+            "unmentioned": self.unmentioned,
         }
 
 
@@ -269,6 +279,13 @@ def check_grounding(answer: str, hits: list[Hit]) -> list[Sentence]:
     return out
 
 
+def not_mentioned_text(terms: list[str]) -> str:
+    """The not-found answer for names no file holds: 'Nothing in your files mentions “Peru”.'"""
+    names = [f"\u201c{t}\u201d" for t in terms]
+    listed = names[0] if len(names) == 1 else ", ".join(names[:-1]) + " or " + names[-1]
+    return f"Nothing in your files mentions {listed}."
+
+
 def is_not_found(answer: str) -> bool:
     """Whether the model said the sources do not answer the question."""
     low = answer.lower()
@@ -327,14 +344,52 @@ class Asker:
                 break
         return chosen, result.hits[: self.config.passages]
 
-    def extract(self, question: str, hits: list[Hit]) -> Extract | None:
+    def extract(
+        self, question: str, hits: list[Hit], filters: SearchFilters | None = None
+    ) -> Extract | None:
         """The sentence of ``hits`` that answers ``question``, if one clears the bar."""
+        return self._extract(question, hits, filters)[0]
+
+    def _extract(
+        self, question: str, hits: list[Hit], filters: SearchFilters | None
+    ) -> tuple[Extract | None, list[str]]:
+        """The answering sentence (or None) and the names/numbers of the question that no file
+        mentions at all.
+
+        A sentence answers a question that names something ("Peru", "2023", "Boeing 737") only
+        when its file mentions that too: a report on Panama does not answer "What caused the
+        accident in Peru?", however close in meaning its sentences are. The best sentence that
+        clears the bar in a file that mentions every such term is the extract.
+        """
         if self.embedder is None or not hits:
-            return None
-        ranked = score_sentences(question, hits, self.embedder)
-        if not ranked or ranked[0].score < self.config.extract_bar:
-            return None
-        return ranked[0]
+            return None, []
+        ranked = [
+            e
+            for e in score_sentences(question, hits, self.embedder)
+            if e.score >= self.config.extract_bar
+        ]
+        terms = named_terms(question) if ranked else []
+        mentioning = getattr(self.searcher, "mentioning", None)
+        if not terms or mentioning is None:
+            return (ranked[0] if ranked else None), []
+        doc_of = {h.chunk_id: h.doc for h in hits}
+        fitting = {doc_of[e.chunk_id] for e in ranked}
+        unmentioned = []
+        for term in terms:
+            docs = mentioning(term, among=fitting, filters=filters)
+            if docs is None:
+                continue  # the index cannot tell: no constraint
+            fitting &= docs
+            if not docs and not mentioning(term, filters=filters):
+                unmentioned.append(term)
+        best = next((e for e in ranked if doc_of[e.chunk_id] in fitting), None)
+        if best is not ranked[0]:
+            log.info(
+                "The best sentence's file does not mention %s; %s",
+                ", ".join(terms),
+                "quoting another file" if best else "not found",
+            )
+        return best, unmentioned
 
     def ask(
         self,
@@ -356,12 +411,13 @@ class Asker:
         if agg is not None:
             return self._aggregate(agg[0], agg[1], filters)
         hits, closest = self._retrieve(question, filters)
-        quote = self.extract(question, hits)
+        quote, unmentioned = self._extract(question, hits, filters)
         if on_extract is not None:
             on_extract(quote, hits or closest)
         if quote is None:
             cites = self._citations(hits or closest, "", [])
-            return Answer(NOT_FOUND_TEXT, found=False, citations=cites)
+            text = not_mentioned_text(unmentioned) if unmentioned else NOT_FOUND_TEXT
+            return Answer(text, found=False, citations=cites, unmentioned=unmentioned)
         if self.llm is None:
             return Answer(
                 quote.text,

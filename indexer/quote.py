@@ -150,6 +150,47 @@ def exact_terms(text: str) -> set[str]:
     return terms
 
 
+_POSSESSIVE = re.compile(r"['’]s?$")
+_PLAIN_NAME = re.compile(
+    r"^(?:(?:[A-Z][a-z]+|[A-Z]['’][A-Z][a-z]+)(?:[-'’][A-Za-z][a-z]*)*|[A-Z]{3,})$"
+)
+_WHOLE_NUMBER = re.compile(r"(?<![\w.,])\d+(?:[.,]\d+)*(?!\w)")  # not "ALDH1", "1990s"
+
+
+def named_terms(question: str) -> list[str]:
+    """The names and numbers ``question`` names, as written ("Peru", "Panama City", "2023",
+    "F28"): what a file must mention for one of its sentences to answer it.
+
+    A name of several capitalised words stays one term; a possessive is dropped ("Keller's");
+    the question's first word is capitalised anyway and counts only inside a longer name; stop
+    words never count. Numbers inside a word ("F28", "1990s") are not terms on their own.
+
+    Only what is written one way counts: plain names ("Peru", "Boeing", "NTSB") and numbers of
+    three digits or more (years, amounts, model numbers). Identifiers such as "Th2", "IFN-γ"
+    or "PrP" are written many ways ("T(H)2", "interferon-gamma"), a two-letter acronym is often
+    spelled out ("UK"), and small numbers often are too ("six passengers"): requiring those
+    literally turned answerable SciFact claims into "not found".
+    """
+    out: list[str] = []
+    taken: list[tuple[int, int]] = []
+    for m in _NAME.finditer(question):
+        taken.append(m.span())
+        words = m.group(0).split()
+        before = question[: m.start()].rstrip()
+        if not before or before[-1] in '.!?:;"“«(\n':
+            words = words[1:]
+        words = [_POSSESSIVE.sub("", w) for w in words]
+        words = [w for w in words if w and w.lower() not in STOP_WORDS]
+        if words and all(_PLAIN_NAME.match(w) for w in words):
+            out.append(" ".join(words))
+    for m in _WHOLE_NUMBER.finditer(question):
+        digits = sum(c.isdigit() for c in m.group(0))
+        if digits >= 3 and not any(a <= m.start() < b for a, b in taken):
+            out.append(m.group(0))
+    seen: set[str] = set()
+    return [t for t in out if not (t.lower() in seen or seen.add(t.lower()))]  # type: ignore[func-returns-value]
+
+
 def share_found(terms: set[str], text: str) -> float:
     if not terms:
         return 0.0

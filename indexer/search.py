@@ -11,7 +11,7 @@ import logging
 import re
 import time
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -160,6 +160,9 @@ class SearchResult:
 # Query vectors kept for repeats: search-as-you-type sends the same text again (a key that
 # changed nothing, a filter toggled, backspace), and embedding is the largest single stage.
 QUERY_CACHE = 64
+# Passages fetched to tell which files mention a term (Searcher.mentioning): a name or number
+# a question asks about is rare, so this many usually holds every file that mentions it.
+MENTION_FETCH = 400
 
 # Returns the embedding model with this id (None: it is not installed), for the queries of a
 # generation that another model built.
@@ -416,6 +419,47 @@ class Searcher:
             for r in rows
         ]
 
+    def mentioning(
+        self,
+        term: str,
+        among: Collection[str] | None = None,
+        filters: SearchFilters | None = None,
+    ) -> set[str] | None:
+        """The documents whose text or file name holds ``term`` (a word, a number, or every word
+        of a name of several words), as the full-text index tells it (stemmed, any case).
+
+        With ``among``, every one of those documents is checked; without it, the first
+        :data:`MENTION_FETCH` passages that hold the term are (enough to tell whether any file
+        mentions it). ``filters`` limit the documents looked at. ``None``: the index cannot
+        tell (no index, or ``term`` is only stop words).
+        """
+        words = [w for w in re.findall(r"\w+", term.lower()) if w not in STOP_WORDS]
+        if not words or not self._open():
+            return None
+        assert self._store is not None and self._state is not None
+        allowed: set[str] | None = None
+        rows: int | None = None
+        if filters is not None and filters.active:
+            allowed, rows = self._filtered(filters)
+        if re.fullmatch(r"\d+(?:[.,]\d+)*", term):
+            # "2000" is also written "2,000": one query for either (words of a query are ORed)
+            words = [" ".join(number_forms(term))]
+        found: set[str] | None = None
+        for word in words:  # "Fjordfly Dash" in "the Fjordfly Dash 8": each word, not a phrase
+            hits = self._store.text_search(word, MENTION_FETCH, allowed, rows=rows)
+            docs = {h.row["doc"] for h in hits}
+            if among is not None:
+                rest = set(among) - docs
+                if allowed is not None:
+                    rest &= allowed
+                if rest and len(hits) >= MENTION_FETCH:  # a common word: look in those files
+                    more = self._store.text_search(word, MENTION_FETCH, rest)
+                    docs |= {h.row["doc"] for h in more}
+            docs |= self._state.docs_matching(filters, name_terms=[word.split(" ")[0]])
+            found = docs if found is None else found & docs
+        assert found is not None
+        return found & set(among) if among is not None else found
+
     def _name_hits(self, query: str, filters: SearchFilters | None) -> list[RawHit]:
         """Documents whose file name contains every word of the query."""
         assert self._state is not None and self._store is not None
@@ -564,6 +608,15 @@ def fuse(
             if is_listing(c.row["text"]):
                 c.score *= cfg.listing_weight
     return sorted(table.values(), key=lambda c: -c.score)
+
+
+def number_forms(number: str) -> list[str]:
+    """The ways a whole number is written: "2000" and "2,000" (and "4,095" and "4095")."""
+    if not re.fullmatch(r"\d{1,3}(?:,\d{3})+|\d+", number):
+        return [number]  # a decimal: one way
+    plain = number.replace(",", "")
+    grouped = f"{int(plain):,}" if len(plain) >= 4 and not plain.startswith("0") else plain
+    return list(dict.fromkeys([number, plain, grouped]))
 
 
 def _best_per_page(hits: list[RawHit]) -> list[RawHit]:

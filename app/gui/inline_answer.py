@@ -129,6 +129,8 @@ class InlineAnswer(QTextBrowser):
         o = self.outcome
         if o is not None and not o.answer.found:
             parts.append(f"<p style='font-size:large'><b>{NOT_FOUND}</b></p>")
+            if o.answer.unmentioned:  # "Nothing in your files mentions “Peru”."
+                parts.append(f"<p>{html.escape(o.answer.answer)}</p>")
             parts.append(_list("Possibly related", o.answer.citations))
             return "".join(parts)
         if self.quote_known and (o is None or self.quote is not None):

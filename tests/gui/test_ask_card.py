@@ -50,3 +50,21 @@ def test_not_found_lists_closest_passages_as_possibly_related():
     ans = Answer("I couldn't find it.", found=False, citations=[_cite(1, False)])
     html = answer_html(AskOutcome("q", ans))
     assert "Possibly related" in html and "r1.pdf" in html
+
+
+def test_not_found_names_what_no_file_mentions_on_the_page_and_in_the_launcher(qtbot):
+    from app.gui.inline_answer import InlineAnswer
+
+    ans = Answer(
+        "Nothing in your files mentions \u201cPeru\u201d.",
+        found=False,
+        citations=[_cite(1, False)],
+        unmentioned=["Peru"],
+    )
+    assert "mentions \u201cPeru\u201d" in _plain(answer_html(AskOutcome("q", ans)))
+    inline = InlineAnswer()
+    qtbot.addWidget(inline)
+    inline.finish(AskOutcome("What caused the accident in Peru?", ans))
+    text = inline.toPlainText()
+    assert "Not found in your files" in text and "mentions \u201cPeru\u201d" in text
+    assert "r1.pdf" in text  # the closest passage, as possibly related

@@ -79,6 +79,13 @@ def test_index_search_ask_status_json(tmp_path, docs):
     assert final["citations"][0]["path"] == str(docs / "solar.pdf")
     assert final["citations"][0]["page"] == 2
 
+    # A name that no file mentions: not found, and the answer says which.
+    r = run(home, "ask", "How long does the Vestas inverter warranty last?", "--json")
+    assert r.returncode == 0, r.stderr
+    out = lines(r.stdout)
+    assert out[0] == {"extract": None} and out[-1]["found"] is False, out
+    assert out[-1]["unmentioned"] == ["Vestas"] and "Vestas" in out[-1]["answer"]
+
     r = run(home, "status", "--json")
     out = lines(r.stdout)
     files = {Path(o["path"]).name: o for o in out if "path" in o}

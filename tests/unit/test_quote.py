@@ -3,8 +3,14 @@
 import pytest
 
 from indexer.ask import check_grounding
-from indexer.quote import exact_terms, find_extract, score_sentences, sentence_spans
-from indexer.search import Hit
+from indexer.quote import (
+    exact_terms,
+    find_extract,
+    named_terms,
+    score_sentences,
+    sentence_spans,
+)
+from indexer.search import Hit, number_forms
 from tests.fakes import FakeSearcher, ScriptedLlm
 
 
@@ -120,3 +126,31 @@ def test_a_marker_after_the_full_stop_belongs_to_its_sentence():
     sents = check_grounding("The cause in Peru was fuel contamination at 400 feet. [1]", hits)
     assert len(sents) == 1 and sents[0].cites == [1]
     assert not sents[0].grounded and sents[0].missing == ["peru"]
+
+
+@pytest.mark.parametrize(
+    ("question", "terms"),
+    [
+        ("What caused the accident in Peru?", ["Peru"]),
+        ("When did the Cessna crash near Panama City?", ["Cessna", "Panama City"]),
+        ("How many passengers were on the Boeing 737?", ["Boeing", "737"]),
+        ("What is Martina Keller's phone number?", ["Martina Keller"]),
+        ("What did O'Brien tell the NTSB in 2023?", ["O'Brien", "NTSB", "2023"]),
+        ("How much is 4,095 plus 2.5?", ["4,095"]),  # a decimal or a small number: not literal
+        ("How many passengers were there?", []),
+        ("Peru: what caused it?", []),  # the first word is capitalised anyway
+        # identifiers written many ways, a two-letter acronym, digits inside words
+        ("What do my papers say about this: CX3CR1 on Th2 cells in the UK in the 1990s?", []),
+        ("What does error code F28 mean?", []),
+    ],
+)
+def test_named_terms_are_the_plain_names_and_numbers_a_file_must_mention(question, terms):
+    assert named_terms(question) == terms
+
+
+def test_a_whole_number_is_looked_up_in_both_of_its_forms():
+    assert number_forms("2000") == ["2000", "2,000"]
+    assert number_forms("4,095") == ["4,095", "4095"]
+    assert number_forms("737") == ["737"]
+    assert number_forms("2.5") == ["2.5"]
+    assert number_forms("0412") == ["0412"]

@@ -1,0 +1,82 @@
+"""A quote answers a question that names something only from a file that mentions it (real stack:
+PyMuPDF, ONNX Runtime, LanceDB's full-text index)."""
+
+from pathlib import Path
+
+import pytest
+
+from indexer.ask import NOT_FOUND_TEXT, Asker
+from indexer.pipeline import Indexer
+from indexer.quote import EXTRACT_BAR, score_sentences
+from indexer.search import Searcher
+from tests.conftest import index_config, make_pdf
+
+pytestmark = [pytest.mark.integration, pytest.mark.timeout(300)]
+
+
+@pytest.fixture(scope="module")
+def asker(tmp_path_factory, embedder):
+    d = tmp_path_factory.mktemp("reports")
+    make_pdf(
+        d / "accident-panama.pdf",
+        [
+            "Aviation Accident Report. On 12 March 2019 a Cessna 208 Caravan crashed shortly "
+            "after take-off from the airport near David, Panama.",
+            "Probable cause. The investigation determined that the probable cause of the "
+            "accident was fuel contamination with water, which led to a loss of engine power.",
+        ],
+    )
+    make_pdf(
+        d / "minutes-rowing.pdf",
+        [
+            "Minutes of the board meeting of the Riverside Rowing Club, held on 9 November 2021.",
+            "The board approved the purchase of a new eight-seat boat for 38,500 pounds.",
+        ],
+    )
+    make_pdf(d / "invoice.pdf", ["Invoice 2023-0412 for 14 solar panels, dated 18 April 2023."])
+    idx = d.parent / (d.name + "-index")
+    with Indexer(index_config(idx, d), embedder) as ix:
+        assert ix.sync().added == 3
+    return Asker(Searcher(idx, embedder), None)
+
+
+def _bar_alone_would_quote(asker: Asker, question: str) -> str:
+    """Setup check: the sentence score alone clears the bar, so the named-term check decides."""
+    hits = asker.retrieve(question)
+    ranked = score_sentences(question, hits, asker.embedder)
+    assert ranked and ranked[0].score >= EXTRACT_BAR, [(e.score, e.text) for e in ranked[:3]]
+    return Path(ranked[0].path).name
+
+
+def test_the_file_that_names_the_place_answers(asker):
+    ans = asker.ask("What caused the accident in Panama?")
+    assert ans.found and ans.extract is not None, ans.to_json()
+    assert (Path(ans.extract.path).name, ans.extract.page) == ("accident-panama.pdf", 2)
+    assert "fuel contamination" in ans.extract.text and ans.unmentioned == []
+
+
+def test_a_place_no_file_mentions_is_not_found_and_named(asker):
+    question = "What caused the accident in Peru?"
+    assert _bar_alone_would_quote(asker, question) == "accident-panama.pdf"
+    ans = asker.ask(question)
+    assert not ans.found and ans.extract is None, ans.to_json()
+    assert ans.unmentioned == ["Peru"]
+    assert ans.answer == "Nothing in your files mentions \u201cPeru\u201d."
+    assert ans.to_json()["unmentioned"] == ["Peru"]
+    # the closest passages are still offered, as possibly related, none cited
+    assert ans.citations and not any(c.cited for c in ans.citations)
+
+
+def test_a_year_only_another_file_mentions_is_not_found(asker):
+    # 2023 is in the index (the invoice), but not in the rowing club's minutes that match.
+    question = "What did the rowing club board decide in 2023?"
+    assert _bar_alone_would_quote(asker, question) == "minutes-rowing.pdf"
+    ans = asker.ask(question)
+    assert not ans.found and ans.extract is None, ans.to_json()
+    assert ans.unmentioned == [] and ans.answer == NOT_FOUND_TEXT
+
+
+def test_a_number_is_found_however_its_thousands_are_written(asker):
+    ans = asker.ask("What did the rowing club buy for 38500 pounds?")
+    assert ans.found and ans.extract is not None, ans.to_json()
+    assert Path(ans.extract.path).name == "minutes-rowing.pdf" and "boat" in ans.extract.text
