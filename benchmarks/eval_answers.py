@@ -136,13 +136,15 @@ def share(rows: list[dict[str, Any]], key: str) -> float | None:
 
 
 def calibrate(asker: Any, questions: list[dict[str, Any]]) -> dict[str, Any]:
-    from indexer.quote import best_score
+    from indexer.quote import best_score, named_terms
 
     scores = []
     for q in questions:
         hits, _ = asker._retrieve(q["q"], None)
         present = q.get("present", q["doc"] is not None)
-        scores.append((best_score(q["q"], hits, asker.embedder) if hits else 0.0, present))
+        names = [t for t in named_terms(q["q"]) if not t[0].isdigit()]  # as Asker does
+        score = best_score(q["q"], hits, asker.embedder, names) if hits else 0.0
+        scores.append((score, present))
     best = (0.0, 0.0)
     for bar in sorted({round(s, 3) for s, _ in scores}):
         tpr = sum(s >= bar for s, p in scores if p) / max(1, sum(p for _, p in scores))

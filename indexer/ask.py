@@ -352,9 +352,10 @@ class Asker:
 
     def _extract(
         self, question: str, hits: list[Hit], filters: SearchFilters | None
-    ) -> tuple[Extract | None, list[str]]:
-        """The answering sentence (or None) and the names/numbers of the question that no file
-        mentions at all.
+    ) -> tuple[Extract | None, list[str], set[str] | None]:
+        """The answering sentence (or None), the names/numbers of the question that no file
+        mentions at all, and the documents of ``hits`` that mention all of them (None: the
+        question names nothing to check).
 
         A sentence answers a question that names something ("Peru", "2023", "Boeing 737") only
         when its file mentions that too: a report on Panama does not answer "What caused the
@@ -362,18 +363,20 @@ class Asker:
         clears the bar in a file that mentions every such term is the extract.
         """
         if self.embedder is None or not hits:
-            return None, []
+            return None, [], None
+        mentioning = getattr(self.searcher, "mentioning", None)
+        terms = named_terms(question) if mentioning is not None else []
+        # Names are checked per file below, so sentences are scored on what is asked of them;
+        # a number also points to its sentence ("the boat bought for 38,500 pounds") and stays.
+        names = [t for t in terms if not t[0].isdigit()]
         ranked = [
             e
-            for e in score_sentences(question, hits, self.embedder)
+            for e in score_sentences(question, hits, self.embedder, named=names)
             if e.score >= self.config.extract_bar
         ]
-        terms = named_terms(question) if ranked else []
-        mentioning = getattr(self.searcher, "mentioning", None)
         if not terms or mentioning is None:
-            return (ranked[0] if ranked else None), []
-        doc_of = {h.chunk_id: h.doc for h in hits}
-        fitting = {doc_of[e.chunk_id] for e in ranked}
+            return (ranked[0] if ranked else None), [], None
+        fitting = {h.doc for h in hits}
         unmentioned = []
         for term in terms:
             docs = mentioning(term, among=fitting, filters=filters)
@@ -382,14 +385,15 @@ class Asker:
             fitting &= docs
             if not docs and not mentioning(term, filters=filters):
                 unmentioned.append(term)
+        doc_of = {h.chunk_id: h.doc for h in hits}
         best = next((e for e in ranked if doc_of[e.chunk_id] in fitting), None)
-        if best is not ranked[0]:
+        if ranked and best is not ranked[0]:
             log.info(
                 "The best sentence's file does not mention %s; %s",
                 ", ".join(terms),
                 "quoting another file" if best else "not found",
             )
-        return best, unmentioned
+        return best, unmentioned, fitting
 
     def ask(
         self,
@@ -411,7 +415,11 @@ class Asker:
         if agg is not None:
             return self._aggregate(agg[0], agg[1], filters)
         hits, closest = self._retrieve(question, filters)
-        quote, unmentioned = self._extract(question, hits, filters)
+        quote, unmentioned, fitting = self._extract(question, hits, filters)
+        if quote is not None and fitting is not None:
+            # The model reads only files that mention what the question names: a report on
+            # another accident is not a source for "What caused the accident in Panama?".
+            hits = [h for h in hits if h.doc in fitting]
         if on_extract is not None:
             on_extract(quote, hits or closest)
         if quote is None:

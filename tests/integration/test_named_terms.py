@@ -33,10 +33,19 @@ def asker(tmp_path_factory, embedder):
             "The board approved the purchase of a new eight-seat boat for 38,500 pounds.",
         ],
     )
+    make_pdf(
+        d / "accident-norway.pdf",
+        [
+            "Aviation Accident Report. On 3 February 2020 a De Havilland Dash 8 operated by "
+            "Fjordfly overran the runway while landing at Bodo airport, Norway, in heavy snowfall.",
+            "Probable cause. The board found that the aircraft landed on a runway covered with 4 "
+            "centimetres of wet snow, and the braking action was worse than reported.",
+        ],
+    )
     make_pdf(d / "invoice.pdf", ["Invoice 2023-0412 for 14 solar panels, dated 18 April 2023."])
     idx = d.parent / (d.name + "-index")
     with Indexer(index_config(idx, d), embedder) as ix:
-        assert ix.sync().added == 3
+        assert ix.sync().added == 4
     return Asker(Searcher(idx, embedder), None)
 
 
@@ -80,3 +89,27 @@ def test_a_number_is_found_however_its_thousands_are_written(asker):
     ans = asker.ask("What did the rowing club buy for 38500 pounds?")
     assert ans.found and ans.extract is not None, ans.to_json()
     assert Path(ans.extract.path).name == "minutes-rowing.pdf" and "boat" in ans.extract.text
+
+
+def test_the_answering_sentence_beats_the_title_sentence_that_names_the_subject(asker):
+    question = "How deep was the snow on the runway at Bodo?"
+    hits = asker.retrieve(question)
+    # Setup: scored on the whole question, the title sentence that names Bodo comes first.
+    plain = score_sentences(question, hits, asker.embedder)
+    assert "centimetres" not in plain[0].text, [(e.score, e.text) for e in plain[:3]]
+    ans = asker.ask(question)
+    assert ans.found and ans.extract is not None, ans.to_json()
+    assert (Path(ans.extract.path).name, ans.extract.page) == ("accident-norway.pdf", 2)
+    assert "4 centimetres of wet snow" in ans.extract.text
+
+
+def test_sources_of_an_answer_are_only_files_that_mention_what_it_names(asker):
+    question = "What caused the accident in Panama?"
+    # Setup: retrieval also brings the other accident report (the same kind of text).
+    retrieved = {Path(h.path).name for h in asker.retrieve(question)}
+    assert "accident-norway.pdf" in retrieved, retrieved
+    seen: list[list[str]] = []
+    ans = asker.ask(question, on_extract=lambda _q, hits: seen.append([h.path for h in hits]))
+    assert ans.found and ans.citations
+    assert {Path(c.path).name for c in ans.citations} == {"accident-panama.pdf"}
+    assert seen and {Path(p).name for p in seen[0]} == {"accident-panama.pdf"}
