@@ -446,14 +446,14 @@ class Searcher:
             words = [" ".join(number_forms(term))]
         found: set[str] | None = None
         for word in words:  # "Fjordfly Dash" in "the Fjordfly Dash 8": each word, not a phrase
-            hits = self._store.text_search(word, MENTION_FETCH, allowed, rows=rows)
+            hits = self._store.text_search(word, MENTION_FETCH, allowed, rows=rows, columns=())
             docs = {h.row["doc"] for h in hits}
             if among is not None:
                 rest = set(among) - docs
                 if allowed is not None:
                     rest &= allowed
                 if rest and len(hits) >= MENTION_FETCH:  # a common word: look in those files
-                    more = self._store.text_search(word, MENTION_FETCH, rest)
+                    more = self._store.text_search(word, MENTION_FETCH, rest, columns=())
                     docs |= {h.row["doc"] for h in more}
             docs |= self._state.docs_matching(filters, name_terms=[word.split(" ")[0]])
             found = docs if found is None else found & docs

@@ -406,10 +406,12 @@ class ChunkStore:
         docs: Collection[str] | None = None,
         *,
         rows: int | None = None,
+        columns: Sequence[str] = _COLUMNS,
         _repaired: bool = False,
     ) -> list[RawHit]:
         """BM25 full-text search over heading + passage text (score = BM25), of ``docs`` only
-        when given (``rows``: how many chunks they hold, when known).
+        when given (``rows``: how many chunks they hold, when known). ``columns``: what each
+        hit's row holds (``doc`` always).
 
         A damaged full-text index is rebuilt (logged as a warning) and the query run again.
         """
@@ -421,7 +423,8 @@ class ChunkStore:
             q = self._table.search(q_text, query_type="fts", fts_columns=FTS_COLUMN)
             if where is not None:
                 q = q.where(where, prefilter=True)
-            res = q.select([*_COLUMNS, "_score"]).limit(n).to_arrow().to_pylist()
+            wanted = list(dict.fromkeys(["doc", *columns, "_score"]))
+            res = q.select(wanted).limit(n).to_arrow().to_pylist()
             return [RawHit(r, float(r.pop("_score"))) for r in res]
 
         try:
@@ -433,7 +436,9 @@ class ChunkStore:
                 return []
             if _repaired or not self._repair_fts(damage):
                 return []
-            return self.text_search(query, limit, docs, rows=rows, _repaired=True)
+            return self.text_search(
+                query, limit, docs, rows=rows, columns=columns, _repaired=True
+            )
 
     def fts_damage(self) -> str | None:
         """Why the full-text index cannot answer a plain one-word query, or None if it can.
