@@ -436,9 +436,7 @@ class ChunkStore:
                 return []
             if _repaired or not self._repair_fts(damage):
                 return []
-            return self.text_search(
-                query, limit, docs, rows=rows, columns=columns, _repaired=True
-            )
+            return self.text_search(query, limit, docs, rows=rows, columns=columns, _repaired=True)
 
     def fts_damage(self) -> str | None:
         """Why the full-text index cannot answer a plain one-word query, or None if it can.
