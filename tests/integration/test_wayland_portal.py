@@ -104,6 +104,10 @@ class FakePortal(threading.Thread):
                 continue
             except OSError:  # the bus went away
                 return
+            # What the test queued before this call was sent goes out before the reply (sync()
+            # relies on that: its Ping must not overtake an end_session() or activate()).
+            while not self.commands.empty():
+                self.commands.get()()
             if msg.header.message_type == MessageType.method_call and not self.mute:
                 self.handle(msg)
 
