@@ -9,11 +9,12 @@ from pathlib import Path
 import pymupdf
 
 from indexer.errors import CorruptError, EncryptedError, NoTextError, TooLargeError
+from indexer.extract.dispatch import PAGED_SUFFIXES
 from indexer.extract.document import Block, Document, ExtractLimits, Segment, clean_text, wrap_error
 
 log = logging.getLogger(__name__)
 
-SUFFIXES = (".pdf", ".xps", ".oxps", ".epub", ".fb2", ".mobi", ".cbz")
+SUFFIXES = PAGED_SUFFIXES
 
 pymupdf.TOOLS.mupdf_display_errors(False)
 pymupdf.TOOLS.mupdf_display_warnings(False)
