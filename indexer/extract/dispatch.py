@@ -23,7 +23,7 @@ from indexer.extract.document import Document, ExtractLimits, Extractor
 
 # Read with PyMuPDF (:mod:`indexer.extract.paged`). It is imported when such a file is read, not
 # when the indexer's main process asks which suffixes exist: importing it there held 34 MB for
-# the whole run (benchmarks/README.md, "Memory").
+# the whole run (benchmarks/README.md, "Memory"). The same as ``paged.SUFFIXES`` (a test checks).
 PAGED_SUFFIXES = (".pdf", ".xps", ".oxps", ".epub", ".fb2", ".mobi", ".cbz")
 
 

@@ -9,12 +9,11 @@ from pathlib import Path
 import pymupdf
 
 from indexer.errors import CorruptError, EncryptedError, NoTextError, TooLargeError
-from indexer.extract.dispatch import PAGED_SUFFIXES
 from indexer.extract.document import Block, Document, ExtractLimits, Segment, clean_text, wrap_error
 
 log = logging.getLogger(__name__)
 
-SUFFIXES = PAGED_SUFFIXES
+SUFFIXES = (".pdf", ".xps", ".oxps", ".epub", ".fb2", ".mobi", ".cbz")
 
 pymupdf.TOOLS.mupdf_display_errors(False)
 pymupdf.TOOLS.mupdf_display_warnings(False)
