@@ -134,6 +134,7 @@ def _make_chunker(tokenizer: str, config: ChunkerConfig) -> Any:
 def _load_readers() -> None:
     """Import every format's reader (PyMuPDF, python-docx, ...) up front, so that the first file
     a worker reads is not charged for loading them."""
+    from indexer.extract import paged  # noqa: F401  (PyMuPDF; the registry imports it lazily)
     from indexer.extract.dispatch import _registry
 
     _registry()

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
+from models import heap
 from models.catalogue import ModelSpec
 from models.errors import ModelLoadError
 from models.providers import choose_providers, create_session, session_options
@@ -30,7 +31,9 @@ class EmbedderConfig:
         batch_tokens: At most this many tokens (texts x padded length) per inference call.
             ONNX Runtime keeps the peak of its working memory, which grows with batch x
             length^2 (attention): 32 texts of 256 tokens held 1.4 GB, 8 of them 0.5 GB, at the
-            same speed on CPU (benchmarks/results/index.json).
+            same speed on CPU (benchmarks/results/index.json); 4 of them (1024 tokens) cut the
+            peak of embedding an index's 1,374 passages from 469 to 318 MB and took 0.79x the
+            time of 8 on a two-core machine (benchmarks/README.md, "Memory").
         device: ``"auto"`` (a GPU provider when this onnxruntime has one, else the CPU),
             ``"cpu"``, ``"cuda"``, ``"directml"`` or ``"coreml"`` (see :mod:`models.providers`).
         spin_wait: Let ONNX Runtime's idle worker threads spin between operators. Off: on a
@@ -42,7 +45,7 @@ class EmbedderConfig:
 
     threads: int = 0
     batch_size: int = 64
-    batch_tokens: int = 2048
+    batch_tokens: int = 1024
     device: str = "auto"
     spin_wait: bool = False
 
@@ -81,7 +84,10 @@ class Embedder:
         pad_id = self._tok.token_to_id("[PAD]")
         self._pad_id = pad_id if pad_id is not None else 0
         self.threads = self.config.threads or min(4, os.cpu_count() or 1)
-        opts = session_options(self.threads)
+        # No memory patterns: ONNX Runtime plans and keeps one per input shape, and batches
+        # padded to their longest text rarely repeat a shape; without them embedding an index's
+        # passages peaked 26 to 100 MB lower at the same speed (benchmarks/README.md, "Memory").
+        opts = session_options(self.threads, enable_mem_pattern=False)
         if not self.config.spin_wait:
             opts.add_session_config_entry("session.intra_op.allow_spinning", "0")
         try:
@@ -92,6 +98,9 @@ class Embedder:
             self._session, self.provider = create_session(spec.file, opts, providers)
         except Exception as exc:  # onnxruntime raises its own Fail/InvalidProtobuf types
             raise ModelLoadError(f"Cannot load ONNX model '{spec.id}': {exc}") from exc
+        # Graph optimisation folds the int8 weights into float ones and frees its temporaries:
+        # about 60 MB that glibc would otherwise keep for the life of the process.
+        heap.trim()
         log.info("Embedding model %s runs on %s", spec.id, self.provider)
         self._inputs = {i.name for i in self._session.get_inputs()}
         out_shape = self._session.get_outputs()[0].shape

@@ -10,6 +10,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
+from models import heap
 from models.catalogue import ModelSpec
 from models.errors import ModelLoadError
 
@@ -187,6 +188,7 @@ class Llm:
             if hasattr(self._llama, "close"):
                 self._llama.close()
             self._llama = None
+            heap.trim()  # llama.cpp's freed buffers: back to the system, not kept for a reload
         finally:
             self._lock.release()
         log.info("LLM %s unloaded", self.spec.id)

@@ -21,14 +21,25 @@ from indexer.errors import (
 )
 from indexer.extract.document import Document, ExtractLimits, Extractor
 
+# Read with PyMuPDF (:mod:`indexer.extract.paged`). It is imported when such a file is read, not
+# when the indexer's main process asks which suffixes exist: importing it there held 34 MB for
+# the whole run (benchmarks/README.md, "Memory"). The same as ``paged.SUFFIXES`` (a test checks).
+PAGED_SUFFIXES = (".pdf", ".xps", ".oxps", ".epub", ".fb2", ".mobi", ".cbz")
+
+
+def _paged(path: Path, limits: ExtractLimits) -> Document:
+    from indexer.extract import paged
+
+    return paged.extract(path, limits)
+
 
 def _registry() -> dict[str, Extractor]:
-    from indexer.extract import code, docx, html, image, mail, odf, ooxml, paged, rtf, text
+    from indexer.extract import code, docx, html, image, mail, odf, ooxml, rtf, text
     from indexer.extract import table as csv_tsv
 
     table: dict[str, Extractor] = {}
     for suffixes, fn in (
-        (paged.SUFFIXES, paged.extract),
+        (PAGED_SUFFIXES, _paged),
         (text.SUFFIXES, text.extract),
         (html.SUFFIXES, html.extract),
         (docx.SUFFIXES, docx.extract),

@@ -1,3 +1,5 @@
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -148,3 +150,27 @@ def test_a_section_starting_mid_page_heads_the_passages_after_it(tmp_path):
     lock = next(c for c in chunks if "LCK.." in c.text)
     assert lock.heading is not None and lock.heading.endswith("5.9. /var/lock : Lock files")
     assert "Editors" not in lock.text
+
+
+def test_supported_suffixes_do_not_load_pymupdf():
+    # The indexer's main process only asks which suffixes exist; PyMuPDF (34 MB resident) is
+    # for the extraction workers (benchmarks/README.md, "Memory").
+    code = (
+        "import sys\n"
+        "from indexer.extract.dispatch import supported_suffixes\n"
+        "s = supported_suffixes()\n"
+        "assert '.pdf' in s and '.epub' in s, s\n"
+        "assert 'pymupdf' not in sys.modules, 'pymupdf imported'\n"
+    )
+    root = Path(__file__).resolve().parents[2]
+    done = subprocess.run([sys.executable, "-c", code], cwd=root, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr[-2000:]
+
+
+def test_paged_reader_reads_its_suffixes_through_the_lazy_registry(tmp_path):
+    from indexer.extract import dispatch, paged
+
+    assert paged.SUFFIXES == dispatch.PAGED_SUFFIXES
+    pdf = make_pdf(tmp_path / "a.pdf", ["A page about lazy imports."])
+    doc = extract(pdf)
+    assert doc.paged and "lazy imports" in doc.segments[0].text

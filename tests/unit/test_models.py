@@ -61,6 +61,29 @@ def test_batches_stay_under_the_token_budget_and_results_keep_input_order(embedd
         assert float(alone @ out[i]) > 0.99, i
 
 
+def test_embedder_session_keeps_no_memory_patterns_and_trims_the_heap_once_made(
+    embedder, monkeypatch
+):
+    # Batches padded to their longest text rarely repeat a shape: a memory pattern planned
+    # for each one would only hold memory (benchmarks/README.md, "Memory").
+    assert embedder._session.get_session_options().enable_mem_pattern is False
+    from models import embedder as embedder_mod
+    from models import heap
+
+    calls = []
+    real_create = embedder_mod.create_session
+
+    def create(*args, **kwargs):
+        calls.append("session")
+        return real_create(*args, **kwargs)
+
+    monkeypatch.setattr(embedder_mod, "create_session", create)
+    monkeypatch.setattr(heap, "trim", lambda: calls.append("trim") or True)
+    again = embedder_mod.Embedder(embedder.spec, embedder.config)
+    assert calls == ["session", "trim"]
+    assert again.embed(["one passage"]).shape == (1, again.dims)
+
+
 def test_user_model_folder_takes_precedence_and_broken_model_is_reported(tmp_path):
     folder = tmp_path / "models" / "mine"
     folder.mkdir(parents=True)
