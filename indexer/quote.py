@@ -153,6 +153,12 @@ _POSSESSIVE = re.compile(r"['’]s?$")
 _PLAIN_NAME = re.compile(
     r"^(?:(?:[A-Z][a-z]+|[A-Z]['’][A-Z][a-z]+)(?:[-'’][A-Za-z][a-z]*)*|[A-Z]{3,})$"
 )
+_GERMAN = re.compile(
+    r"\b(?:der|die|das|des|dass|und|oder|aber|ist|ein|eine|einen|nicht|mit|von|dem|wie|wer|"
+    r"wann|warum|für|auf|im|auch|noch|mein|meine|unsere|"
+    r"sind|wurde|wurden|hat|haben|welche|welcher|welches|wieviel|wo|zu|bei|nach|über)\b",
+    re.IGNORECASE,
+)
 _WHOLE_NUMBER = re.compile(r"(?<![\w.,])\d+(?:[.,]\d+)*(?!\w)")  # not "ALDH1", "1990s"
 
 
@@ -172,7 +178,13 @@ def named_terms(question: str) -> list[str]:
     """
     out: list[str] = []
     taken: list[tuple[int, int]] = []
+    # German capitalises every noun ("Was kostet die Reparatur des Daches?"): there a capital
+    # says nothing about a name, so only numbers count.
+    german = len(_GERMAN.findall(question)) >= 2
     for m in _NAME.finditer(question):
+        if german:
+            taken.append(m.span())
+            continue
         taken.append(m.span())
         words = m.group(0).split()
         before = question[: m.start()].rstrip()

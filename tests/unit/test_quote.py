@@ -142,6 +142,10 @@ def test_a_marker_after_the_full_stop_belongs_to_its_sentence():
         # identifiers written many ways, a two-letter acronym, digits inside words
         ("What do my papers say about this: CX3CR1 on Th2 cells in the UK in the 1990s?", []),
         ("What does error code F28 mean?", []),
+        # German capitalises every noun: only numbers count there
+        ("Was kostet die Reparatur des Daches in München?", []),
+        ("Wer hat das Boot im Jahr 2019 gekauft?", ["2019"]),
+        ("What did Der Spiegel report?", ["Der Spiegel"]),  # one German word is not German
     ],
 )
 def test_named_terms_are_the_plain_names_and_numbers_a_file_must_mention(question, terms):
