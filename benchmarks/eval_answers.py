@@ -142,8 +142,7 @@ def calibrate(asker: Any, questions: list[dict[str, Any]]) -> dict[str, Any]:
     for q in questions:
         hits, _ = asker._retrieve(q["q"], None)
         present = q.get("present", q["doc"] is not None)
-        names = [t for t in named_terms(q["q"]) if not t[0].isdigit()]  # as Asker does
-        score = best_score(q["q"], hits, asker.embedder, names) if hits else 0.0
+        score = best_score(q["q"], hits, asker.embedder, named_terms(q["q"])) if hits else 0.0
         scores.append((score, present))
     best = (0.0, 0.0)
     for bar in sorted({round(s, 3) for s, _ in scores}):

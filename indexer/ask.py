@@ -344,12 +344,6 @@ class Asker:
                 break
         return chosen, result.hits[: self.config.passages]
 
-    def extract(
-        self, question: str, hits: list[Hit], filters: SearchFilters | None = None
-    ) -> Extract | None:
-        """The sentence of ``hits`` that answers ``question``, if one clears the bar."""
-        return self._extract(question, hits, filters)[0]
-
     def _extract(
         self, question: str, hits: list[Hit], filters: SearchFilters | None
     ) -> tuple[Extract | None, list[str], set[str] | None]:
@@ -366,12 +360,10 @@ class Asker:
             return None, [], None
         mentioning = getattr(self.searcher, "mentioning", None)
         terms = named_terms(question) if mentioning is not None else []
-        # Names are checked per file below, so sentences are scored on what is asked of them;
-        # a number also points to its sentence ("the boat bought for 38,500 pounds") and stays.
-        names = [t for t in terms if not t[0].isdigit()]
+        # Names are checked per file below, so sentences are scored on what is asked of them.
         ranked = [
             e
-            for e in score_sentences(question, hits, self.embedder, named=names)
+            for e in score_sentences(question, hits, self.embedder, named=terms)
             if e.score >= self.config.extract_bar
         ]
         if not terms or mentioning is None:

@@ -182,10 +182,9 @@ def named_terms(question: str) -> list[str]:
     # says nothing about a name, so only numbers count.
     german = len(_GERMAN.findall(question)) >= 2
     for m in _NAME.finditer(question):
-        if german:
-            taken.append(m.span())
-            continue
         taken.append(m.span())
+        if german:
+            continue
         words = m.group(0).split()
         before = question[: m.start()].rstrip()
         if not before or before[-1] in '.!?:;"“«(\n':
@@ -253,8 +252,10 @@ def score_sentences(
 ) -> list[Extract]:
     """Every candidate sentence of the ``top`` best passages, best first.
 
-    ``named``: names in the question (:func:`named_terms`) that the caller checks at the file
-    level. Shared words and exact terms then count on the rest of the question, and meaning is
+    ``named``: terms of the question (:func:`named_terms`) that the caller checks at the file
+    level. Its names are taken out of the question (a number stays: it also points to its
+    sentence, "the boat bought for 38,500 pounds"); shared words and exact terms then count
+    on the rest of the question, and meaning is
     the mean of the sentence's similarity to the whole question and to the rest. A report's
     title sentence names its subject ("…a Dash 8 operated by Fjordfly overran the runway at
     Bodo…") and otherwise outscores the sentence that answers "How deep was the snow on the
@@ -266,11 +267,12 @@ def score_sentences(
         cands += [(h, a, b) for a, b in _units(h.text)]
     if not cands:
         return []
-    asked = without_terms(question, named) if named else question
+    names = [t for t in named if not t[0].isdigit()]
+    asked = without_terms(question, names) if names else question
     q = embedder.embed_query(asked)
     vecs = embedder.embed([h.text[a:b] for h, a, b in cands])
     sims = vecs @ q
-    if named:  # about the subject the question names, and answering what it asks of it
+    if names:  # about the subject the question names, and answering what it asks of it
         sims = (sims + vecs @ embedder.embed_query(question)) / 2
     words = content_words(asked)
     exact = exact_terms(asked)
