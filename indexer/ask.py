@@ -358,24 +358,23 @@ class Asker:
         """
         if self.embedder is None or not hits:
             return None, [], None
-        mentioning = getattr(self.searcher, "mentioning", None)
-        terms = named_terms(question) if mentioning is not None else []
+        terms = named_terms(question)
         # Names are checked per file below, so sentences are scored on what is asked of them.
         ranked = [
             e
             for e in score_sentences(question, hits, self.embedder, named=terms)
             if e.score >= self.config.extract_bar
         ]
-        if not terms or mentioning is None:
+        if not terms:
             return (ranked[0] if ranked else None), [], None
         fitting = {h.doc for h in hits}
         unmentioned = []
         for term in terms:
-            docs = mentioning(term, among=fitting, filters=filters)
+            docs = self.searcher.mentioning(term, among=fitting, filters=filters)
             if docs is None:
                 continue  # the index cannot tell: no constraint
             fitting &= docs
-            if not docs and not mentioning(term, filters=filters):
+            if not docs and not self.searcher.mentioning(term, filters=filters):
                 unmentioned.append(term)
         doc_of = {h.chunk_id: h.doc for h in hits}
         best = next((e for e in ranked if doc_of[e.chunk_id] in fitting), None)

@@ -46,6 +46,12 @@ class FakeSearcher:
             h.similarity = self.similarity
         return SearchResult(self.hits[:limit], 1.0)
 
+    def mentioning(
+        self, term: str, among: object = None, filters: SearchFilters | None = None
+    ) -> set[str] | None:
+        """No full-text index behind it: which files mention a name cannot be told."""
+        return None
+
 
 class ScriptedLlm:
     """A model that streams the given pieces, whatever it is asked, and records each prompt."""

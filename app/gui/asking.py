@@ -43,6 +43,9 @@ class _RecordingSearcher:
         self.hits.update({h.chunk_id: h for h in result.hits})
         return result
 
+    def mentioning(self, *args: Any, **kwargs: Any) -> set[str] | None:
+        return self._inner.mentioning(*args, **kwargs)
+
     def close(self) -> None:
         self._inner.close()
 
@@ -105,7 +108,7 @@ class _AskWorker(QObject):
                 self._searcher = self.engine.searcher()
             rec = _RecordingSearcher(self._searcher)
             self.status.emit(req, "Reading your files…")
-            # Duck-typed: it has the search/config/embedder/close that Asker uses of a Searcher.
+            # Duck-typed: it has what Asker uses of a Searcher (search, mentioning, config…).
             asker = self.engine.asker(rec)  # type: ignore[arg-type]
 
             def quoted(quote: Extract | None, hits: list[Hit]) -> None:

@@ -200,6 +200,21 @@ def test_tab_asks_and_streams_with_citations(app_window, qtbot, tmp_path):  # ty
     assert not lz.isVisible()
 
 
+def test_tab_on_a_name_no_file_mentions_says_so(app_window, qtbot, tmp_path):  # type: ignore[no-untyped-def]
+    # Through the window's real asking worker and engine: the named-term check must reach it.
+    docs = _docs(tmp_path / "docs")
+    _index(app_window, qtbot, docs)
+    lz = app_window.launcher
+    lz.popup()
+    _type(qtbot, lz, "When does the inverter warranty expire in Peru?")
+    with qtbot.waitSignal(lz.answered, timeout=180_000):
+        qtbot.keyClick(lz.field, Qt.Key.Key_Tab)
+    outcome = lz._outcome
+    assert outcome is not None and not outcome.answer.found, outcome and outcome.answer.to_json()
+    assert outcome.answer.unmentioned == ["Peru"]
+    assert "mentions \u201cPeru\u201d" in lz.answer_view.toPlainText()
+
+
 # -- behaviour, one promise per test -------------------------------------------------------------
 
 LATE = (
