@@ -5,9 +5,10 @@ Two sets, both indexed through the real pipeline and asked through the same ``As
 * ``facts``: fictional documents written for this benchmark (``benchmarks/data/facts.json``):
   questions with short reference answers (numbers, dates, names, causes) on a known page, and
   questions whose answer no document holds.
-* ``heldout``: more questions on the same documents, present and absent, written after the
-  answer rules were built, so that the rules are also measured on questions they were not
-  made on.
+* ``heldout`` and ``fresh``: more questions on the same documents, present and absent, each
+  written after the answer rules of its time were built, so that the rules are also measured
+  on questions they were not made on (``heldout`` was then used to choose between variants;
+  ``fresh`` was written at the start of stop 26).
 * ``scifact``: multi-page PDFs of SciFact abstracts (one abstract per page): claims whose abstract
   is in the corpus (the right page is known) and claims whose abstract was left out. SciFact is
   CC BY-NC: used here for evaluation only, never shipped.
@@ -40,6 +41,7 @@ sys.path.insert(0, str(ROOT))
 SCIFACT = ROOT.parent / "shared" / "eval" / "scifact"
 FACTS = ROOT / "benchmarks" / "data" / "facts.json"
 RESULTS = ROOT / "benchmarks" / "results"
+LATER = ("heldout", "fresh")  # sets written after the rules they measure
 
 
 def load_scifact() -> tuple[dict[str, dict[str, str]], dict[str, str], dict[str, str]]:
@@ -79,15 +81,15 @@ def facts_set(folder: Path) -> list[dict[str, Any]]:
     return qs
 
 
-def heldout_set(folder: Path) -> list[dict[str, Any]]:
-    """Questions on the facts documents written after the rules were built (``facts_set`` must
-    have written the documents): reported as a set of their own, so a rule is also measured on
-    questions it was not made on."""
+def later_set(folder: Path, name: str) -> list[dict[str, Any]]:
+    """Questions on the facts documents written after rules were built (``facts_set`` must have
+    written the documents): ``heldout`` (stop 25) and ``fresh`` (stop 26), each reported as a set
+    of its own, so a rule is also measured on questions it was not made on."""
     data = json.loads(FACTS.read_text(encoding="utf-8"))
-    qs = [{**q, "doc": str(folder / q["doc"]), "set": "heldout"} for q in data["heldout_questions"]]
+    qs = [{**q, "doc": str(folder / q["doc"]), "set": name} for q in data[f"{name}_questions"]]
     qs += [
-        {"q": q, "ref": None, "doc": None, "page": None, "set": "heldout"}
-        for q in data["heldout_absent"]
+        {"q": q, "ref": None, "doc": None, "page": None, "set": name}
+        for q in data[f"{name}_absent"]
     ]
     return qs
 
@@ -215,7 +217,7 @@ def run_model(asker: Any, questions: list[dict[str, Any]]) -> dict[str, Any]:
             }
         )
     out: dict[str, Any] = {}
-    for name in ("facts", "heldout", "scifact"):
+    for name in ("facts", *LATER, "scifact"):
         rs = [r for r in rows if r["set"] == name]
         if not rs:
             continue
@@ -245,7 +247,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=(__doc__ or "").split("\n\n")[0])
     ap.add_argument("--llm", action="append", help="LLM id or GGUF path (repeatable)")
     ap.add_argument("--no-llm", action="store_true", help="extract only, no generation")
-    ap.add_argument("--sets", default="facts,heldout,scifact")
+    ap.add_argument("--sets", default="facts,heldout,fresh,scifact")
     ap.add_argument("--present", type=int, default=30, help="SciFact claims with their abstract")
     ap.add_argument("--absent", type=int, default=15, help="SciFact claims without")
     ap.add_argument("--seed", type=int, default=13)
@@ -268,10 +270,11 @@ def main() -> None:
         folder = Path(tmp) / "files"
         folder.mkdir()
         questions: list[dict[str, Any]] = []
-        if "facts" in sets or "heldout" in sets:
+        if {"facts", *LATER} & set(sets):
             facts = facts_set(folder)
             questions += facts if "facts" in sets else []
-            questions += heldout_set(folder) if "heldout" in sets else []
+            for name in LATER:
+                questions += later_set(folder, name) if name in sets else []
         if "scifact" in sets:
             questions += scifact_set(folder, args.present, args.absent, args.seed)
         cfg = IndexConfig(index_dir=Path(tmp) / "index", folders=(folder,))

@@ -33,6 +33,10 @@ EXTRACT_BAR = 0.44
 # Weights of the signals in a sentence's score: meaning, shared words, exact numbers/names, and
 # whether the sentence holds the kind of thing the question asks for (a date for "when"…).
 W_SIM, W_WORDS, W_EXACT, W_TYPE = 0.7, 0.2, 0.1, 0.2
+# Taken off a sentence that lacks what the question cannot be answered without (a count for
+# "how many", an amount of money for "what did it cost"): more than any sentence can score, so
+# it never clears the bar, and it still ranks among its kind.
+W_LACKS = 1.2
 # Sentences shorter than this are joined with the next one, so a card is never a bare fragment.
 MIN_SENTENCE = 60
 MAX_SENTENCE = 600
@@ -160,6 +164,8 @@ _GERMAN = re.compile(
     re.IGNORECASE,
 )
 _WHOLE_NUMBER = re.compile(r"(?<![\w.,])\d+(?:[.,]\d+)*(?!\w)")  # not "ALDH1", "1990s"
+# A model, error or part code: capitals then two or more digits ("F28", "E10", "CX24", "A320").
+_CODE = re.compile(r"(?<![\w-])([A-Z]{1,3})-?(\d{2,})(?![\w-])")
 
 
 def named_terms(question: str) -> list[str]:
@@ -168,18 +174,20 @@ def named_terms(question: str) -> list[str]:
 
     A name of several capitalised words stays one term; a possessive is dropped ("Keller's");
     the question's first word is capitalised anyway and counts only inside a longer name; stop
-    words never count. Numbers inside a word ("F28", "1990s") are not terms on their own.
+    words never count. A code of capitals and two or more digits ("F28", "E10", "A320") is a
+    term (``Searcher.mentioning`` also finds it written "F-28"); other numbers inside a word
+    ("1990s") are not terms on their own.
 
-    Only what is written one way counts: plain names ("Peru", "Boeing", "NTSB") and numbers of
-    three digits or more (years, amounts, model numbers). Identifiers such as "Th2", "IFN-γ"
-    or "PrP" are written many ways ("T(H)2", "interferon-gamma"), a two-letter acronym is often
-    spelled out ("UK"), and small numbers often are too ("six passengers"): requiring those
-    literally turned answerable SciFact claims into "not found".
+    Only what is written one way counts: plain names ("Peru", "Boeing", "NTSB"), codes and
+    numbers of three digits or more (years, amounts, model numbers). Identifiers such as "Th2",
+    "IFN-γ" or "PrP" are written many ways ("T(H)2", "interferon-gamma"), a two-letter acronym
+    is often spelled out ("UK"), and small numbers often are too ("six passengers"): requiring
+    those literally turned answerable SciFact claims into "not found".
     """
     out: list[str] = []
     taken: list[tuple[int, int]] = []
     # German capitalises every noun ("Was kostet die Reparatur des Daches?"): there a capital
-    # says nothing about a name, so only numbers count.
+    # says nothing about a name, so only numbers and codes count.
     german = len(_GERMAN.findall(question)) >= 2
     for m in _NAME.finditer(question):
         taken.append(m.span())
@@ -193,6 +201,7 @@ def named_terms(question: str) -> list[str]:
         words = [w for w in words if w and w.lower() not in STOP_WORDS]
         if words and all(_PLAIN_NAME.match(w) for w in words):
             out.append(" ".join(words))
+    out += [m.group(0) for m in _CODE.finditer(question)]  # a code in any language
     for m in _WHOLE_NUMBER.finditer(question):
         digits = sum(c.isdigit() for c in m.group(0))
         if digits >= 3 and not any(a <= m.start() < b for a, b in taken):
@@ -225,6 +234,88 @@ _ASKS = [
      re.compile(r"\b(caus\w*|because|due to|led to|result\w*|reason|factor\w*)\b", re.I)),
     (re.compile(r"\bwho\b", re.I), re.compile(r"\b[A-Z][a-z]+\s+[A-Z][a-z]+")),
 ]  # fmt: skip
+
+
+# What some questions cannot be answered without: "how many" a count, "how much ... cost" an
+# amount of money. The title sentence of a report names its subject and usually a date and a
+# report number, so without this it was quoted for "How many people were on board the Dash 8?".
+_COUNT_Q = re.compile(r"\bhow many\b", re.I)
+_COST_Q = re.compile(
+    r"\bhow much\b[^?]*\b(?:cost|costs|pay|paid|pays|spend|spent|charged?)\b|\bhow expensive\b"
+    r"|\bwhat (?:is|was|are|were|will be|would be) the (?:price|cost)s?\b",
+    re.I,
+)
+_NUMBER_WORDS = (
+    r"one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|thirteen|fourteen|fifteen"
+    r"|sixteen|seventeen|eighteen|nineteen|twenty|thirty|forty|fifty|sixty|seventy|eighty"
+    r"|ninety|hundreds?|thousands?|millions?|billions?|dozens?"
+)
+_COUNT_WORD = re.compile(
+    rf"\b(?:{_NUMBER_WORDS}|none|nobody|no one|zero|both|several|single|once|twice)\b", re.I
+)
+_CURRENCY = (
+    r"(?:[$€£¥₹]|\b(?:USD|EUR|GBP|CHF|JPY|CAD|AUD|NZD|SEK|NOK|DKK|PLN|CZK|HUF|INR|CNY|BRL|ZAR)\b"
+    r"|\b(?:euros?|pounds?|dollars?|cents?|pence|francs?|yen|yuan|kronor|kroner|krona|krone"
+    r"|rupees?|zloty|pesos?|reais|rand)\b)"
+)
+_MONEY = re.compile(
+    rf"{_CURRENCY}\s?\d"
+    rf"|\d(?:[\d.,]*\d)?\s?(?:k|m|bn|million|billion|thousand)?\s?{_CURRENCY}"
+    rf"|\b(?:{_NUMBER_WORDS})\s+{_CURRENCY}"
+    r"|\b(?:free of charge|at no cost|no charge)\b",
+    re.I,
+)
+_MONTH_NAME = r"(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?"
+_DIGITS = re.compile(r"(?<![\w.,:/-])\d+(?:[.,]\d+)*(?![\w:/-])")
+
+
+_UNITS = (
+    r"second|minute|hour|day|week|month|year|decade|century|centuries|time|metre|meter|"
+    r"kilometre|kilometer|centimetre|centimeter|millimetre|millimeter|mile|foot|feet|inch|"
+    r"yard|gram|kilogram|kg|tonne|ton|pound|ounce|litre|liter|gallon|percent|degree|watt|"
+    r"kilowatt|kwh|volt|amp|euro|dollar|calorie|page|word"
+)
+_HOW_MANY_UNIT = re.compile(rf"\bhow many ((?:{_UNITS})(?:e?s)?)\b", re.I)
+
+
+def holds_count(question: str, sentence: str) -> bool:
+    """Whether ``sentence`` holds a count that ``question`` does not: a number word ("six",
+    "nobody") or a number that is not part of a date, a year, a time or a code ("3 February
+    2020", "14:30", "AR-2020-02"), nor one the question already holds ("Dash 8"). "How many
+    days" (a unit of measure) needs a number of days: "within 30 days", not "14 panels"."""
+    unit = _HOW_MANY_UNIT.search(question)
+    if unit is not None:
+        word = unit.group(1).lower().rstrip("s")
+        word = word[:-1] if word.endswith(("ie", "e")) and len(word) > 4 else word
+        number = rf"(?:\d+(?:[.,]\d+)*|{_NUMBER_WORDS}|a|an|one|half)"
+        if word == "time" and re.search(r"\b(?:once|twice|thrice)\b", sentence, re.I):
+            return True
+        counted = rf"\b{number}[\s-]+(?:\w+[\s-]+)?{re.escape(word)}"
+        return re.search(counted, sentence, re.I) is not None
+    asked = {n.replace(",", "") for n in _NUMBER.findall(question)}
+    asked_words = {w.lower() for w in _WORD.findall(question)}
+    if any(m.group(0).lower() not in asked_words for m in _COUNT_WORD.finditer(sentence)):
+        return True
+    for m in _DIGITS.finditer(sentence):
+        number = m.group(0).replace(",", "")
+        if number in asked or (len(number) == 4 and 1800 <= int(number) <= 2100):
+            continue
+        before, after = sentence[: m.start()], sentence[m.end() :]
+        if re.search(rf"\b{_MONTH_NAME}\s*$", before, re.I):
+            continue  # "February 3", "March 2019"
+        if re.match(rf"\s+{_MONTH_NAME}(?!\w)", after, re.I):
+            continue  # "3 February"
+        return True
+    return False
+
+
+def holds_what_is_asked(question: str, sentence: str) -> bool:
+    """False when ``question`` asks for a count ("how many") or a price ("how much did ...
+    cost") and ``sentence`` holds none: then it cannot be the answer, however close its
+    meaning."""
+    if _COUNT_Q.search(question) and not holds_count(question, sentence):
+        return False
+    return not (_COST_Q.search(question) and not _MONEY.search(sentence))
 
 
 def answer_type_match(question: str, sentence: str) -> float:
@@ -285,6 +376,7 @@ def score_sentences(
             + W_WORDS * cover
             + W_EXACT * share_found(exact, text)
             + W_TYPE * answer_type_match(question, text)
+            - (0.0 if holds_what_is_asked(question, text) else W_LACKS)
         )
         out.append(Extract(text, h.path, h.page, h.chunk_id, a, b, score, h.section))
     out.sort(key=lambda e: -e.score)

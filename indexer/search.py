@@ -441,24 +441,55 @@ class Searcher:
         rows: int | None = None
         if filters is not None and filters.active:
             allowed, rows = self._filtered(filters)
+        # Each word with the other ways it is written (a query's words are ORed, a quoted
+        # phrase is one alternative): "2000" is also "2,000", and a code "F28" also "F-28",
+        # which the index holds as two words.
+        alternatives: list[list[tuple[str, re.Pattern[str] | None]]] = [[(w, None)] for w in words]
         if re.fullmatch(r"\d+(?:[.,]\d+)*", term):
-            # "2000" is also written "2,000": one query for either (words of a query are ORed)
-            words = [" ".join(number_forms(term))]
+            alternatives = [[(" ".join(number_forms(term)), None)]]
+        elif (code := re.fullmatch(r"([A-Za-z]{1,3})-?(\d{2,})", term)) is not None:
+            # "F-28" is two words in the index, and a one-letter word is not indexed: the
+            # phrase finds passages with the number, and the text tells which hold the code.
+            written = re.compile(rf"\b{code[1]}[- ]?{code[2]}\b", re.I)
+            alternatives = [[(code[1] + code[2], None), (f'"{code[1]} {code[2]}"', written)]]
         found: set[str] | None = None
-        for word in words:  # "Fjordfly Dash" in "the Fjordfly Dash 8": each word, not a phrase
-            hits = self._store.text_search(word, MENTION_FETCH, allowed, rows=rows, columns=())
-            docs = {h.row["doc"] for h in hits}
-            if among is not None:
-                rest = set(among) - docs
-                if allowed is not None:
-                    rest &= allowed
-                if rest and len(hits) >= MENTION_FETCH:  # a common word: look in those files
-                    more = self._store.text_search(word, MENTION_FETCH, rest, columns=())
-                    docs |= {h.row["doc"] for h in more}
-            docs |= self._state.docs_matching(filters, name_terms=[word.split(" ")[0]])
+        for forms in alternatives:  # "Fjordfly Dash" in "the Fjordfly Dash 8": each word
+            docs: set[str] = set()
+            for form, check in forms:
+                docs |= self._mention_docs(form, among, allowed, rows, check)
+            first = forms[0][0].split(" ")[0]
+            docs |= self._state.docs_matching(filters, name_terms=[first])
             found = docs if found is None else found & docs
         assert found is not None
         return found & set(among) if among is not None else found
+
+    def _mention_docs(
+        self,
+        query: str,
+        among: Collection[str] | None,
+        allowed: set[str] | None,
+        rows: int | None,
+        check: re.Pattern[str] | None = None,
+    ) -> set[str]:
+        """The documents whose text matches ``query`` (all of ``among`` checked, when given),
+        and ``check`` too when given."""
+        assert self._store is not None
+        columns = ("text",) if check is not None else ()
+
+        def docs_of(found: list[RawHit]) -> set[str]:
+            return {h.row["doc"] for h in found if check is None or check.search(h.row["text"])}
+
+        hits = self._store.text_search(query, MENTION_FETCH, allowed, rows=rows, columns=columns)
+        docs = docs_of(hits)
+        if among is not None:
+            rest = set(among) - docs
+            if allowed is not None:
+                rest &= allowed
+            if rest and len(hits) >= MENTION_FETCH:  # a common word: look in those files
+                docs |= docs_of(
+                    self._store.text_search(query, MENTION_FETCH, rest, columns=columns)
+                )
+        return docs
 
     def _name_hits(self, query: str, filters: SearchFilters | None) -> list[RawHit]:
         """Documents whose file name contains every word of the query."""

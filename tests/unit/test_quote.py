@@ -6,6 +6,7 @@ from indexer.ask import check_grounding
 from indexer.quote import (
     exact_terms,
     find_extract,
+    holds_what_is_asked,
     named_terms,
     score_sentences,
     sentence_spans,
@@ -141,10 +142,15 @@ def test_a_marker_after_the_full_stop_belongs_to_its_sentence():
         ("Peru: what caused it?", []),  # the first word is capitalised anyway
         # identifiers written many ways, a two-letter acronym, digits inside words
         ("What do my papers say about this: CX3CR1 on Th2 cells in the UK in the 1990s?", []),
-        ("What does error code F28 mean?", []),
-        # German capitalises every noun: only numbers count there
+        # a code of capitals and two or more digits is written one way (or with a hyphen)
+        ("What does error code F28 mean?", ["F28"]),
+        ("What is the output of the Thermo CX24?", ["CX24"]),
+        ("Which parts fit the A-320?", ["A-320"]),
+        ("Is the F2 key or the 2FA code broken?", []),
+        # German capitalises every noun: only numbers and codes count there
         ("Was kostet die Reparatur des Daches in München?", []),
         ("Wer hat das Boot im Jahr 2019 gekauft?", ["2019"]),
+        ("Was bedeutet der Fehler F28 an der Therme?", ["F28"]),
         ("What did Der Spiegel report?", ["Der Spiegel"]),  # one German word is not German
     ],
 )
@@ -158,3 +164,44 @@ def test_a_whole_number_is_looked_up_in_both_of_its_forms():
     assert number_forms("737") == ["737"]
     assert number_forms("2.5") == ["2.5"]
     assert number_forms("0412") == ["0412"]
+
+
+@pytest.mark.parametrize(
+    ("question", "sentence", "holds"),
+    [
+        ("How many passengers were on board?", "The two pilots and six passengers survived.", True),
+        ("How many bearings were corroded?", "Corrosion was found in 3 of the 8 bearings.", True),
+        ("How many people were hurt?", "Nobody was hurt.", True),
+        # a date, a year, a report number, a time or the question's own number is no count
+        (
+            "How many people were on board the Dash 8?",
+            "Report AR-2020-02. On 3 February 2020 a Dash 8 overran the runway at 14:30.",
+            False,
+        ),
+        ("How many students took part?", "The study ran from March 2019 to 2021.", False),
+        ("How much did the new boat cost?", "A new boat was bought for 38,500 pounds.", True),
+        ("How much did the repair cost?", "It cost \u20ac1,200 including VAT.", True),
+        ("How much did the repair cost?", "The total was 1.2 million dollars.", True),
+        ("What was the price of the heat pump?", "Installed on 2 May by three engineers.", False),
+        ("How much will replacing the bearings cost?", "Replace them within 18 months.", False),
+        # "how much" without a price, and questions that ask neither, are not checked
+        ("How much notice must the tenant give?", "Three months' notice.", True),
+        ("Who chaired the meeting?", "Minutes of the meeting of 9 November 2021.", True),
+    ],
+)
+def test_a_count_or_price_question_needs_a_count_or_an_amount(question, sentence, holds):
+    assert holds_what_is_asked(question, sentence) is holds
+
+
+@pytest.mark.parametrize(
+    ("sentence", "holds"),
+    [
+        ("Payment within 30 days.", True),
+        ("The invoice is payable within thirty calendar days.", True),
+        # a count of something else is not a number of days
+        ("Installation of 14 photovoltaic panels on 18 April 2023.", False),
+    ],
+)
+def test_how_many_of_a_unit_needs_a_number_of_that_unit(sentence, holds):
+    question = "Within how many days must the solar invoice be paid?"
+    assert holds_what_is_asked(question, sentence) is holds
