@@ -40,7 +40,7 @@ class EmbedderConfig:
             loaded two-core machine spinning threads take the cores that the other half of a
             search (LanceDB) and the rest of the desktop need; a query's embedding took a
             median 13.6 ms without spinning and 64.4 ms with it, bulk embedding was no
-            slower (benchmarks/results/scale-100000.json, load average above 8).
+            slower (benchmarks/results/scale-100000-loaded.json, load average above 8).
     """
 
     threads: int = 0
