@@ -286,10 +286,25 @@ def not_mentioned_text(terms: list[str]) -> str:
     return f"Nothing in your files mentions {listed}."
 
 
+# A model that declines in its own words: "The average age … was not provided in the sources."
+_DECLINE = re.compile(
+    r"\b(?:is|are|was|were)\s+not\s+(?:provided|mentioned|specified|stated|given|found|"
+    r"available|included|listed)\s+in\s+(?:the\s+|your\s+)?(?:sources?|files?|passages?|"
+    r"documents?|text|context)\b"
+    r"|\b(?:the\s+|your\s+)?(?:sources?|files?|passages?|documents?|context)\s+(?:do|does)\s+"
+    r"not\s+(?:say|mention|specify|state|provide|contain|include|give|answer)\b",
+    re.I,
+)
+
+
 def is_not_found(answer: str) -> bool:
-    """Whether the model said the sources do not answer the question."""
+    """Whether the model said the sources do not answer the question: the reply asked for, or
+    a first sentence that says so in other words."""
     low = answer.lower()
-    return NOT_FOUND_MARK.lower() in low or "not in your files" in low or not answer.strip()
+    if NOT_FOUND_MARK.lower() in low or "not in your files" in low or not answer.strip():
+        return True
+    first = _SENTENCE.split(answer.strip(), maxsplit=1)[0]
+    return _DECLINE.search(first) is not None
 
 
 class Asker:

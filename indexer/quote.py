@@ -138,9 +138,24 @@ def content_words(text: str) -> set[str]:
     return {stem(w) for w in _WORD.findall(text.lower()) if w not in STOP_WORDS and len(w) > 2}
 
 
+_ORDINAL_SUFFIX = re.compile(r"(?:st|nd|rd|th)\b", re.I)
+_MONTH_NEAR = re.compile(r"\b(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\b", re.I)
+
+
 def exact_terms(text: str) -> set[str]:
-    """Numbers and names in ``text``: what an answer must match exactly, not by meaning."""
-    terms = {n.replace(",", "") for n in _NUMBER.findall(text)}
+    """Numbers and names in ``text``: what an answer must match exactly, not by meaning.
+
+    An ordinal is its own term ("41st" is not the 41 of "Kastanienallee 41"), except in a date
+    ("March 12th" is the 12 of "12 March").
+    """
+    terms: set[str] = set()
+    for m in _NUMBER.finditer(text):
+        suffix = _ORDINAL_SUFFIX.match(text, m.end())
+        near = text[max(0, m.start() - 12) : m.end() + 14]
+        if suffix is not None and not _MONTH_NEAR.search(near):
+            terms.add(m.group(0).replace(",", "") + suffix.group(0).lower())
+        else:
+            terms.add(m.group(0).replace(",", ""))
     for m in _NAME.finditer(text):
         # The first word of a sentence is capitalised anyway; keep it only inside a longer name.
         start = m.start()

@@ -10,6 +10,7 @@ from indexer.pipeline import Indexer
 from indexer.quote import EXTRACT_BAR, W_LACKS, holds_what_is_asked, score_sentences
 from indexer.search import Searcher
 from tests.conftest import index_config, make_pdf
+from tests.fakes import ScriptedLlm
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(300)]
 
@@ -164,3 +165,20 @@ def test_a_price_is_answered_only_by_a_sentence_with_an_amount_of_money(asker):
     assert "accident-norway.pdf" in _cleared_the_bar_without_the_gate(asker, question)
     ans = asker.ask(question)
     assert not ans.found and ans.extract is None, ans.to_json()
+
+
+def test_a_model_that_declines_in_its_own_words_is_not_found(asker):
+    question = "What caused the accident in Panama?"
+    answered = Asker(asker.searcher, ScriptedLlm(["Fuel contamination with water [1]."]))
+    assert answered.ask(question).found  # the contrast: the same question, answered
+    llm = ScriptedLlm(["The cause of the accident was not mentioned in the sources."])
+    ans = Asker(asker.searcher, llm).ask(question)
+    assert llm.prompts, "the model was asked"
+    assert not ans.found and ans.answer == NOT_FOUND_TEXT, ans.to_json()
+
+
+def test_an_ordinal_the_sources_lack_is_flagged_not_in_the_sources(asker):
+    llm = ScriptedLlm(["The club bought its 8th boat for 38,500 pounds [1]."])
+    ans = Asker(asker.searcher, llm).ask("How much did the new boat cost?")
+    assert ans.sentences and not ans.sentences[0].grounded, ans.to_json()
+    assert ans.sentences[0].missing == ["8th"]

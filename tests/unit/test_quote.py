@@ -2,7 +2,7 @@
 
 import pytest
 
-from indexer.ask import check_grounding
+from indexer.ask import check_grounding, is_not_found
 from indexer.quote import (
     exact_terms,
     find_extract,
@@ -89,6 +89,30 @@ def test_grounding_flags_a_number_missing_from_the_cited_passage():
     # A fact found only in the *other* source does not ground a cited sentence.
     wrong = check_grounding("The panels last 10 years [2].", hits)
     assert not wrong[0].grounded
+
+
+def test_an_ordinal_is_not_the_number_of_a_house_but_a_date_is_a_date():
+    hits = [_hit("The apartment at Kastanienallee 41, Berlin. The lease starts on 12 March 2019.")]
+    floor = check_grounding("The apartment is on the 41st floor [1].", hits)[0]
+    assert not floor.grounded and floor.missing == ["41st"]
+    start = check_grounding("The lease starts on March 12th, 2019 [1].", hits)[0]
+    assert start.grounded, start
+
+
+@pytest.mark.parametrize(
+    ("reply", "declined"),
+    [
+        ("The average age of the students was not provided in the sources.", True),
+        ("The sources do not mention which journal published it.", True),
+        ("NOT IN FILES", True),
+        ("", True),
+        # an answer that says what a source leaves out is still an answer
+        ("Nobody was hurt [1]. The report does not mention injuries to the crew.", False),
+        ("The study was published in 2021 [1].", False),
+    ],
+)
+def test_a_model_that_declines_in_its_own_words_has_not_found_it(reply, declined):
+    assert is_not_found(reply) is declined
 
 
 @pytest.mark.parametrize(
