@@ -242,6 +242,57 @@ def support(answer: str, passage: str) -> float:
 
 
 _SENTENCE = re.compile(r"(?<=[.!?])\s+(?=\S)|\n+")
+_SENTENCE_PARTS = re.compile(r"((?<=[.!?])\s+(?=\S)|\n+)")  # the same, separators kept
+
+
+def _sentence_groups(answer: str) -> list[list[int]]:
+    """Indexes into ``_SENTENCE_PARTS.split(answer)`` (pieces at even indexes, separators at odd
+    ones), one list per sentence: a piece that is only a marker ("… 400 feet. [1]") belongs to
+    the sentence before it."""
+    parts = _SENTENCE_PARTS.split(answer)
+    groups: list[list[int]] = []
+    for i in range(0, len(parts), 2):
+        piece = parts[i].strip()
+        if not piece:
+            continue
+        if groups and not _CITE.sub("", piece).strip(" .,;"):
+            groups[-1].append(i)
+        else:
+            groups.append([i])
+    return groups
+
+
+def recite(answer: str, hits: list[Hit]) -> str:
+    """Point a sentence's markers at the passage that holds its facts when the passage it cites
+    does not.
+
+    Small models cite the first source for a fact they read in another ("…within 30 days [1]"
+    with the payment terms in [2]): the fact is in the sources, the pointer is wrong, and a
+    wrong first source is what the reader would open. A sentence whose cited passages lack
+    some of its numbers and names, while one other passage holds them all, cites that passage
+    instead (the one that holds most of its words, if several do). A fact no passage holds is
+    left for :func:`check_grounding` to flag.
+    """
+    parts = _SENTENCE_PARTS.split(answer)
+    for group in _sentence_groups(answer):
+        text = " ".join(parts[i] for i in group)
+        cites = parse_citations(text, len(hits))
+        facts = exact_terms(_CITE.sub(" ", text))
+        if not cites or not facts:
+            continue
+        joined = " ".join(hits[n - 1].text for n in cites)
+        if all(share_found({t}, joined) for t in facts):
+            continue
+        holders = [
+            n for n, h in enumerate(hits, start=1) if all(share_found({t}, h.text) for t in facts)
+        ]
+        if not holders:
+            continue
+        best = max(holders, key=lambda n: support(text, hits[n - 1].text))
+        log.info("Sentence cited %s for facts that source %d holds", cites, best)
+        for i in group:
+            parts[i] = _CITE.sub(f"[{best}]", parts[i])
+    return "".join(parts)
 
 
 def check_grounding(answer: str, hits: list[Hit]) -> list[Sentence]:
@@ -252,15 +303,8 @@ def check_grounding(answer: str, hits: list[Hit]) -> list[Sentence]:
     the passages it cites; an uncited one in at least one passage of the sources.
     """
     out: list[Sentence] = []
-    pieces: list[str] = []
-    for raw in _SENTENCE.split(answer):
-        text = raw.strip()
-        if not text:
-            continue
-        if pieces and not _CITE.sub("", text).strip(" .,;"):
-            pieces[-1] += " " + text  # "… 400 feet. [1]": the marker belongs to that sentence
-        else:
-            pieces.append(text)
+    parts = _SENTENCE_PARTS.split(answer)
+    pieces = [" ".join(parts[i].strip() for i in group) for group in _sentence_groups(answer)]
     for text in pieces:
         cites = parse_citations(text, len(hits))
         facts = exact_terms(_CITE.sub(" ", text))
@@ -479,7 +523,7 @@ class Asker:
                 citations=self._citations(hits, raw, []),
                 stopped=stopped,
             )
-        text = strip_invalid_markers(raw, len(hits))
+        text = recite(strip_invalid_markers(raw, len(hits)), hits)
         cited = parse_citations(text, len(hits))
         citations = self._citations(hits, text, cited)
         sentences = check_grounding(text, hits)

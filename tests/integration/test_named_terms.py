@@ -182,3 +182,21 @@ def test_an_ordinal_the_sources_lack_is_flagged_not_in_the_sources(asker):
     ans = Asker(asker.searcher, llm).ask("How much did the new boat cost?")
     assert ans.sentences and not ans.sentences[0].grounded, ans.to_json()
     assert ans.sentences[0].missing == ["8th"]
+
+
+def test_a_fact_cited_to_the_wrong_passage_cites_the_page_that_holds_it(asker):
+    question = "How much did the Riverside Rowing Club pay for the new boat?"
+    hits = asker.retrieve(question)
+    assert len(hits) >= 2, [h.text for h in hits]  # setup: a wrong passage to cite
+    right = next(
+        n for n, h in enumerate(hits, 1) if "38,500" in h.text and h.path.endswith("rowing.pdf")
+    )
+    wrong = 1 if right != 1 else 2
+    llm = ScriptedLlm([f"The club paid 38,500 pounds for the boat [{wrong}]."])
+    ans = Asker(asker.searcher, llm).ask(question)
+    assert ans.found and ans.answer == f"The club paid 38,500 pounds for the boat [{right}].", (
+        ans.answer
+    )
+    first = ans.citations[0]
+    assert (Path(first.path).name, first.page, first.cited) == ("minutes-rowing.pdf", 2, True)
+    assert ans.sentences[0].grounded

@@ -2,7 +2,7 @@
 
 import pytest
 
-from indexer.ask import check_grounding, is_not_found
+from indexer.ask import check_grounding, is_not_found, recite
 from indexer.quote import (
     exact_terms,
     find_extract,
@@ -97,6 +97,22 @@ def test_an_ordinal_is_not_the_number_of_a_house_but_a_date_is_a_date():
     assert not floor.grounded and floor.missing == ["41st"]
     start = check_grounding("The lease starts on March 12th, 2019 [1].", hits)[0]
     assert start.grounded, start
+
+
+def test_a_sentence_that_cites_the_wrong_passage_cites_the_one_that_holds_its_facts():
+    hits = [
+        _hit("Invoice 2023-0412 from Helios Solar to Martina Keller, dated 18 April 2023.", "a"),
+        _hit("Total amount due: 11,860 euros. Payment within 30 days.", "b"),
+    ]
+    answer = "The invoice must be paid within 30 days. [1]\nIt totals 11,860 euros [1, 2]."
+    fixed = recite(answer, hits)
+    # (the second sentence's sources hold its facts between them: left as cited)
+    assert fixed == "The invoice must be paid within 30 days. [2]\nIt totals 11,860 euros [1, 2]."
+    assert all(s.grounded for s in check_grounding(fixed, hits))
+    # Facts the cited passage holds, or that no passage holds, keep their markers.
+    kept = "It is dated 18 April 2023 [1]. It was paid in 45 days [1]."
+    assert recite(kept, hits) == kept
+    assert [s.grounded for s in check_grounding(kept, hits)] == [True, False]
 
 
 @pytest.mark.parametrize(
