@@ -225,12 +225,22 @@ def named_terms(question: str) -> list[str]:
     return [t for t in out if not (t.lower() in seen or seen.add(t.lower()))]  # type: ignore[func-returns-value]
 
 
+_SPELLED = [
+    "zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten",
+    "eleven", "twelve", "thirteen", "fourteen", "fifteen", "sixteen", "seventeen", "eighteen",
+    "nineteen", "twenty",
+]  # fmt: skip
+_SPELLED_OUT = {str(n): w for n, w in enumerate(_SPELLED)}
+
+
 def share_found(terms: set[str], text: str) -> float:
+    """The share of ``terms`` (lower-case names, numbers without thousands separators) that
+    ``text`` holds; a small number also counts written out ("8" in "eight hours")."""
     if not terms:
         return 0.0
     low = text.lower().replace(",", "")
     words = set(_WORD.findall(low)) | set(_NUMBER.findall(low))
-    return sum(t in words for t in terms) / len(terms)
+    return sum(t in words or _SPELLED_OUT.get(t, "") in words for t in terms) / len(terms)
 
 
 _MONTH = (

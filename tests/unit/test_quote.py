@@ -91,6 +91,13 @@ def test_grounding_flags_a_number_missing_from_the_cited_passage():
     assert not wrong[0].grounded
 
 
+def test_a_small_number_is_grounded_by_the_same_number_written_out():
+    hits = [_hit("Students who slept eight hours recalled more words than the others.")]
+    assert check_grounding("They slept 8 hours [1].", hits)[0].grounded
+    nine = check_grounding("They slept 9 hours [1].", hits)[0]
+    assert not nine.grounded and nine.missing == ["9"]
+
+
 def test_an_ordinal_is_not_the_number_of_a_house_but_a_date_is_a_date():
     hits = [_hit("The apartment at Kastanienallee 41, Berlin. The lease starts on 12 March 2019.")]
     floor = check_grounding("The apartment is on the 41st floor [1].", hits)[0]
