@@ -18,6 +18,7 @@ from app.gui.render import ANSWER_HIGHLIGHT, HIGHLIGHT, sentence_rects
 from app.gui.window import MainWindow
 from app.paths import app_paths
 from tests.conftest import make_pdf
+from tests.fakes import ScriptedLlm
 
 pytestmark = [pytest.mark.gui, pytest.mark.integration, pytest.mark.timeout(240)]
 
@@ -37,6 +38,18 @@ NOTES = (
 
 @pytest.fixture
 def window(home, tmp_path, qtbot, embedder, llm):  # type: ignore[no-untyped-def]
+    yield from _window(tmp_path, qtbot, embedder, llm)
+
+
+@pytest.fixture
+def scripted_window(home, tmp_path, qtbot, embedder):  # type: ignore[no-untyped-def]
+    """The window with a model that always answers from the notes: what the view does with the
+    quote must not hang on whether the small real model declines (its reply varies with what
+    it was asked before in the same process)."""
+    yield from _window(tmp_path, qtbot, embedder, ScriptedLlm(["They cost 3 euros each [1]."]))
+
+
+def _window(tmp_path, qtbot, embedder, llm):  # type: ignore[no-untyped-def]
     engine = Engine(app_paths(), embedder=embedder, llm=llm)
     engine.settings.workers = 1
     w = MainWindow(engine, use_tray=False)
@@ -134,8 +147,8 @@ def test_card_source_shows_the_pdf_page_with_the_sentence_in_its_colour(window, 
     assert again is not None and len(again.answer_rects) == len(view.answer_rects)
 
 
-def test_unpaged_source_marks_the_sentence_by_its_offsets(window, qtbot):  # type: ignore[no-untyped-def]
-    w = window
+def test_unpaged_source_marks_the_sentence_by_its_offsets(scripted_window, qtbot):  # type: ignore[no-untyped-def]
+    w = scripted_window
     _ask(qtbot, w, "How much do the tram 28 tickets cost?")
     quote = w.ask.quote
     assert quote is not None and quote.page is None and "3 euros" in quote.text
