@@ -83,14 +83,20 @@ def test_the_file_that_names_the_place_answers(asker):
     assert "fuel contamination" in ans.extract.text and ans.unmentioned == []
 
 
-def test_a_place_no_file_mentions_is_not_found_and_named(asker):
-    question = "What caused the accident in Peru?"
-    assert _bar_alone_would_quote(asker, question) == "accident-panama.pdf"
+@pytest.mark.parametrize(
+    ("question", "quoted", "term"),
+    [
+        ("What caused the accident in Peru?", "accident-panama.pdf", "Peru"),
+        ("What does error code F22 mean?", "manual-boiler.pdf", "F22"),  # the manual has F-28
+    ],
+)
+def test_a_name_or_code_no_file_mentions_is_not_found_and_named(asker, question, quoted, term):
+    assert _bar_alone_would_quote(asker, question) == quoted
     ans = asker.ask(question)
     assert not ans.found and ans.extract is None, ans.to_json()
-    assert ans.unmentioned == ["Peru"]
-    assert ans.answer == "Nothing in your files mentions \u201cPeru\u201d."
-    assert ans.to_json()["unmentioned"] == ["Peru"]
+    assert ans.unmentioned == [term]
+    assert ans.answer == f"Nothing in your files mentions \u201c{term}\u201d."
+    assert ans.to_json()["unmentioned"] == [term]
     # the closest passages are still offered, as possibly related, none cited
     assert ans.citations and not any(c.cited for c in ans.citations)
 
@@ -140,30 +146,30 @@ def test_a_code_is_found_however_it_is_written(asker):
     assert Path(ans.extract.path).name == "manual-boiler.pdf" and "ignite" in ans.extract.text
 
 
-def test_a_code_no_file_mentions_is_not_found_and_named(asker):
-    question = "What does error code F22 mean?"
-    assert _bar_alone_would_quote(asker, question) == "manual-boiler.pdf"
-    ans = asker.ask(question)
-    assert not ans.found and ans.extract is None, ans.to_json()
-    assert ans.unmentioned == ["F22"]
-
-
-def test_how_many_is_answered_only_by_a_sentence_with_a_count(asker):
-    found = asker.ask("How many solar panels were installed?")
-    assert found.found and found.extract is not None and "14" in found.extract.text
-    # The report's title sentence names the Dash 8 and holds a date, but no count of people.
-    question = "How many people were on board the Dash 8?"
-    assert "accident-norway.pdf" in _cleared_the_bar_without_the_gate(asker, question)
-    ans = asker.ask(question)
-    assert not ans.found and ans.extract is None, ans.to_json()
-
-
-def test_a_price_is_answered_only_by_a_sentence_with_an_amount_of_money(asker):
-    found = asker.ask("How much did the new boat cost?")
-    assert found.found and found.extract is not None and "38,500" in found.extract.text
-    question = "How much will clearing the snow from the runway at Bodo cost?"
-    assert "accident-norway.pdf" in _cleared_the_bar_without_the_gate(asker, question)
-    ans = asker.ask(question)
+@pytest.mark.parametrize(
+    ("answered", "holds", "gated"),
+    [
+        # The report's title sentence names the Dash 8 and holds a date, but no count of people.
+        (
+            "How many solar panels were installed?",
+            "14",
+            "How many people were on board the Dash 8?",
+        ),
+        # …and no amount of money.
+        (
+            "How much did the new boat cost?",
+            "38,500",
+            "How much will clearing the snow from the runway at Bodo cost?",
+        ),
+    ],
+)
+def test_a_count_or_a_price_is_answered_only_by_a_sentence_that_holds_one(
+    asker, answered, holds, gated
+):
+    found = asker.ask(answered)
+    assert found.found and found.extract is not None and holds in found.extract.text
+    assert "accident-norway.pdf" in _cleared_the_bar_without_the_gate(asker, gated)
+    ans = asker.ask(gated)
     assert not ans.found and ans.extract is None, ans.to_json()
 
 
