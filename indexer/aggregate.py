@@ -1,11 +1,12 @@
 """Questions about the collection, answered from the index rather than from the top passages.
 
 "Which files mention X?", "How many documents are about X?" and "What is the latest report
-about X?" need every matching file, not the five best passages a model is shown. The index is
-searched for the topic with a deep keyword + vector search; a file matches when one of its
-passages contains every content word of the topic (a keyword match, so "mention" means what it
-says) or, for "about" questions, is close in meaning. Files are grouped with their matching
-pages, counted, and dated by modification time.
+about X?" need every matching file, not the five best passages a model is shown. A file matches when
+one of its passages contains every content word of the topic (a keyword match, so "mention"
+means what it says; the full-text index lists every such passage, however many) or, for
+"about" questions, is close in meaning (a deep keyword + vector search, which also picks the
+passages to cite). Files are grouped with their matching pages, counted, and dated by
+modification time.
 """
 
 from __future__ import annotations
@@ -111,27 +112,42 @@ def parse(question: str) -> tuple[str, str] | None:
 def collect(
     searcher: Searcher, kind: str, topic: str, filters: SearchFilters | None = None
 ) -> Aggregate:
-    """Every indexed file that matches ``topic``, grouped by file (newest first for "latest")."""
+    """Every indexed file that matches ``topic``, grouped by file (newest first for "latest").
+
+    A file mentions the topic when one of its passages holds every content word of it; the
+    full-text index lists every such passage (``Searcher.keyword_passages``), so the count does
+    not stop at the :data:`DEPTH` best passages. The deep search supplies each file's best
+    passage to cite, and, for "latest", files close in meaning when none names the topic.
+    """
     cfg = SearchConfig(
         mode="hybrid", depth=DEPTH, per_doc=DEPTH, min_similarity=searcher.config.min_similarity
     )
     result = searcher.search(topic, limit=DEPTH, filters=filters, config=cfg)
     words = content_words(topic)
-    files: dict[str, FileMatch] = {}
     matching = [h for h in result.hits if words and words <= content_words(h.text)]
-    if not matching and kind == "latest":
+    complete = searcher.keyword_passages(
+        [w for w in re.findall(r"\w+", topic.lower()) if len(w) > 2], filters
+    )
+    if not matching and not complete and kind == "latest":
         # Nothing names the topic word for word: "about" may still be meant by meaning.
         matching = [
             h for h in result.hits if h.similarity is not None and h.similarity >= STRICT_SIM
         ]
+    files: dict[str, FileMatch] = {}
+    for path, pages in (complete or {}).items():
+        files[path] = FileMatch(
+            path,
+            pages=[p for p in dict.fromkeys(pages) if p is not None],
+            passages=len(pages),
+            modified=_modified(path),
+        )
+    counted = set(files)  # passages counted from the index; the search adds what it missed
     for h in matching:
-        f = files.get(h.path)
-        if f is None:
-            try:
-                modified: float | None = os.stat(h.path).st_mtime
-            except OSError:
-                modified = None
-            f = files[h.path] = FileMatch(h.path, modified=modified, first=h)
+        f = files.setdefault(h.path, FileMatch(h.path, modified=_modified(h.path)))
+        if f.first is None:
+            f.first = h
+        if h.path in counted:
+            continue
         f.passages += 1
         if h.page is not None and h.page not in f.pages:
             f.pages.append(h.page)
@@ -143,3 +159,10 @@ def collect(
     else:
         out.sort(key=lambda f: (-f.passages, f.path))
     return Aggregate(kind, topic, out)
+
+
+def _modified(path: str) -> float | None:
+    try:
+        return os.stat(path).st_mtime
+    except OSError:
+        return None

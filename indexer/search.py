@@ -463,6 +463,45 @@ class Searcher:
         assert found is not None
         return found & set(among) if among is not None else found
 
+    def keyword_passages(
+        self, words: Collection[str], filters: SearchFilters | None = None
+    ) -> dict[str, list[int | None]] | None:
+        """Every passage whose text holds all of ``words``, as the full-text index tells it
+        (stemmed, any case): file path -> the page of each such passage (``None`` where the
+        format has none, or for a message of a mailbox). Complete, not the best few: what
+        "which files mention …" and "how many documents …" count. ``None``: the index cannot
+        tell (no index, or only stop words).
+        """
+        terms = [w for w in words if w.lower() not in STOP_WORDS]
+        if not terms or not self._open():
+            return None
+        assert self._store is not None and self._state is not None
+        allowed: set[str] | None = None
+        rows: int | None = None
+        if filters is not None and filters.active:
+            allowed, rows = self._filtered(filters)
+            if not allowed:
+                return {}
+        everything = max(1, self._store.count())
+        found: dict[str, tuple[str, int | None]] | None = None
+        for word in terms:
+            hits = self._store.text_search(
+                word, everything, allowed, rows=rows, columns=("chunk_id", "page")
+            )
+            these = {h.row["chunk_id"]: (h.row["doc"], h.row["page"]) for h in hits}
+            found = these if found is None else {k: v for k, v in found.items() if k in these}
+        assert found is not None
+        files = self._state.paths_for_docs({doc for doc, _ in found.values()}, filters)
+        out: dict[str, list[int | None]] = {}
+        for doc, page in found.values():
+            rows_of = files.get(doc)
+            if not rows_of:
+                continue  # deleted since the chunk was written
+            primary = ([r for r in rows_of if r.state != FileState.OFFLINE] or rows_of)[0]
+            message = message_number(primary.path, page)
+            out.setdefault(primary.path, []).append(None if message else page)
+        return out
+
     def _mention_docs(
         self,
         query: str,

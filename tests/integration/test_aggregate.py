@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from indexer import aggregate
 from indexer.aggregate import parse
 from indexer.ask import Asker
 from indexer.pipeline import Indexer
@@ -71,4 +72,30 @@ def test_how_many_counts_and_latest_is_newest(collection):
 def test_a_topic_no_file_mentions_is_not_found(collection):
     _, asker = collection
     ans = asker.ask("Which files mention the swimming pool?")
+    assert not ans.found and ans.aggregate.files == []
+
+
+def test_the_count_is_every_file_the_index_holds_not_the_best_passages(collection, monkeypatch):
+    # The deep search takes the best DEPTH passages (400); a collection with more matching
+    # passages than that is the same case as seven files with a depth of three.
+    _, asker = collection
+    monkeypatch.setattr(aggregate, "DEPTH", 3)
+    ans = asker.ask("How many documents mention the heat pump?")
+    assert ans.aggregate is not None and ans.aggregate.to_json()["count"] == 7, ans.answer
+    assert all(f.pages == [2] and f.passages == 1 for f in ans.aggregate.files)
+    assert ans.answer.startswith('7 files mention "the heat pump"')
+    # the search's best passages are still cited (three of them here)
+    assert len([f for f in ans.aggregate.files if f.first is not None]) == 3
+    assert sum(c.cited for c in ans.citations) == 3
+
+
+def test_a_folder_filter_limits_the_count(collection):
+    d, asker = collection
+    from indexer.query import SearchFilters
+
+    only = SearchFilters(folders=(str(d),))
+    assert asker.searcher.keyword_passages(["heat", "pump"], only) is not None
+    elsewhere = SearchFilters(folders=(str(d / "nowhere"),))
+    assert asker.searcher.keyword_passages(["heat", "pump"], elsewhere) == {}
+    ans = asker.ask("How many documents mention the heat pump?", filters=elsewhere)
     assert not ans.found and ans.aggregate.files == []
