@@ -139,7 +139,9 @@ def content_words(text: str) -> set[str]:
 
 
 _ORDINAL_SUFFIX = re.compile(r"(?:st|nd|rd|th)\b", re.I)
-_MONTH_NEAR = re.compile(r"\b(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\b", re.I)
+_MONTH_WORD = r"(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*"
+_MONTH_NAME = _MONTH_WORD + r"\.?"  # "Feb." too
+_MONTH_NEAR = re.compile(rf"\b{_MONTH_NAME}(?!\w)", re.I)
 
 
 def exact_terms(text: str) -> set[str]:
@@ -243,10 +245,7 @@ def share_found(terms: set[str], text: str) -> float:
     return sum(t in words or _SPELLED_OUT.get(t, "") in words for t in terms) / len(terms)
 
 
-_MONTH = (
-    r"(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?\s+\d{1,2}"
-    r"|\d{1,2}\s+(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*"
-)
+_MONTH = rf"{_MONTH_NAME}\s+\d{{1,2}}|\d{{1,2}}\s+{_MONTH_WORD}"  # a day and its month
 # Question cue -> what an answering sentence contains.
 _ASKS = [
     (re.compile(r"\b(when|what year|what date|which year)\b", re.I),
@@ -290,7 +289,6 @@ _MONEY = re.compile(
     r"|\b(?:free of charge|at no cost|no charge)\b",
     re.I,
 )
-_MONTH_NAME = r"(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?"
 _DIGITS = re.compile(r"(?<![\w.,:/-])\d+(?:[.,]\d+)*(?![\w:/-])")
 
 
