@@ -9,6 +9,10 @@ Two sets, both indexed through the real pipeline and asked through the same ``As
   written after the answer rules of its time were built, so that the rules are also measured
   on questions they were not made on (``heldout`` was then used to choose between variants;
   ``fresh`` was written at the start of stop 26).
+* ``multi``: questions that need more than one of those documents: about the collection
+  ("Which files mention euros?", scored on the exact set of files named) and comparisons that
+  need a fact from each of two documents (scored on every reference in the answer and both
+  documents among the cited sources).
 * ``scifact``: multi-page PDFs of SciFact abstracts (one abstract per page): claims whose abstract
   is in the corpus (the right page is known) and claims whose abstract was left out. SciFact is
   CC BY-NC: used here for evaluation only, never shipped.
@@ -94,6 +98,41 @@ def later_set(folder: Path, name: str) -> list[dict[str, Any]]:
     return qs
 
 
+def multi_set(folder: Path) -> list[dict[str, Any]]:
+    """Questions that need more than one of the facts documents (``facts_set`` must have
+    written them): about the collection ("Which files mention euros?", the answer is the set
+    of files) and comparisons that need a fact from each of two documents."""
+    data = json.loads(FACTS.read_text(encoding="utf-8"))
+    qs = [
+        {"q": q["q"], "files": q["files"], "set": "multi", "doc": None, "ref": None}
+        for q in data["multi_files"]
+    ]
+    qs += [
+        {**q, "docs": [str(folder / d) for d in q["docs"]], "set": "multi", "doc": None}
+        for q in data["multi_compare"]
+    ]
+    return qs
+
+
+def multi_row(q: dict[str, Any], ans: Any) -> dict[str, Any]:
+    """How a multi-document question went: for a question about the collection, whether the
+    files named are exactly the right ones; for a comparison, whether the answer holds every
+    reference and cites both documents."""
+    row: dict[str, Any] = {"set": "multi", "q": q["q"], "found": ans.found, "answer": ans.answer}
+    if "files" in q:
+        named = sorted(Path(f.path).name for f in ans.aggregate.files) if ans.aggregate else []
+        row.update(kind="files", files=named, files_right=named == sorted(q["files"]))
+    else:
+        cited = {c.path for c in ans.citations if c.cited}
+        row.update(
+            kind="compare",
+            all_refs=all(r.lower() in ans.answer.lower() for r in q["ref_all"]),
+            both_cited=all(d in cited for d in q["docs"]),
+            flagged=sum(not s.grounded for s in ans.sentences),
+        )
+    return row
+
+
 def scifact_set(folder: Path, present: int, absent: int, seed: int) -> list[dict[str, Any]]:
     corpus, queries, rel = load_scifact()
     rnd = random.Random(seed)
@@ -142,6 +181,8 @@ def calibrate(asker: Any, questions: list[dict[str, Any]]) -> dict[str, Any]:
 
     scores = []
     for q in questions:
+        if q["set"] == "multi":
+            continue  # no one sentence answers them
         hits, _ = asker._retrieve(q["q"], None)
         present = q.get("present", q["doc"] is not None)
         score = best_score(q["q"], hits, asker.embedder, named_terms(q["q"])) if hits else 0.0
@@ -173,6 +214,9 @@ def run_model(asker: Any, questions: list[dict[str, Any]]) -> dict[str, Any]:
             marks.setdefault("token", time.perf_counter() - t0)
 
         ans = asker.ask(q["q"], on_token=on_token, on_extract=on_extract)
+        if q["set"] == "multi":
+            rows.append({**multi_row(q, ans), "t_total": round(time.perf_counter() - t0, 3)})
+            continue
         present = q.get("present", q["doc"] is not None)
         target = (q["doc"], q["page"]) if q["doc"] else None
         ex = ans.extract
@@ -239,6 +283,18 @@ def run_model(asker: Any, questions: list[dict[str, Any]]) -> dict[str, Any]:
             "median_s_to_first_token": round(statistics.median(ft), 2) if ft else None,
             "median_s_total": round(statistics.median(r["t_total"] for r in rs), 2),
         }
+    multi = [r for r in rows if r["set"] == "multi"]
+    if multi:
+        files = [r for r in multi if r["kind"] == "files"]
+        compare = [r for r in multi if r["kind"] == "compare"]
+        out["multi"] = {
+            "collection_questions": len(files),
+            "files_exactly_right": share(files, "files_right"),
+            "comparisons": len(compare),
+            "comparison_all_refs": share(compare, "all_refs"),
+            "comparison_both_documents_cited": share(compare, "both_cited"),
+            "comparison_sentences_flagged": sum(r["flagged"] for r in compare),
+        }
     out["rows"] = rows
     return out
 
@@ -247,7 +303,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=(__doc__ or "").split("\n\n")[0])
     ap.add_argument("--llm", action="append", help="LLM id or GGUF path (repeatable)")
     ap.add_argument("--no-llm", action="store_true", help="extract only, no generation")
-    ap.add_argument("--sets", default="facts,heldout,fresh,scifact")
+    ap.add_argument("--sets", default="facts,heldout,fresh,multi,scifact")
     ap.add_argument("--present", type=int, default=30, help="SciFact claims with their abstract")
     ap.add_argument("--absent", type=int, default=15, help="SciFact claims without")
     ap.add_argument("--seed", type=int, default=13)
@@ -270,11 +326,12 @@ def main() -> None:
         folder = Path(tmp) / "files"
         folder.mkdir()
         questions: list[dict[str, Any]] = []
-        if {"facts", *LATER} & set(sets):
+        if {"facts", "multi", *LATER} & set(sets):
             facts = facts_set(folder)
             questions += facts if "facts" in sets else []
             for name in LATER:
                 questions += later_set(folder, name) if name in sets else []
+            questions += multi_set(folder) if "multi" in sets else []
         if "scifact" in sets:
             questions += scifact_set(folder, args.present, args.absent, args.seed)
         cfg = IndexConfig(index_dir=Path(tmp) / "index", folders=(folder,))

@@ -92,9 +92,8 @@ class Aggregate:
         more = f" and {n - 10} more" if n > 10 else ""
         if self.kind == "latest":
             return f'The most recent file about "{self.topic}" is {names.split(", ")[0]}.'
-        if self.kind == "count":
-            return f'{n} file{"s" if n != 1 else ""} mention "{self.topic}": {names}{more}.'
-        return f'{n} file{"s" if n != 1 else ""} mention "{self.topic}": {names}{more}.'
+        verb = "mentions" if n == 1 else "mention"
+        return f'{n} file{"s" if n != 1 else ""} {verb} "{self.topic}": {names}{more}.'
 
 
 def parse(question: str) -> tuple[str, str] | None:
@@ -126,7 +125,9 @@ def collect(
     words = content_words(topic)
     matching = [h for h in result.hits if words and words <= content_words(h.text)]
     complete = searcher.keyword_passages(
-        [w for w in re.findall(r"\w+", topic.lower()) if len(w) > 2], filters
+        [w for w in re.findall(r"\w+", topic.lower()) if len(w) > 2],
+        filters,
+        verify=lambda text: words <= content_words(text),
     )
     if not matching and not complete and kind == "latest":
         # Nothing names the topic word for word: "about" may still be meant by meaning.

@@ -464,13 +464,16 @@ class Searcher:
         return found & set(among) if among is not None else found
 
     def keyword_passages(
-        self, words: Collection[str], filters: SearchFilters | None = None
+        self,
+        words: Collection[str],
+        filters: SearchFilters | None = None,
+        verify: Callable[[str], bool] | None = None,
     ) -> dict[str, list[int | None]] | None:
         """Every passage whose text holds all of ``words``, as the full-text index tells it
-        (stemmed, any case): file path -> the page of each such passage (``None`` where the
-        format has none, or for a message of a mailbox). Complete, not the best few: what
-        "which files mention …" and "how many documents …" count. ``None``: the index cannot
-        tell (no index, or only stop words).
+        (stemmed, any case) and ``verify`` confirms on its text when given: file path -> the
+        page of each such passage (``None`` where the format has none, or for a message of a
+        mailbox). Complete, not the best few: what "which files mention …" and "how many
+        documents …" count. ``None``: the index cannot tell (no index, or only stop words).
         """
         terms = [w for w in words if w.lower() not in STOP_WORDS]
         if not terms or not self._open():
@@ -484,10 +487,19 @@ class Searcher:
                 return {}
         everything = max(1, self._store.count())
         found: dict[str, tuple[str, int | None]] | None = None
-        for word in terms:
+        for i, word in enumerate(terms):
+            last = i == len(terms) - 1
             hits = self._store.text_search(
-                word, everything, allowed, rows=rows, columns=("chunk_id", "page")
+                word,
+                everything,
+                allowed if found is None else {doc for doc, _ in found.values()},
+                rows=rows if found is None else None,
+                columns=("chunk_id", "page", "text") if last else ("chunk_id", "page"),
             )
+            if last and verify is not None:
+                # The index's stemmer is coarser than the snippets' ("engine" and "engineers"
+                # share a stem there): the passage's own words decide.
+                hits = [h for h in hits if verify(h.row["text"])]
             these = {h.row["chunk_id"]: (h.row["doc"], h.row["page"]) for h in hits}
             found = these if found is None else {k: v for k, v in found.items() if k in these}
         assert found is not None

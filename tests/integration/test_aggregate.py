@@ -43,7 +43,10 @@ def collection(tmp_path, embedder):
             ],
         )
         os.utime(d / f"quote-{i}.pdf", (1_600_000_000 + i * 86400,) * 2)
-    make_pdf(d / "garden.pdf", ["The lawn mower blades are sharpened every spring."])
+    make_pdf(
+        d / "garden.pdf",
+        ["The lawn mower blades are sharpened and its engine is oiled every spring."],
+    )
     (d / "notes.txt").write_text("Ask the plumber about the boiler pressure valve.")
     idx = tmp_path / "index"
     with Indexer(index_config(idx, d), embedder) as ix:
@@ -99,3 +102,15 @@ def test_a_folder_filter_limits_the_count(collection):
     assert asker.searcher.keyword_passages(["heat", "pump"], elsewhere) == {}
     ans = asker.ask("How many documents mention the heat pump?", filters=elsewhere)
     assert not ans.found and ans.aggregate.files == []
+
+
+def test_a_word_that_only_shares_the_index_stem_is_no_mention(collection):
+    # LanceDB's stemmer makes "engine" and "engineers" one word; the garden note names an
+    # engine, and no file names an engineer.
+    _, asker = collection
+    assert asker.searcher.keyword_passages(["engineers"]), "setup: the index conflates them"
+    ans = asker.ask("Which files mention engineers?")
+    assert not ans.found and ans.aggregate.files == [], ans.answer
+    one = asker.ask("Which files mention the engine?")
+    assert [Path(f.path).name for f in one.aggregate.files] == ["garden.pdf"]
+    assert one.answer.startswith('1 file mentions "the engine"')
