@@ -323,6 +323,30 @@ def check_grounding(answer: str, hits: list[Hit]) -> list[Sentence]:
     return out
 
 
+_COORDINATED = re.compile(
+    r"&|\b(?:and|or|nor|versus|vs)\b"  # "Panama and (in) Norway"
+    r"|^\s*,\s*(?:(?:in|at|on|of|for|from|the|a|an)\s+)*$",  # "Panama, Norway": a list
+    re.I,
+)
+
+
+def term_groups(question: str, terms: list[str]) -> list[list[str]]:
+    """``terms`` (:func:`~indexer.quote.named_terms` of ``question``) in the groups a file must
+    mention together: names the question joins with "and", "or" or a comma are alternatives
+    ("the accidents in Panama and in Norway": a file about either is a source), the rest go
+    together ("the Riverside Rowing Club … in 2023": a file must mention both)."""
+    placed = sorted((question.find(t), t) for t in terms)
+    groups: list[list[str]] = []
+    end = -1
+    for at, term in placed:
+        if not groups or (at >= 0 and end >= 0 and _COORDINATED.search(question[end:at])):
+            groups.append([term])
+        else:
+            groups[-1].append(term)
+        end = at + len(term) if at >= 0 else end
+    return groups
+
+
 def not_mentioned_text(terms: list[str]) -> str:
     """The not-found answer for names no file holds: 'Nothing in your files mentions “Peru”.'"""
     names = [f"\u201c{t}\u201d" for t in terms]
@@ -426,15 +450,19 @@ class Asker:
         ]
         if not terms:
             return (ranked[0] if ranked else None), [], None
-        fitting = {h.doc for h in hits}
+        fitting: set[str] = set()
         unmentioned = []
-        for term in terms:
-            docs = self.searcher.mentioning(term, among=fitting, filters=filters)
-            if docs is None:
-                continue  # the index cannot tell: no constraint
-            fitting &= docs
-            if not docs and not self.searcher.mentioning(term, filters=filters):
-                unmentioned.append(term)
+        for group in term_groups(question, terms):
+            # "the accidents in Panama and in Norway": a file that mentions either fits
+            fits = {h.doc for h in hits}
+            for term in group:
+                docs = self.searcher.mentioning(term, among=fits, filters=filters)
+                if docs is None:
+                    continue  # the index cannot tell: no constraint
+                fits &= docs
+                if not docs and not self.searcher.mentioning(term, filters=filters):
+                    unmentioned.append(term)
+            fitting |= fits
         doc_of = {h.chunk_id: h.doc for h in hits}
         best = next((e for e in ranked if doc_of[e.chunk_id] in fitting), None)
         if ranked and best is not ranked[0]:
@@ -482,6 +510,7 @@ class Asker:
                 found=True,
                 citations=self._citations(hits, quote.text, []),
                 extract=quote,
+                unmentioned=unmentioned,  # "… in Panama and in Peru": Peru is in no file
             )
         messages = build_prompt(question, hits)
         pieces: list[str] = []
@@ -499,6 +528,7 @@ class Asker:
         raw = "".join(pieces).strip()
         answer = self.finish(question, raw, hits, stopped=stop())
         answer.extract = quote
+        answer.unmentioned = unmentioned
         if not answer.found:
             # The model read the passages and found no answer in them. On the answer benchmark
             # the 1.5B model declined only questions whose answer was absent (the extract had

@@ -206,3 +206,23 @@ def test_a_fact_cited_to_the_wrong_passage_cites_the_page_that_holds_it(asker):
     first = ans.citations[0]
     assert (Path(first.path).name, first.page, first.cited) == ("minutes-rowing.pdf", 2, True)
     assert ans.sentences[0].grounded
+
+
+def test_names_joined_by_and_are_alternatives_each_file_a_source(asker):
+    question = "What were the probable causes of the accidents in Panama and in Norway?"
+    seen: list[list[str]] = []
+    llm = ScriptedLlm(["Water in the fuel [1] and wet snow on the runway [2]."])
+    ans = Asker(asker.searcher, llm).ask(
+        question, on_extract=lambda _q, hits: seen.append([h.path for h in hits])
+    )
+    assert ans.found and ans.unmentioned == [], ans.to_json()
+    # the model read both reports, and nothing else
+    assert seen and {Path(p).name for p in seen[0]} == {
+        "accident-panama.pdf",
+        "accident-norway.pdf",
+    }
+    # A name the question joins to another ("in Panama and in Peru") is still named when no
+    # file mentions it.
+    peru = Asker(asker.searcher, None).ask("What caused the accidents in Panama and in Peru?")
+    assert peru.found and Path(peru.extract.path).name == "accident-panama.pdf"
+    assert peru.unmentioned == ["Peru"] and peru.to_json()["unmentioned"] == ["Peru"]

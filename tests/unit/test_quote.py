@@ -2,7 +2,7 @@
 
 import pytest
 
-from indexer.ask import check_grounding, is_not_found, recite
+from indexer.ask import check_grounding, is_not_found, recite, term_groups
 from indexer.quote import (
     exact_terms,
     find_extract,
@@ -252,3 +252,20 @@ def test_a_count_or_price_question_needs_a_count_or_an_amount(question, sentence
 def test_how_many_of_a_unit_needs_a_number_of_that_unit(sentence, holds):
     question = "Within how many days must the solar invoice be paid?"
     assert holds_what_is_asked(question, sentence) is holds
+
+
+@pytest.mark.parametrize(
+    ("question", "groups"),
+    [
+        ("What caused the accidents in Panama and in Norway?", [["Panama"], ["Norway"]]),
+        ("Were there accidents in Panama, Norway or Chile?", [["Panama"], ["Norway"], ["Chile"]]),
+        # names in one clause go together; "and" between clauses starts another group
+        (
+            "When did the Cessna crash near David and the Dash 8 overrun at Bodo?",
+            [["Cessna", "David"], ["Dash", "Bodo"]],
+        ),
+        ("What did the Riverside Rowing Club decide in 2023?", [["Riverside Rowing Club", "2023"]]),
+    ],
+)
+def test_names_the_question_joins_are_alternatives(question, groups):
+    assert term_groups(question, named_terms(question)) == groups
