@@ -120,7 +120,11 @@ def multi_row(q: dict[str, Any], ans: Any) -> dict[str, Any]:
     reference and cites both documents."""
     row: dict[str, Any] = {"set": "multi", "q": q["q"], "found": ans.found, "answer": ans.answer}
     if "files" in q:
-        named = sorted(Path(f.path).name for f in ans.aggregate.files) if ans.aggregate else []
+        # Only the facts documents count: SciFact abstracts indexed beside them may mention
+        # "students" too, rightly.
+        ours = set(json.loads(FACTS.read_text(encoding="utf-8"))["documents"])
+        found = [Path(f.path).name for f in ans.aggregate.files] if ans.aggregate else []
+        named = sorted(n for n in found if n in ours)
         row.update(kind="files", files=named, files_right=named == sorted(q["files"]))
     else:
         cited = {c.path for c in ans.citations if c.cited}

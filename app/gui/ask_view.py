@@ -30,6 +30,7 @@ from app.gui.asking import AskOutcome, AskService
 from app.gui.preview import PassageSource, PreviewPane
 from app.gui.tasks import TaskRunner
 from indexer import Citation, Hit
+from indexer.ask import not_mentioned_text
 from indexer.quote import Extract
 
 log = logging.getLogger(__name__)
@@ -75,6 +76,8 @@ def answer_html(outcome: AskOutcome) -> str:
         body = "".join(f"<p>{_MARK.sub(_link, para)}</p>" for para in text.split("\n\n") if para)
         if a.stopped:
             body += "<p><i>(stopped)</i></p>"
+    if a.found and a.unmentioned:  # "… in Panama and in Peru": the Peru part is not answered
+        body += f"<p><i>{html.escape(not_mentioned_text(a.unmentioned))}</i></p>"
     cited = [c for c in a.citations if c.cited] if a.found else []
     others = [c for c in a.citations if not c.cited]
     parts = [body]

@@ -18,6 +18,7 @@ from app.gui.answer_card import EXTRACT_LINK, NOT_FOUND, card_html, where
 from app.gui.asking import AskOutcome
 from app.gui.opener import location as open_location
 from indexer import Citation, Hit
+from indexer.ask import not_mentioned_text
 from indexer.quote import Extract
 
 CARD_BG = "#e9f6ee"  # a pale tint of the preview's answer green
@@ -138,6 +139,10 @@ class InlineAnswer(QTextBrowser):
         if o is not None:
             body = _links(html.escape(o.answer.answer).replace("\n", "<br>"))
             parts.append(f"<div style='font-size:large'>{body}</div>")
+            if o.answer.unmentioned:  # the part of the question about them is not answered
+                parts.append(
+                    f"<p><i>{html.escape(not_mentioned_text(o.answer.unmentioned))}</i></p>"
+                )
             cited = [c for c in o.answer.citations if c.cited]
             # a small model may cite nothing: then every source it was given is listed
             parts.append(_list("Sources", cited or o.answer.citations))

@@ -68,3 +68,26 @@ def test_not_found_names_what_no_file_mentions_on_the_page_and_in_the_launcher(q
     text = inline.toPlainText()
     assert "Not found in your files" in text and "mentions \u201cPeru\u201d" in text
     assert "r1.pdf" in text  # the closest passage, as possibly related
+
+
+def test_a_found_answer_still_names_what_no_file_mentions(qtbot):
+    from app.gui.inline_answer import InlineAnswer
+
+    ans = Answer(
+        "Fuel contamination with water [1].",
+        found=True,
+        citations=[_cite(1, True)],
+        unmentioned=["Peru"],
+    )
+    page = _plain(answer_html(AskOutcome("Causes in Panama and in Peru?", ans)))
+    assert (
+        "Fuel contamination" in page and "Nothing in your files mentions \u201cPeru\u201d" in page
+    )
+    inline = InlineAnswer()
+    qtbot.addWidget(inline)
+    inline.finish(AskOutcome("Causes in Panama and in Peru?", ans))
+    text = inline.toPlainText()
+    assert "Fuel contamination" in text and "mentions \u201cPeru\u201d" in text
+    # without such a name, no such line
+    plain = Answer("Fuel contamination with water [1].", found=True, citations=[_cite(1, True)])
+    assert "mentions" not in _plain(answer_html(AskOutcome("q", plain)))
