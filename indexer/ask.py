@@ -21,13 +21,14 @@ from indexer.quote import (
     EXTRACT_BAR,
     Embeds,
     Extract,
+    content_words,
     exact_terms,
     named_terms,
     score_sentences,
     share_found,
 )
 from indexer.search import Hit, Searcher
-from indexer.snippet import STOP_WORDS, make_snippet, stem
+from indexer.snippet import make_snippet
 
 log = logging.getLogger(__name__)
 
@@ -221,10 +222,6 @@ def strip_invalid_markers(answer: str, n_sources: int) -> str:
     return _CITE.sub(fix, answer)
 
 
-def _content_words(text: str) -> set[str]:
-    return {stem(w) for w in _WORD.findall(text.lower()) if w not in STOP_WORDS and len(w) > 2}
-
-
 def support(answer: str, passage: str) -> float:
     """How well the passage backs the answer (0–1).
 
@@ -232,10 +229,10 @@ def support(answer: str, passage: str) -> float:
     whose first sentence is taken from the passage and the rest is padding still counts as
     supported; a one-line answer from the model's general knowledge does not.
     """
-    words = _content_words(passage)
+    words = content_words(passage)
     best = 0.0
     for sentence in re.split(r"(?<=[.!?])\s+|\n+", _CITE.sub(" ", answer)):
-        a = _content_words(sentence)
+        a = content_words(sentence)
         if len(a) >= 2:
             best = max(best, len(a & words) / len(a))
     return best
@@ -347,6 +344,21 @@ def term_groups(question: str, terms: list[str]) -> list[list[str]]:
     return groups
 
 
+_CLAUSE_BREAK = re.compile(r"\s*(?:[,;]\s*)?\b(?:and|or)\b\s*|\s*[,;]\s+", re.I)
+
+
+def open_clauses(question: str, terms: list[str]) -> list[str]:
+    """The parts of a question joined by "and" / "or" / a comma that name none of ``terms``
+    but ask about something ("Who led the sleep study, and who inspected the Aldergate
+    footbridge?": "Who led the sleep study"): files that match such a part are sources too,
+    though they do not mention the names of the other part."""
+    out = []
+    for part in _CLAUSE_BREAK.split(question):
+        if not any(t in part for t in terms) and len(content_words(part)) >= 2:
+            out.append(part.strip())
+    return out
+
+
 def not_mentioned_text(terms: list[str]) -> str:
     """The not-found answer for names no file holds: 'Nothing in your files mentions “Peru”.'"""
     names = [f"\u201c{t}\u201d" for t in terms]
@@ -404,7 +416,7 @@ class Asker:
     ) -> tuple[list[Hit], list[Hit]]:
         result = self.searcher.search(question, limit=self.config.passages * 2, filters=filters)
         min_sim = self.searcher.config.min_similarity
-        terms = _content_words(question)
+        terms = content_words(question)
         relevant = [
             h
             for h in result.hits
@@ -412,7 +424,7 @@ class Asker:
             or (
                 h.keyword_rank is not None
                 and terms
-                and len(terms & _content_words(h.text)) / len(terms) >= KEYWORD_COVERAGE
+                and len(terms & content_words(h.text)) / len(terms) >= KEYWORD_COVERAGE
             )
         ]
         chosen: list[Hit] = []
@@ -463,6 +475,10 @@ class Asker:
                 if not docs and not self.searcher.mentioning(term, filters=filters):
                     unmentioned.append(term)
             fitting |= fits
+        for part in open_clauses(question, terms):
+            # a part of the question that names nothing: a file matching most of its words
+            words = content_words(part)
+            fitting |= {h.doc for h in hits if 2 * len(words & content_words(h.text)) >= len(words)}
         doc_of = {h.chunk_id: h.doc for h in hits}
         best = next((e for e in ranked if doc_of[e.chunk_id] in fitting), None)
         if ranked and best is not ranked[0]:

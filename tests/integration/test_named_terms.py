@@ -226,3 +226,21 @@ def test_names_joined_by_and_are_alternatives_each_file_a_source(asker):
     peru = Asker(asker.searcher, None).ask("What caused the accidents in Panama and in Peru?")
     assert peru.found and Path(peru.extract.path).name == "accident-panama.pdf"
     assert peru.unmentioned == ["Peru"] and peru.to_json()["unmentioned"] == ["Peru"]
+
+
+def test_a_part_of_the_question_that_names_nothing_brings_its_own_sources(asker):
+    # "What caused the accident in Panama" would limit the sources to files that mention
+    # Panama; the other part, about the rowing club's boat, names nothing and has its own.
+    question = "What caused the accident in Panama, and what did the rowing club buy?"
+    seen: list[list[str]] = []
+    llm = ScriptedLlm(["Fuel contamination [1]; an eight-seat boat [2]."])
+    ans = Asker(asker.searcher, llm).ask(
+        question, on_extract=lambda _q, hits: seen.append([h.path for h in hits])
+    )
+    assert ans.extract is not None, ans.to_json()  # setup: the sources were narrowed
+    names = {Path(p).name for p in seen[0]}
+    assert {"minutes-rowing.pdf", "accident-panama.pdf"} <= names, names
+    assert "invoice.pdf" not in names
+    # A part that asks about something no file holds adds no source: "Peru" still decides.
+    peru = Asker(asker.searcher, None).ask("What caused the accident in Peru and who was hurt?")
+    assert not peru.found and peru.unmentioned == ["Peru"], peru.to_json()
