@@ -267,8 +267,9 @@ def recite(answer: str, hits: list[Hit]) -> str:
     with the payment terms in [2]): the fact is in the sources, the pointer is wrong, and a
     wrong first source is what the reader would open. A sentence whose cited passages lack
     some of its numbers and names, while one other passage holds them all, cites that passage
-    instead (the one that holds most of its words, if several do). A fact no passage holds is
-    left for :func:`check_grounding` to flag.
+    instead (the one that holds most of its words, if several do); when no one passage holds
+    them all, the two that do between them. A fact no passage (or pair) holds is left for
+    :func:`check_grounding` to flag.
     """
     parts = _SENTENCE_PARTS.split(answer)
     for group in _sentence_groups(answer):
@@ -283,12 +284,24 @@ def recite(answer: str, hits: list[Hit]) -> str:
         holders = [
             n for n, h in enumerate(hits, start=1) if all(share_found({t}, h.text) for t in facts)
         ]
-        if not holders:
-            continue
-        best = max(holders, key=lambda n: support(text, hits[n - 1].text))
-        log.info("Sentence cited %s for facts that source %d holds", cites, best)
+        if holders:
+            best = [max(holders, key=lambda n: support(text, hits[n - 1].text))]
+        else:
+            # "The warranty is 10 years and the Berlin tenant gives three months' notice [3]":
+            # two facts from two passages; cite the pair that holds them all, if one does.
+            pairs = [
+                (a, b)
+                for a in range(1, len(hits) + 1)
+                for b in range(a + 1, len(hits) + 1)
+                if all(share_found({t}, hits[a - 1].text + " " + hits[b - 1].text) for t in facts)
+            ]
+            if not pairs:
+                continue
+            best = list(max(pairs, key=lambda p: sum(support(text, hits[n - 1].text) for n in p)))
+        log.info("Sentence cited %s for facts that sources %s hold", cites, best)
+        marker = "[" + ", ".join(map(str, best)) + "]"
         for i in group:
-            parts[i] = _CITE.sub(f"[{best}]", parts[i])
+            parts[i] = _CITE.sub(marker, parts[i])
     return "".join(parts)
 
 

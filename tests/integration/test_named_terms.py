@@ -233,7 +233,10 @@ def test_a_part_of_the_question_that_names_nothing_brings_its_own_sources(asker)
     # Panama; the other part, about the rowing club's boat, names nothing and has its own.
     question = "What caused the accident in Panama, and what did the rowing club buy?"
     seen: list[list[str]] = []
-    llm = ScriptedLlm(["Fuel contamination [1]; an eight-seat boat [2]."])
+    # one sentence with a fact from each file, cited to one of them
+    llm = ScriptedLlm(
+        ["The Cessna crashed in 2019, and the club bought a boat for 38,500 pounds [1]."]
+    )
     ans = Asker(asker.searcher, llm).ask(
         question, on_extract=lambda _q, hits: seen.append([h.path for h in hits])
     )
@@ -241,6 +244,10 @@ def test_a_part_of_the_question_that_names_nothing_brings_its_own_sources(asker)
     names = {Path(p).name for p in seen[0]}
     assert {"minutes-rowing.pdf", "accident-panama.pdf"} <= names, names
     assert "invoice.pdf" not in names
+    # the sentence now cites both passages that hold its facts, and is grounded
+    cited = {(Path(c.path).name, c.page) for c in ans.citations if c.cited}
+    assert cited == {("accident-panama.pdf", 1), ("minutes-rowing.pdf", 2)}, ans.answer
+    assert ans.sentences[0].grounded
     # A part that asks about something no file holds adds no source: "Peru" still decides.
     peru = Asker(asker.searcher, None).ask("What caused the accident in Peru and who was hurt?")
     assert not peru.found and peru.unmentioned == ["Peru"], peru.to_json()

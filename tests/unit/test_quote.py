@@ -116,6 +116,10 @@ def test_a_sentence_that_cites_the_wrong_passage_cites_the_one_that_holds_its_fa
     # (the second sentence's sources hold its facts between them: left as cited)
     assert fixed == "The invoice must be paid within 30 days. [2]\nIt totals 11,860 euros [1, 2]."
     assert all(s.grounded for s in check_grounding(fixed, hits))
+    # Two facts from two passages, cited to one of them: both are cited.
+    two = recite("It totals 11,860 euros and is dated 18 April 2023 [2].", hits)
+    assert two == "It totals 11,860 euros and is dated 18 April 2023 [1, 2]."
+    assert check_grounding(two, hits)[0].grounded
     # Facts the cited passage holds, or that no passage holds, keep their markers.
     kept = "It is dated 18 April 2023 [1]. It was paid in 45 days [1]."
     assert recite(kept, hits) == kept
