@@ -259,6 +259,22 @@ def _sentence_groups(answer: str) -> list[list[int]]:
     return groups
 
 
+def _pair_holds(sentence: str, facts: set[str], a: Hit, b: Hit) -> bool:
+    """Whether two passages hold a sentence's facts between them: two pages of one document
+    ("the accident in Panama", page 1, "at 400 feet", page 2), or two documents when each part
+    of the sentence joined by "and" / a comma finds its facts in one of them. A name from one
+    report with a number from another in one clause is the mix-up this check exists for."""
+    if not all(share_found({t}, a.text + " " + b.text) for t in facts):
+        return False
+    if a.doc == b.doc:
+        return True
+    for part in _CLAUSE_BREAK.split(_CITE.sub(" ", sentence)):
+        own = exact_terms(part)
+        if own and not any(all(share_found({t}, h.text) for t in own) for h in (a, b)):
+            return False
+    return True
+
+
 def recite(answer: str, hits: list[Hit]) -> str:
     """Point a sentence's markers at the passage that holds its facts when the passage it cites
     does not.
@@ -268,8 +284,8 @@ def recite(answer: str, hits: list[Hit]) -> str:
     wrong first source is what the reader would open. A sentence whose cited passages lack
     some of its numbers and names, while one other passage holds them all, cites that passage
     instead (the one that holds most of its words, if several do); when no one passage holds
-    them all, the two that do between them. A fact no passage (or pair) holds is left for
-    :func:`check_grounding` to flag.
+    them all, the two that do between them (:func:`_pair_holds`). A fact no passage (or pair)
+    holds is left for :func:`check_grounding` to flag.
     """
     parts = _SENTENCE_PARTS.split(answer)
     for group in _sentence_groups(answer):
@@ -293,7 +309,7 @@ def recite(answer: str, hits: list[Hit]) -> str:
                 (a, b)
                 for a in range(1, len(hits) + 1)
                 for b in range(a + 1, len(hits) + 1)
-                if all(share_found({t}, hits[a - 1].text + " " + hits[b - 1].text) for t in facts)
+                if _pair_holds(text, facts, hits[a - 1], hits[b - 1])
             ]
             if not pairs:
                 continue

@@ -1,5 +1,7 @@
 """The quoted answer sentence and the grounding check (logic; the embedder is the real one)."""
 
+import dataclasses
+
 import pytest
 
 from indexer.ask import check_grounding, is_not_found, recite, term_groups
@@ -120,6 +122,16 @@ def test_a_sentence_that_cites_the_wrong_passage_cites_the_one_that_holds_its_fa
     two = recite("It totals 11,860 euros and is dated 18 April 2023 [2].", hits)
     assert two == "It totals 11,860 euros and is dated 18 April 2023 [1, 2]."
     assert check_grounding(two, hits)[0].grounded
+    # Two documents: each part of the sentence must find its facts in one of them.
+    panama = dataclasses.replace(
+        _hit("The accident near David, Panama, was at night.", "p"), doc="p"
+    )
+    norway = dataclasses.replace(_hit("The runway held 4 centimetres of snow.", "n"), doc="n")
+    mixed = "The accident in Panama happened in 4 centimetres of snow [1]."
+    assert recite(mixed, [panama, norway]) == mixed  # one clause: the mix-up stays flagged
+    assert not check_grounding(mixed, [panama, norway])[0].grounded
+    both = "The accident was in Panama, and the runway held 4 centimetres of snow [2]."
+    assert recite(both, [panama, norway]).endswith("[1, 2].")
     # Facts the cited passage holds, or that no passage holds, keep their markers.
     kept = "It is dated 18 April 2023 [1]. It was paid in 45 days [1]."
     assert recite(kept, hits) == kept
