@@ -359,6 +359,12 @@ class Searcher:
         clock("resolve")  # the hits' files in the state database, snippets
         return SearchResult(hits, (time.perf_counter() - t0) * 1000, len(kw), len(vec), stages)
 
+    def _scope(self, filters: SearchFilters | None) -> tuple[set[str] | None, int | None]:
+        """The documents ``filters`` leave and their chunk count; ``(None, None)``: all."""
+        if filters is None or not filters.active:
+            return None, None
+        return self._filtered(filters)
+
     def _filtered(self, filters: SearchFilters) -> tuple[set[str], int]:
         """The documents that pass ``filters`` and how many chunks they hold; kept while the
         state database is unchanged, since while typing every keystroke brings the same
@@ -437,10 +443,7 @@ class Searcher:
         if not words or not self._open():
             return None
         assert self._store is not None and self._state is not None
-        allowed: set[str] | None = None
-        rows: int | None = None
-        if filters is not None and filters.active:
-            allowed, rows = self._filtered(filters)
+        allowed, rows = self._scope(filters)
         # Each word with the other ways it is written (a query's words are ORed, a quoted
         # phrase is one alternative): "2000" is also "2,000", and a code "F28" also "F-28",
         # which the index holds as two words.
@@ -479,12 +482,9 @@ class Searcher:
         if not terms or not self._open():
             return None
         assert self._store is not None and self._state is not None
-        allowed: set[str] | None = None
-        rows: int | None = None
-        if filters is not None and filters.active:
-            allowed, rows = self._filtered(filters)
-            if not allowed:
-                return {}
+        allowed, rows = self._scope(filters)
+        if allowed is not None and not allowed:
+            return {}
         everything = max(1, self._store.count())
         found: dict[str, tuple[str, int | None]] | None = None
         for i, word in enumerate(terms):
