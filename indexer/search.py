@@ -162,6 +162,8 @@ class SearchResult:
 QUERY_CACHE = 64
 # Passages fetched to tell which files mention a term (Searcher.mentioning): a name or number
 # a question asks about is rare, so this many usually holds every file that mentions it.
+# Passages whose text ``keyword_passages`` reads to confirm a match (about 10 MB of text).
+VERIFY_PASSAGES = 20_000
 MENTION_FETCH = 400
 
 # Returns the embedding model with this id (None: it is not installed), for the queries of a
@@ -473,7 +475,8 @@ class Searcher:
         verify: Callable[[str], bool] | None = None,
     ) -> dict[str, list[int | None]] | None:
         """Every passage whose text holds all of ``words``, as the full-text index tells it
-        (stemmed, any case) and ``verify`` confirms on its text when given: file path -> the
+        (stemmed, any case) and ``verify`` confirms on its text when given (up to
+        :data:`VERIFY_PASSAGES` passages; the index's match stands beyond): file path -> the
         page of each such passage (``None`` where the format has none, or for a message of a
         mailbox). Complete, not the best few: what "which files mention …" and "how many
         documents …" count. ``None``: the index cannot tell (no index, or only stop words).
@@ -487,22 +490,29 @@ class Searcher:
             return {}
         everything = max(1, self._store.count())
         found: dict[str, tuple[str, int | None]] | None = None
-        for i, word in enumerate(terms):
-            last = i == len(terms) - 1
+        for word in terms:
             hits = self._store.text_search(
                 word,
                 everything,
                 allowed if found is None else {doc for doc, _ in found.values()},
                 rows=rows if found is None else None,
-                columns=("chunk_id", "page", "text") if last else ("chunk_id", "page"),
+                columns=("chunk_id", "page"),
             )
-            if last and verify is not None:
-                # The index's stemmer is coarser than the snippets' ("engine" and "engineers"
-                # share a stem there): the passage's own words decide.
-                hits = [h for h in hits if verify(h.row["text"])]
             these = {h.row["chunk_id"]: (h.row["doc"], h.row["page"]) for h in hits}
             found = these if found is None else {k: v for k, v in found.items() if k in these}
         assert found is not None
+        if verify is not None and 0 < len(found) <= VERIFY_PASSAGES:
+            # The index's stemmer is coarser than the snippets' ("engine" and "engineers"
+            # share a stem there): the passage's own words decide. Their text is read only
+            # for a bounded number of passages; beyond that the index's match stands.
+            texts = self._store.text_search(
+                terms[-1],
+                everything,
+                {doc for doc, _ in found.values()},
+                columns=("chunk_id", "text"),
+            )
+            keep = {h.row["chunk_id"] for h in texts if verify(h.row["text"])}
+            found = {k: v for k, v in found.items() if k in keep}
         files = self._state.paths_for_docs({doc for doc, _ in found.values()}, filters)
         out: dict[str, list[int | None]] = {}
         for doc, page in found.values():
