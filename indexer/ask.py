@@ -242,11 +242,10 @@ _SENTENCE = re.compile(r"(?<=[.!?])\s+(?=\S)|\n+")
 _SENTENCE_PARTS = re.compile(r"((?<=[.!?])\s+(?=\S)|\n+)")  # the same, separators kept
 
 
-def _sentence_groups(answer: str) -> list[list[int]]:
-    """Indexes into ``_SENTENCE_PARTS.split(answer)`` (pieces at even indexes, separators at odd
-    ones), one list per sentence: a piece that is only a marker ("… 400 feet. [1]") belongs to
-    the sentence before it."""
-    parts = _SENTENCE_PARTS.split(answer)
+def _sentence_groups(parts: list[str]) -> list[list[int]]:
+    """Indexes into ``parts``, an answer split by ``_SENTENCE_PARTS`` (pieces at even indexes,
+    separators at odd ones), one list per sentence: a piece that is only a marker ("… 400
+    feet. [1]") belongs to the sentence before it."""
     groups: list[list[int]] = []
     for i in range(0, len(parts), 2):
         piece = parts[i].strip()
@@ -264,13 +263,13 @@ def _pair_holds(sentence: str, facts: set[str], a: Hit, b: Hit) -> bool:
     ("the accident in Panama", page 1, "at 400 feet", page 2), or two documents when each part
     of the sentence joined by "and" / a comma finds its facts in one of them. A name from one
     report with a number from another in one clause is the mix-up this check exists for."""
-    if not all(share_found({t}, a.text + " " + b.text) for t in facts):
+    if share_found(facts, a.text + " " + b.text) < 1:
         return False
     if a.doc == b.doc:
         return True
     for part in _CLAUSE_BREAK.split(_CITE.sub(" ", sentence)):
         own = exact_terms(part)
-        if own and not any(all(share_found({t}, h.text) for t in own) for h in (a, b)):
+        if own and all(share_found(own, h.text) < 1 for h in (a, b)):
             return False
     return True
 
@@ -288,18 +287,15 @@ def recite(answer: str, hits: list[Hit]) -> str:
     holds is left for :func:`check_grounding` to flag.
     """
     parts = _SENTENCE_PARTS.split(answer)
-    for group in _sentence_groups(answer):
+    for group in _sentence_groups(parts):
         text = " ".join(parts[i] for i in group)
         cites = parse_citations(text, len(hits))
         facts = exact_terms(_CITE.sub(" ", text))
         if not cites or not facts:
             continue
-        joined = " ".join(hits[n - 1].text for n in cites)
-        if all(share_found({t}, joined) for t in facts):
+        if share_found(facts, " ".join(hits[n - 1].text for n in cites)) == 1:
             continue
-        holders = [
-            n for n, h in enumerate(hits, start=1) if all(share_found({t}, h.text) for t in facts)
-        ]
+        holders = [n for n, h in enumerate(hits, start=1) if share_found(facts, h.text) == 1]
         if holders:
             best = [max(holders, key=lambda n: support(text, hits[n - 1].text))]
         else:
@@ -330,7 +326,7 @@ def check_grounding(answer: str, hits: list[Hit]) -> list[Sentence]:
     """
     out: list[Sentence] = []
     parts = _SENTENCE_PARTS.split(answer)
-    pieces = [" ".join(parts[i].strip() for i in group) for group in _sentence_groups(answer)]
+    pieces = [" ".join(parts[i].strip() for i in group) for group in _sentence_groups(parts)]
     for text in pieces:
         cites = parse_citations(text, len(hits))
         facts = exact_terms(_CITE.sub(" ", text))
