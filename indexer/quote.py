@@ -269,10 +269,9 @@ _COST_Q = re.compile(
     r"|\bwhat (?:is|was|are|were|will be|would be) the (?:price|cost)s?\b",
     re.I,
 )
-_NUMBER_WORDS = (
-    r"one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|thirteen|fourteen|fifteen"
-    r"|sixteen|seventeen|eighteen|nineteen|twenty|thirty|forty|fifty|sixty|seventy|eighty"
-    r"|ninety|hundreds?|thousands?|millions?|billions?|dozens?"
+_NUMBER_WORDS = "|".join(_SPELLED[1:]) + (  # one … twenty, then tens and multiples
+    r"|thirty|forty|fifty|sixty|seventy|eighty|ninety|hundreds?|thousands?|millions?|billions?"
+    r"|dozens?"
 )
 _COUNT_WORD = re.compile(
     rf"\b(?:{_NUMBER_WORDS}|none|nobody|no one|zero|both|several|single|once|twice)\b", re.I
