@@ -24,7 +24,7 @@ from typing import Any, Protocol
 import numpy as np
 import numpy.typing as npt
 
-from indexer.search import Hit
+from indexer.search import CODE, Hit
 from indexer.snippet import STOP_WORDS, stem
 
 # Measured on the answer benchmark (see module docstring): the threshold with the best balanced
@@ -181,8 +181,6 @@ _GERMAN = re.compile(
     re.IGNORECASE,
 )
 _WHOLE_NUMBER = re.compile(r"(?<![\w.,])\d+(?:[.,]\d+)*(?!\w)")  # not "ALDH1", "1990s"
-# A model, error or part code: capitals then two or more digits ("F28", "E10", "CX24", "A320").
-_CODE = re.compile(r"(?<![\w-])([A-Z]{1,3})-?(\d{2,})(?![\w-])")
 
 
 def named_terms(question: str) -> list[str]:
@@ -218,7 +216,7 @@ def named_terms(question: str) -> list[str]:
         words = [w for w in words if w and w.lower() not in STOP_WORDS]
         if words and all(_PLAIN_NAME.match(w) for w in words):
             out.append(" ".join(words))
-    out += [m.group(0) for m in _CODE.finditer(question)]  # a code in any language
+    out += [m.group(0) for m in CODE.finditer(question)]  # a code in any language
     for m in _WHOLE_NUMBER.finditer(question):
         digits = sum(c.isdigit() for c in m.group(0))
         if digits >= 3 and not any(a <= m.start() < b for a, b in taken):

@@ -27,7 +27,7 @@ from indexer.extract.ocr import passage_is_ocr
 from indexer.generations import active_layout, pointer_stamp
 from indexer.query import Query, SearchFilters
 from indexer.snippet import STOP_WORDS, is_listing, make_snippet
-from indexer.state import StateDB
+from indexer.state import FileRow, StateDB
 from indexer.states import FileState
 from indexer.store import ChunkStore, RawHit
 from models.embedder import Embedder
@@ -162,9 +162,11 @@ class SearchResult:
 QUERY_CACHE = 64
 # Passages fetched to tell which files mention a term (Searcher.mentioning): a name or number
 # a question asks about is rare, so this many usually holds every file that mentions it.
+MENTION_FETCH = 400
 # Passages whose text ``keyword_passages`` reads to confirm a match (about 10 MB of text).
 VERIFY_PASSAGES = 20_000
-MENTION_FETCH = 400
+# A model, error or part code: capitals then two or more digits ("F28", "E10", "CX24", "A320").
+CODE = re.compile(r"(?<![\w-])([A-Z]{1,3})-?(\d{2,})(?![\w-])")
 
 # Returns the embedding model with this id (None: it is not installed), for the queries of a
 # generation that another model built.
@@ -452,7 +454,7 @@ class Searcher:
         alternatives: list[list[tuple[str, re.Pattern[str] | None]]] = [[(w, None)] for w in words]
         if re.fullmatch(r"\d+(?:[.,]\d+)*", term):
             alternatives = [[(" ".join(number_forms(term)), None)]]
-        elif (code := re.fullmatch(r"([A-Za-z]{1,3})-?(\d{2,})", term)) is not None:
+        elif (code := CODE.fullmatch(term)) is not None:
             # "F-28" is two words in the index, and a one-letter word is not indexed: the
             # phrase finds passages with the number, and the text tells which hold the code.
             written = re.compile(rf"\b{code[1]}[- ]?{code[2]}\b", re.I)
@@ -519,7 +521,7 @@ class Searcher:
             rows_of = files.get(doc)
             if not rows_of:
                 continue  # deleted since the chunk was written
-            primary = ([r for r in rows_of if r.state != FileState.OFFLINE] or rows_of)[0]
+            primary = _primary(rows_of)
             message = message_number(primary.path, page)
             out.setdefault(primary.path, []).append(None if message else page)
         return out
@@ -595,8 +597,7 @@ class Searcher:
                     r.path for r in rows if r.path != twin.path and r.path not in twin.other_paths
                 )
                 continue
-            online = [r for r in rows if r.state != FileState.OFFLINE] or rows
-            primary = online[0]
+            primary = _primary(rows)
             # Each message of a mailbox counts as a document of its own.
             message = message_number(primary.path, row["page"])
             unit = (row["doc"], message)
@@ -700,6 +701,12 @@ def fuse(
             if is_listing(c.row["text"]):
                 c.score *= cfg.listing_weight
     return sorted(table.values(), key=lambda c: -c.score)
+
+
+def _primary(rows: list[FileRow]) -> FileRow:
+    """The file a document is shown as: the first one online (an offline drive's copy only
+    when there is no other)."""
+    return ([r for r in rows if r.state != FileState.OFFLINE] or rows)[0]
 
 
 def number_forms(number: str) -> list[str]:
