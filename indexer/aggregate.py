@@ -144,7 +144,9 @@ def collect(
         )
     counted = set(files)  # passages counted from the index; the search adds what it missed
     for h in matching:
-        f = files.setdefault(h.path, FileMatch(h.path, modified=_modified(h.path)))
+        f = files.get(h.path)
+        if f is None:
+            f = files[h.path] = FileMatch(h.path, modified=_modified(h.path))
         if f.first is None:
             f.first = h
         if h.path in counted:
