@@ -67,6 +67,14 @@ def _index(w: MainWindow, qtbot, docs: Path) -> None:  # type: ignore[no-untyped
         w.folders.add_folder(str(docs))
 
 
+def _popup_over_docs(w: MainWindow, qtbot, tmp_path: Path):  # type: ignore[no-untyped-def]
+    """The test documents indexed through the window, and the launcher shown over them."""
+    docs = _docs(tmp_path / "docs")
+    _index(w, qtbot, docs)
+    w.launcher.popup()
+    return docs, w.launcher
+
+
 def _type(qtbot, launcher, text: str) -> None:  # type: ignore[no-untyped-def]
     launcher.field.selectAll()
     words = launcher_mod.lq.parse(text).text
@@ -92,10 +100,7 @@ def test_empty_states(app_window, qtbot):  # type: ignore[no-untyped-def]
 
 
 def test_type_move_open_reveal_copy(app_window, qtbot, tmp_path):  # type: ignore[no-untyped-def]
-    docs = _docs(tmp_path / "docs")
-    _index(app_window, qtbot, docs)
-    lz = app_window.launcher
-    lz.popup()
+    docs, lz = _popup_over_docs(app_window, qtbot, tmp_path)
     _type(qtbot, lz, "inverter warranty expires")
     hits = lz.model.hits
     assert hits, lz.empty.text()
@@ -136,10 +141,7 @@ def test_type_move_open_reveal_copy(app_window, qtbot, tmp_path):  # type: ignor
 
 
 def test_prefixes_filter_and_show_chips(app_window, qtbot, tmp_path):  # type: ignore[no-untyped-def]
-    docs = _docs(tmp_path / "docs")
-    _index(app_window, qtbot, docs)
-    lz = app_window.launcher
-    lz.popup()
+    _, lz = _popup_over_docs(app_window, qtbot, tmp_path)
     _type(qtbot, lz, "warranty")
     names = {Path(h.path).name for h in lz.model.hits}
     assert {"solar-report.pdf", "kickoff.docx"} <= names
@@ -156,10 +158,7 @@ def test_prefixes_filter_and_show_chips(app_window, qtbot, tmp_path):  # type: i
 
 
 def test_stale_results_dropped_when_typing_fast(app_window, qtbot, tmp_path):  # type: ignore[no-untyped-def]
-    docs = _docs(tmp_path / "docs")
-    _index(app_window, qtbot, docs)
-    lz = app_window.launcher
-    lz.popup()
+    _, lz = _popup_over_docs(app_window, qtbot, tmp_path)
     shown: list[str] = []
     lz.searched.connect(lambda q, n: shown.append(q))
     # every keystroke searches at once (no debounce), so earlier requests are still running or
@@ -174,10 +173,7 @@ def test_stale_results_dropped_when_typing_fast(app_window, qtbot, tmp_path):  #
 
 
 def test_tab_asks_and_streams_with_citations(app_window, qtbot, tmp_path):  # type: ignore[no-untyped-def]
-    docs = _docs(tmp_path / "docs")
-    _index(app_window, qtbot, docs)
-    lz = app_window.launcher
-    lz.popup()
+    _, lz = _popup_over_docs(app_window, qtbot, tmp_path)
     _type(qtbot, lz, "When does the inverter warranty expire?")
     assert lz.ask_row.isVisible()
     tokens: list[str] = []
@@ -202,10 +198,7 @@ def test_tab_asks_and_streams_with_citations(app_window, qtbot, tmp_path):  # ty
 
 def test_tab_on_a_name_no_file_mentions_says_so(app_window, qtbot, tmp_path):  # type: ignore[no-untyped-def]
     # Through the window's real asking worker and engine: the named-term check must reach it.
-    docs = _docs(tmp_path / "docs")
-    _index(app_window, qtbot, docs)
-    lz = app_window.launcher
-    lz.popup()
+    _, lz = _popup_over_docs(app_window, qtbot, tmp_path)
     _type(qtbot, lz, "When does the inverter warranty expire in Peru?")
     with qtbot.waitSignal(lz.answered, timeout=180_000):
         qtbot.keyClick(lz.field, Qt.Key.Key_Tab)
@@ -391,10 +384,7 @@ def test_a_slow_earlier_query_never_replaces_a_newer_one(app_window, qtbot, tmp_
 
 
 def test_keys_move_and_open_at_the_page(app_window, qtbot, tmp_path):  # type: ignore[no-untyped-def]
-    docs = _docs(tmp_path / "docs")
-    _index(app_window, qtbot, docs)
-    lz = app_window.launcher
-    lz.popup()
+    docs, lz = _popup_over_docs(app_window, qtbot, tmp_path)
     _type(qtbot, lz, "warranty")
     hits = lz.model.hits
     assert len(hits) >= 3
