@@ -382,6 +382,11 @@ def cmd_ask(engine: Engine, args: argparse.Namespace) -> int:
         return EXIT_OK
     if not answer.found:
         print(answer.answer)
+    elif answer.unmentioned:
+        # "… in Panama and in Peru": the answer is about Panama; say that Peru is in no file.
+        from indexer.ask import not_mentioned_text
+
+        print(f"\n{not_mentioned_text(answer.unmentioned)}")
     flagged = [s for s in answer.sentences if not s.grounded]
     if flagged:
         print("\nNot in the sources (unverified):")

@@ -18,7 +18,7 @@ from app.gui.answer_card import EXTRACT_LINK, NOT_FOUND, card_html, where
 from app.gui.asking import AskOutcome
 from app.gui.opener import location as open_location
 from indexer import Citation, Hit
-from indexer.ask import not_mentioned_text
+from indexer.ask import Answer, not_mentioned_text
 from indexer.quote import Extract
 
 CARD_BG = "#e9f6ee"  # a pale tint of the preview's answer green
@@ -137,7 +137,7 @@ class InlineAnswer(QTextBrowser):
         if self.quote_known and (o is None or self.quote is not None):
             parts.append(self._card())
         if o is not None:
-            body = _links(html.escape(o.answer.answer).replace("\n", "<br>"))
+            body = _body(o.answer)
             parts.append(f"<div style='font-size:large'>{body}</div>")
             if o.answer.unmentioned:  # the part of the question about them is not answered
                 parts.append(
@@ -162,6 +162,20 @@ class InlineAnswer(QTextBrowser):
 
     def _render(self) -> None:
         self.setHtml(self.html())
+
+
+def _body(answer: Answer) -> str:
+    """The answer's text; a sentence whose facts are not in the sources greyed and struck, as
+    on the Ask page, so that the launcher never shows an unchecked fact as an answer."""
+    if not answer.sentences:
+        return _links(html.escape(answer.answer).replace("\n", "<br>"))
+    out = []
+    for s in answer.sentences:
+        text = _links(html.escape(s.text))
+        if not s.grounded:
+            text = f"<span style='color:gray'><s>{text}</s> <i>(not in the sources)</i></span>"
+        out.append(text)
+    return " ".join(out)
 
 
 def _links(body: str) -> str:

@@ -30,7 +30,9 @@ def test_card_quotes_file_page_and_sentence_and_says_not_found_without_one(qapp)
     assert "Not found in your files" in extract_html(None)
 
 
-def test_sentences_missing_from_the_sources_are_struck_and_labelled():
+def test_sentences_missing_from_the_sources_are_struck_and_labelled(qtbot):
+    from app.gui.inline_answer import InlineAnswer
+
     ans = Answer(
         "It costs 1,240 euros [1]. It was signed in Munich [2].",
         found=True,
@@ -44,6 +46,14 @@ def test_sentences_missing_from_the_sources_are_struck_and_labelled():
     assert html.count("not in the sources") == 1
     assert "<s>It was signed in Munich" in html
     assert '<a href="cite:1">1</a>' in html and "<s>It costs" not in html
+    # the launcher's inline answer likewise
+    inline = InlineAnswer()
+    qtbot.addWidget(inline)
+    inline.finish(AskOutcome("Where was it signed?", ans))
+    rich = inline.html()
+    assert rich.count("not in the sources") == 1 and "<s>It was signed in Munich" in rich
+    assert "<s>It costs" not in rich and '<a href="cite:1">[1]</a>' in rich
+    assert "It costs 1,240 euros [1]. It was signed in Munich [2]." in inline.toPlainText()
 
 
 def test_not_found_lists_closest_passages_as_possibly_related():

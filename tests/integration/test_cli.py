@@ -97,6 +97,22 @@ def test_index_search_ask_status_json(tmp_path, docs):
     assert out[-1]["embed_provider"] == "CPUExecutionProvider"
 
 
+def test_plain_ask_says_which_named_place_no_file_mentions(tmp_path):
+    # A found answer about one of two places names the other, in plain text as in --json.
+    docs = tmp_path / "docs"
+    make_pdf(
+        docs / "warranty.pdf",
+        ["Terms of sale.", "In Spain the inverter warranty lasts twelve years from installation."],
+    )
+    home = tmp_path / "home"
+    assert run(home, "index", str(docs)).returncode == 0
+    r = run(home, "ask", "How long does the inverter warranty last in Spain and in Peru?")
+    assert r.returncode == 0, r.stderr
+    assert "From warranty.pdf, page 2:" in r.stdout and "twelve years" in r.stdout, r.stdout
+    assert "Nothing in your files mentions \u201cPeru\u201d." in r.stdout, r.stdout
+    assert "Spain\u201d" not in r.stdout
+
+
 def test_exit_codes_usage_and_locked(tmp_path, docs):
     home = tmp_path / "home"
     assert run(home, "frobnicate").returncode == 1
