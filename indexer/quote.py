@@ -318,7 +318,7 @@ def holds_count(question: str, sentence: str) -> bool:
         return True
     for m in _DIGITS.finditer(sentence):
         number = m.group(0).replace(",", "")
-        if number in asked or (len(number) == 4 and 1800 <= int(number) <= 2100):
+        if number in asked or (number.isdigit() and len(number) == 4 and 1800 <= int(number) <= 2100):
             continue
         before, after = sentence[: m.start()], sentence[m.end() :]
         if re.search(rf"\b{_MONTH_NAME}\s*$", before, re.I):

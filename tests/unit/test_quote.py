@@ -242,6 +242,9 @@ def test_a_whole_number_is_looked_up_in_both_of_its_forms():
             False,
         ),
         ("How many students took part?", "The study ran from March 2019 to 2021.", False),
+        # a decimal of four characters is a count, not a year (it crashed the check once)
+        ("How many kilometres is the walk?", "A circular walk of 14.5 kilometres.", True),
+        ("How many people were burned?", "A walk of 14.5 km with 620 m of ascent.", True),
         ("How much did the new boat cost?", "A new boat was bought for 38,500 pounds.", True),
         ("How much did the repair cost?", "It cost \u20ac1,200 including VAT.", True),
         ("How much did the repair cost?", "The total was 1.2 million dollars.", True),
