@@ -457,7 +457,9 @@ class StateDB:
             for r in self.conn.execute(
                 "SELECT path, folder, size, mtime_ns, hash, state, reason, chunks, updated"
                 " FROM files"
-                f" WHERE hash IN ({q}) AND state IN (?, ?){cond} ORDER BY updated, path",
+                # "+state": look the files up by hash; SQLite otherwise walks every indexed
+                # file by the state index (5.4 ms instead of 0.15 at 25,000 files)
+                f" WHERE hash IN ({q}) AND +state IN (?, ?){cond} ORDER BY updated, path",
                 (*part, FileState.INDEXED, FileState.OFFLINE, *cond_args),
             ):
                 row = _row(r)

@@ -64,3 +64,28 @@ def test_v2_database_gains_the_semantic_tier_column(tmp_path):
     with again.transaction() as c:
         again.set_unembedded(c, "h1", 3)
     assert again.unembedded_docs() == [("h1", 3)]
+
+
+def test_a_search_looks_its_hits_files_up_by_hash_not_by_walking_every_file(tmp_path):
+    # Every search maps its hits' documents to files. SQLite chose the state index for that
+    # query, which walks every indexed file (5.4 ms instead of 0.15 ms at 25,000 files).
+    db = StateDB(tmp_path / "s.sqlite")
+    db.conn.executemany(
+        "INSERT INTO files(path, folder, name, suffix, size, mtime_ns, hash, state, reason,"
+        " chunks, updated) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+        [(f"/a/{i}.txt", "/a", f"{i}.txt", ".txt", 1, 1, f"h{i}", "indexed", None, 2, 0)
+         for i in range(3000)],
+    )  # fmt: skip
+    db.conn.commit()
+    statements: list[str] = []
+    db.conn.set_trace_callback(statements.append)
+    found = db.paths_for_docs(["h1", "h7", "h2999"])
+    db.conn.set_trace_callback(None)
+    assert {h: [r.path for r in rows] for h, rows in found.items()} == {
+        "h1": ["/a/1.txt"],
+        "h7": ["/a/7.txt"],
+        "h2999": ["/a/2999.txt"],
+    }
+    (select,) = [s for s in statements if s.lstrip().upper().startswith("SELECT")]
+    plan = " ".join(str(r[3]) for r in db.conn.execute("EXPLAIN QUERY PLAN " + select))
+    assert "files_hash" in plan and "files_state" not in plan, plan
