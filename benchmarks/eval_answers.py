@@ -9,6 +9,10 @@ Two sets, both indexed through the real pipeline and asked through the same ``As
   written after the answer rules of its time were built, so that the rules are also measured
   on questions they were not made on (``heldout`` was then used to choose between variants;
   ``fresh`` was written at the start of stop 26).
+* ``unseen``: six more documents of another kind (a recall notice, an insurance schedule, a
+  vet's letter, a school newsletter, a car service record, a walking guide), pages of several
+  sentences, and their questions, written at the start of stop 27 before any rule of that stop;
+  their documents are indexed for every set.
 * ``multi``: questions that need more than one of those documents: about the collection
   ("Which files mention euros?", scored on the exact set of files named) and comparisons that
   need a fact from each of two documents (scored on every reference in the answer and both
@@ -45,7 +49,7 @@ sys.path.insert(0, str(ROOT))
 SCIFACT = ROOT.parent / "shared" / "eval" / "scifact"
 FACTS = ROOT / "benchmarks" / "data" / "facts.json"
 RESULTS = ROOT / "benchmarks" / "results"
-LATER = ("heldout", "fresh")  # sets written after the rules they measure
+LATER = ("heldout", "fresh", "unseen")  # sets written after the rules they measure
 
 
 def load_scifact() -> tuple[dict[str, dict[str, str]], dict[str, str], dict[str, str]]:
@@ -78,7 +82,8 @@ def write_pdf(path: Path, pages: list[str]) -> None:
 def facts_set(folder: Path) -> list[dict[str, Any]]:
     """Write the facts documents; return the questions (absent ones have ``doc`` None)."""
     data = json.loads(FACTS.read_text(encoding="utf-8"))
-    for name, pages in data["documents"].items():
+    # the ``unseen`` set's documents are always there too: more files to tell apart
+    for name, pages in {**data["documents"], **data["unseen_documents"]}.items():
         write_pdf(folder / name, pages)
     qs = [{**q, "doc": str(folder / q["doc"]), "set": "facts"} for q in data["questions"]]
     qs += [{"q": q, "ref": None, "doc": None, "page": None, "set": "facts"} for q in data["absent"]]
@@ -86,9 +91,10 @@ def facts_set(folder: Path) -> list[dict[str, Any]]:
 
 
 def later_set(folder: Path, name: str) -> list[dict[str, Any]]:
-    """Questions on the facts documents written after rules were built (``facts_set`` must have
-    written the documents): ``heldout`` (stop 25) and ``fresh`` (stop 26), each reported as a set
-    of its own, so a rule is also measured on questions it was not made on."""
+    """Questions written after rules were built (``facts_set`` must have written the
+    documents): ``heldout`` (stop 25), ``fresh`` (stop 26) and ``unseen`` (stop 27, on documents
+    of its own), each reported as a set of its own, so a rule is also measured on questions it
+    was not made on."""
     data = json.loads(FACTS.read_text(encoding="utf-8"))
     qs = [{**q, "doc": str(folder / q["doc"]), "set": name} for q in data[f"{name}_questions"]]
     qs += [
@@ -307,7 +313,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=(__doc__ or "").split("\n\n")[0])
     ap.add_argument("--llm", action="append", help="LLM id or GGUF path (repeatable)")
     ap.add_argument("--no-llm", action="store_true", help="extract only, no generation")
-    ap.add_argument("--sets", default="facts,heldout,fresh,multi,scifact")
+    ap.add_argument("--sets", default="facts,heldout,fresh,unseen,multi,scifact")
     ap.add_argument("--present", type=int, default=30, help="SciFact claims with their abstract")
     ap.add_argument("--absent", type=int, default=15, help="SciFact claims without")
     ap.add_argument("--seed", type=int, default=13)
