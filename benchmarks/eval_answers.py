@@ -195,14 +195,20 @@ def calibrate(asker: Any, questions: list[dict[str, Any]]) -> dict[str, Any]:
             continue  # no one sentence answers them
         hits, _ = asker._retrieve(q["q"], None)
         present = q.get("present", q["doc"] is not None)
-        score = best_score(q["q"], hits, asker.embedder, named_terms(q["q"])) if hits else 0.0
+        opens = asker._openings(hits[:5])  # as Asker._extract reads them
+        score = (
+            best_score(q["q"], hits, asker.embedder, named_terms(q["q"]), opens) if hits else 0.0
+        )
         scores.append((score, present))
     best = (0.0, 0.0)
-    for bar in sorted({round(s, 3) for s, _ in scores}):
+    levels = sorted({s for s, _ in scores})
+    for i, bar in enumerate(levels):
         tpr = sum(s >= bar for s, p in scores if p) / max(1, sum(p for _, p in scores))
         tnr = sum(s < bar for s, p in scores if not p) / max(1, sum(not p for _, p in scores))
         if (tpr + tnr) / 2 > best[1]:
-            best = (bar, (tpr + tnr) / 2)
+            # the middle of the gap below the lowest score that passes: the widest margin
+            below = levels[i - 1] if i else bar
+            best = (round((below + bar) / 2, 3), (tpr + tnr) / 2)
     return {
         "bar": best[0],
         "balanced_accuracy": round(best[1], 3),

@@ -25,6 +25,7 @@ from indexer.quote import (
     exact_terms,
     named_terms,
     score_sentences,
+    sentence_spans,
     share_found,
 )
 from indexer.search import Hit, Searcher
@@ -482,7 +483,9 @@ class Asker:
         # Names are checked per file below, so sentences are scored on what is asked of them.
         ranked = [
             e
-            for e in score_sentences(question, hits, self.embedder, named=terms)
+            for e in score_sentences(
+                question, hits, self.embedder, named=terms, openings=self._openings(hits[:5])
+            )
             if e.score >= self.config.extract_bar
         ]
         if not terms:
@@ -513,6 +516,21 @@ class Asker:
                 "quoting another file" if best else "not found",
             )
         return best, unmentioned, fitting
+
+    def _openings(self, hits: list[Hit]) -> dict[str, str]:
+        """Per passage, the first sentence of its page (of its document when it has no pages):
+        the title or heading its sentences are read under (:func:`score_sentences`)."""
+        pages: dict[tuple[str, int | None], str] = {}
+        out: dict[str, str] = {}
+        for h in hits:
+            key = (h.doc, h.page)
+            if key not in pages:
+                first = h.text if h.start == 0 else self.searcher.page_opening(h.doc, h.page)
+                spans = sentence_spans(first)
+                pages[key] = first[spans[0][0] : spans[0][1]] if spans else ""
+            if pages[key]:
+                out[h.chunk_id] = pages[key]
+        return out
 
     def ask(
         self,

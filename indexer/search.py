@@ -429,6 +429,17 @@ class Searcher:
             for r in rows
         ]
 
+    def page_opening(self, doc: str, page: int | None) -> str:
+        """The text of the first passage of a page (``page`` None: of the document), or ""."""
+        if page is not None:
+            found = self.passages(doc, page)
+            return found[0].text if found else ""
+        if not self._open():
+            return ""
+        assert self._store is not None
+        row = self._store.first_chunk(doc)
+        return str(row["text"]) if row else ""
+
     def mentioning(
         self,
         term: str,

@@ -49,6 +49,10 @@ class _RecordingSearcher:
     def close(self) -> None:
         self._inner.close()
 
+    def __getattr__(self, name: str) -> Any:
+        # what else the asker reads (a page's opening line, collection counts) as it is
+        return getattr(self._inner, name)
+
 
 class StopRequests:
     """Which requests were asked to stop: every request up to a given id (thread-safe).

@@ -244,7 +244,17 @@ def test_a_whole_number_is_looked_up_in_both_of_its_forms():
         ("How many students took part?", "The study ran from March 2019 to 2021.", False),
         # a decimal of four characters is a count, not a year (it crashed the check once)
         ("How many kilometres is the walk?", "A circular walk of 14.5 kilometres.", True),
-        ("How many people were burned?", "A walk of 14.5 km with 620 m of ascent.", True),
+        # the count must be of what is asked: its word soon after, or people for people
+        ("How many people were burned?", "A walk of 14.5 km with 620 m of ascent.", False),
+        ("How many people were burned?", "Four customers have reported minor burns.", True),
+        ("How many employees does the firm have?", "It installed 14 photovoltaic panels.", False),
+        ("How many bearings were corroded?", "Corrosion in 3 of the 8 steel bearings.", True),
+        ("How many more visitors came?", "The museum had 4,000 more visitors.", True),
+        ("How many were hurt?", "A walk of 14.5 km with 620 m of ascent.", True),
+        # a number that names a thing counts nothing
+        ("How many kettles are affected?", "Kettles with batch numbers 2302 to 2315.", False),
+        ("How many tenants live there?", "The flat at 17 Millbrook Road, Leeds.", False),
+        ("How many seats are in row 4?", "Row 4 has seats 12 to 18.", False),
         ("How much did the new boat cost?", "A new boat was bought for 38,500 pounds.", True),
         ("How much did the repair cost?", "It cost \u20ac1,200 including VAT.", True),
         ("How much did the repair cost?", "The total was 1.2 million dollars.", True),
