@@ -363,7 +363,9 @@ def holds_count(question: str, sentence: str) -> bool:
     """Whether ``sentence`` holds a count that ``question`` does not: a number word ("six",
     "nobody") or a number that is not part of a date, a year, a time or a code ("3 February
     2020", "14:30", "AR-2020-02"), nor one the question already holds ("Dash 8"). "How many
-    days" (a unit of measure) needs a number of days: "within 30 days", not "14 panels"."""
+    days" (a unit of measure) needs a number of days: "within 30 days", not "14 panels"; "how
+    many people" a count of people ("Four customers"), not of metres; and a number that labels
+    a thing ("lot 41", "17 Millbrook Road") counts nothing."""
     unit = _HOW_MANY_UNIT.search(question)
     if unit is not None:
         word = unit.group(1).lower().rstrip("s")
@@ -371,8 +373,8 @@ def holds_count(question: str, sentence: str) -> bool:
         number = rf"(?:\d+(?:[.,]\d+)*|{_NUMBER_WORDS}|a|an|one|half)"
         if word == "time" and re.search(r"\b(?:once|twice|thrice)\b", sentence, re.I):
             return True
-        counted = rf"\b{number}[\s-]+(?:\w+[\s-]+)?{re.escape(word)}"
-        return re.search(counted, sentence, re.I) is not None
+        measured = rf"\b{number}[\s-]+(?:\w+[\s-]+)?{re.escape(word)}"
+        return re.search(measured, sentence, re.I) is not None
     asked = {n.replace(",", "") for n in _NUMBER.findall(question)}
     asked_words = {w.lower() for w in _WORD.findall(question)}
     counted = _counted(question)
