@@ -13,6 +13,7 @@ import logging
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Protocol
 
 from indexer.aggregate import Aggregate, collect, parse
@@ -185,14 +186,21 @@ def neutralise(text: str) -> str:
     return _CITE.sub(lambda m: "(" + m.group(1).strip() + ")", text)
 
 
+def _source_name(hit: Hit) -> str:
+    """A source's file name and page, inert like its text."""
+    where = f", page {hit.page}" if hit.page is not None and hit.message is None else ""
+    return neutralise(Path(hit.path).name) + where
+
+
 def build_prompt(question: str, hits: list[Hit]) -> list[dict[str, str]]:
     """Chat messages that quote ``hits`` as numbered one-line sources for ``question``.
 
     Instructions come first and the question last, each source on one line of its own: the
     layout that small local models follow best (measured on SmolLM2-135M), and one where
-    document text has no way to leave its line.
+    document text has no way to leave its line. Each source names its file and page, so the
+    model can tell two reports apart ("[2] accident-norway.pdf, page 2: The board found…").
     """
-    lines = [f"[{n}] {neutralise(h.text)}" for n, h in enumerate(hits, start=1)]
+    lines = [f"[{n}] {_source_name(h)}: {neutralise(h.text)}" for n, h in enumerate(hits, 1)]
     user = (
         f"{INSTRUCTIONS}\n\nSources:\n"
         + "\n".join(lines)
@@ -520,16 +528,18 @@ class Asker:
     def _openings(self, hits: list[Hit]) -> dict[str, str]:
         """Per passage, the first sentence of its page (of its document when it has no pages):
         the title or heading its sentences are read under (:func:`score_sentences`)."""
-        pages: dict[tuple[str, int | None], str] = {}
+        texts: dict[tuple[str, int | None], str] = {
+            (h.doc, h.page): h.text for h in hits if h.start == 0 and h.page is not None
+        }
+        missing = {(h.doc, h.page) for h in hits} - texts.keys()
+        if missing:  # passages further down their page: its first one, in one query
+            texts.update(self.searcher.page_openings(missing))
         out: dict[str, str] = {}
         for h in hits:
-            key = (h.doc, h.page)
-            if key not in pages:
-                first = h.text if h.start == 0 else self.searcher.page_opening(h.doc, h.page)
-                spans = sentence_spans(first)
-                pages[key] = first[spans[0][0] : spans[0][1]] if spans else ""
-            if pages[key]:
-                out[h.chunk_id] = pages[key]
+            first = texts.get((h.doc, h.page), "")
+            spans = sentence_spans(first)
+            if spans:
+                out[h.chunk_id] = first[spans[0][0] : spans[0][1]]
         return out
 
     def ask(

@@ -11,7 +11,7 @@ import logging
 import re
 import time
 from collections import OrderedDict
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, Iterable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -429,16 +429,13 @@ class Searcher:
             for r in rows
         ]
 
-    def page_opening(self, doc: str, page: int | None) -> str:
-        """The text of the first passage of a page (``page`` None: of the document), or ""."""
-        if page is not None:
-            found = self.passages(doc, page)
-            return found[0].text if found else ""
+    def page_openings(self, pages: Iterable[tuple[str, int | None]]) -> dict[Any, str]:
+        """The text of the first passage of each ``(doc, page)`` (``page`` None: of the
+        document), in one query; a page not in the index is left out."""
         if not self._open():
-            return ""
+            return {}
         assert self._store is not None
-        row = self._store.first_chunk(doc)
-        return str(row["text"]) if row else ""
+        return self._store.page_openings(pages)
 
     def mentioning(
         self,

@@ -534,6 +534,33 @@ class ChunkStore:
             out.setdefault(row["doc"], row)
         return out
 
+    def page_openings(self, pages: Iterable[tuple[str, int | None]]) -> dict[Any, str]:
+        """The text of the first chunk of each ``(doc, page)`` (``page`` None: of the
+        document), in one query."""
+        keys = sorted(set(pages), key=lambda k: (k[0], -1 if k[1] is None else k[1]))
+        if self._table is None or not keys:
+            return {}
+        conds = [
+            f"(doc = {sql_str(d)} AND " + ("ordinal = 0)" if p is None else f"page = {int(p)})")
+            for d, p in keys
+        ]
+        res = (
+            self._table.search()
+            .where(" OR ".join(conds))
+            .select(["doc", "page", "ordinal", "text"])
+            .limit(100_000)
+            .to_arrow()
+            .to_pylist()
+        )
+        first: dict[Any, tuple[int, str]] = {}
+        wanted = set(keys)
+        for row in res:
+            for key in ((row["doc"], row["page"]), (row["doc"], None)):
+                fits = key in wanted and (key[1] is not None or row["ordinal"] == 0)
+                if fits and (key not in first or row["ordinal"] < first[key][0]):
+                    first[key] = (row["ordinal"], row["text"])
+        return {k: text for k, (_, text) in first.items()}
+
     def size_bytes(self) -> int:
         """Disk space used by the table, including old versions not yet cleaned up."""
         return sum(f.stat().st_size for f in self._path.rglob("*") if f.is_file())

@@ -71,8 +71,10 @@ def test_each_page_is_read_under_its_own_opening_not_the_documents_first(asker):
     # Looked up in the index for a passage that does not start its page; a file without
     # pages opens with its first passage.
     doc = next(h.doc for h in coffee if Path(h.path).name == "two-papers.pdf")
-    assert asker.searcher.page_opening(doc, 2).startswith("Coffee and heart rhythm.")
     notes = asker.retrieve("Which bus goes to the harbour?")
     txt = next(h for h in notes if Path(h.path).name == "notes.txt")
-    assert asker.searcher.page_opening(txt.doc, None).startswith("Travel notes.")
-    assert asker.searcher.page_opening("no-such-document", 1) == ""
+    found = asker.searcher.page_openings([(doc, 2), (doc, 1), (txt.doc, None), ("nothing", 1)])
+    assert found[(doc, 2)].startswith("Coffee and heart rhythm.")
+    assert found[(doc, 1)].startswith("Sleep and memory in students.")
+    assert found[(txt.doc, None)].startswith("Travel notes.")
+    assert ("nothing", 1) not in found
