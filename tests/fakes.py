@@ -46,6 +46,13 @@ class FakeSearcher:
             h.similarity = self.similarity
         return SearchResult(self.hits[:limit], 1.0)
 
+    def page_openings(self, pages: object) -> dict[object, str]:
+        """Only its hits: the first one of each page, as the index would hold it."""
+        out: dict[object, str] = {}
+        for h in sorted(self.hits, key=lambda h: h.start):
+            out.setdefault((h.doc, h.page), h.text)
+        return out
+
     def mentioning(
         self, term: str, among: object = None, filters: SearchFilters | None = None
     ) -> set[str] | None:
