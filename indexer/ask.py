@@ -326,19 +326,38 @@ def recite(answer: str, hits: list[Hit]) -> str:
     return "".join(parts)
 
 
-def check_grounding(answer: str, hits: list[Hit]) -> list[Sentence]:
+# Words an answer uses about its sources rather than from them ("According to the document…").
+_TALK = content_words(
+    "yes no according source sources document documents passage passages text file files "
+    "mention mentions mentioned state states stated say says said provide provides provided "
+    "information given answer question context based also however therefore must should "
+    "would could might shall will can may"
+)
+# Two words that neither the question nor any source holds make a sentence the model's own:
+# one is often a verb's other form ("took" for "take off"), two were an invented fact ("The
+# path is maintained by the local community").
+MAX_NEW_WORDS = 1
+
+
+def check_grounding(answer: str, hits: list[Hit], question: str = "") -> list[Sentence]:
     """Split ``answer`` into sentences and check each one's facts against the sources.
 
     A fact is a number or a name (a capitalised word that does not start the sentence, which
     covers dates' months, people and places). A cited sentence must find all of its facts in
-    the passages it cites; an uncited one in at least one passage of the sources.
+    the passages it cites; an uncited one in at least one passage of the sources. A sentence
+    with more than :data:`MAX_NEW_WORDS` words that are in neither ``question`` nor any source
+    is not grounded either: the words are the model's, not the files'.
     """
     out: list[Sentence] = []
     parts = _SENTENCE_PARTS.split(answer)
     pieces = [" ".join(parts[i].strip() for i in group) for group in _sentence_groups(parts)]
+    known = content_words(question) | _TALK
+    for h in hits:  # what the model read: each source's text and its file's name
+        known |= content_words(h.text) | content_words(_source_name(h))
     for text in pieces:
         cites = parse_citations(text, len(hits))
-        facts = exact_terms(_CITE.sub(" ", text))
+        plain = _CITE.sub(" ", text)
+        facts = exact_terms(plain)
         pool = [hits[n - 1].text for n in cites] if cites else [h.text for h in hits]
         if cites:
             joined = " ".join(pool)
@@ -350,8 +369,23 @@ def check_grounding(answer: str, hits: list[Hit]) -> list[Sentence]:
                 default=sorted(facts),
             )
             missing = sorted(best)
+        new_words = content_words(plain) - known - set(missing)
+        if len(new_words) > MAX_NEW_WORDS:
+            missing = sorted(set(missing) | new_words)
         out.append(Sentence(text, cites, not missing, missing))
     return out
+
+
+def restates(answer: str, question: str) -> bool:
+    """Whether ``answer`` only repeats ``question`` ("The study was published in the journal."
+    for "Which journal published the study?"): no word, number or name of its own. A yes or
+    no, and a pick between options the question offers ("gas or oil?"), are answers."""
+    plain = _CITE.sub(" ", answer)
+    if re.match(r"\W*(?:yes|no)\b", plain, re.I) or re.search(r"\bor\b", question, re.I):
+        return False
+    own_words = content_words(plain) - content_words(question) - _TALK
+    own_terms = exact_terms(plain) - exact_terms(question)
+    return not own_words and not own_terms
 
 
 _COORDINATED = re.compile(
@@ -625,7 +659,10 @@ class Asker:
         text = recite(strip_invalid_markers(raw, len(hits)), hits)
         cited = parse_citations(text, len(hits))
         citations = self._citations(hits, text, cited)
-        sentences = check_grounding(text, hits)
+        sentences = check_grounding(text, hits, question)
+        if restates(text, question) and not stopped:
+            log.info("The answer only repeats the question; reporting not found")
+            return Answer(NOT_FOUND_TEXT, found=False, citations=self._citations(hits, raw, []))
         if not cited and not stopped and max(c.support for c in citations) < MIN_SUPPORT:
             # No marker and hardly a word of the answer is in the sources: the model answered
             # from its own knowledge, which is not what Findling promises.

@@ -184,7 +184,7 @@ def test_a_model_that_declines_in_its_own_words_is_not_found(asker):
 
 
 def test_an_ordinal_the_sources_lack_is_flagged_not_in_the_sources(asker):
-    llm = ScriptedLlm(["The club bought its 8th boat for 38,500 pounds [1]."])
+    llm = ScriptedLlm(["The 8th new boat cost 38,500 pounds [1]."])
     ans = Asker(asker.searcher, llm).ask("How much did the new boat cost?")
     assert ans.sentences and not ans.sentences[0].grounded, ans.to_json()
     assert ans.sentences[0].missing == ["8th"]

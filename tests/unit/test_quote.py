@@ -4,7 +4,7 @@ import dataclasses
 
 import pytest
 
-from indexer.ask import check_grounding, is_not_found, recite, term_groups
+from indexer.ask import check_grounding, is_not_found, recite, restates, term_groups
 from indexer.quote import (
     exact_terms,
     find_extract,
@@ -91,6 +91,33 @@ def test_grounding_flags_a_number_missing_from_the_cited_passage():
     # A fact found only in the *other* source does not ground a cited sentence.
     wrong = check_grounding("The panels last 10 years [2].", hits)
     assert not wrong[0].grounded
+
+
+def test_words_that_neither_the_question_nor_a_source_holds_are_the_models_own():
+    hits = [_hit("Walk 12. The path follows the beck upstream to the falls, then climbs.")]
+    question = "Who maintains the path to the falls?"
+    invented = check_grounding("The path is maintained by the local community [1].", hits, question)
+    assert not invented[0].grounded and invented[0].missing == ["community", "local"]
+    # one word of its own is a verb's other form or a paraphrase, not a fact
+    took = check_grounding("The path climbed to the falls [1].", hits, "Where does the path go?")
+    assert took[0].grounded
+    said = "According to the sources, the path follows the beck to the falls [1]."
+    assert check_grounding(said, hits, "Where does the path go?")[0].grounded
+
+
+@pytest.mark.parametrize(
+    ("answer", "question", "only_repeats"),
+    [
+        ("The study was published in the journal [1].", "Which journal published the study?", True),
+        ("According to the sources, it was published [1].", "Was it published?", True),
+        ("14 panels were installed [1].", "How many panels were installed?", False),
+        ("It appeared in Sleep Research [1].", "Which journal published it?", False),
+        ("Yes, bikes are covered [1].", "Are bikes covered?", False),
+        ("The boiler runs on gas [1].", "Does the boiler run on gas or oil?", False),
+    ],
+)
+def test_an_answer_that_only_repeats_the_question_says_nothing(answer, question, only_repeats):
+    assert restates(answer, question) is only_repeats
 
 
 def test_a_small_number_is_grounded_by_the_same_number_written_out():
