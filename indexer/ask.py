@@ -339,26 +339,36 @@ _TALK = content_words(
 MAX_NEW_WORDS = 1
 
 
-def check_grounding(answer: str, hits: list[Hit], question: str = "") -> list[Sentence]:
+def check_grounding(
+    answer: str, hits: list[Hit], question: str = "", titles: dict[str, str] | None = None
+) -> list[Sentence]:
     """Split ``answer`` into sentences and check each one's facts against the sources.
 
     A fact is a number or a name (a capitalised word that does not start the sentence, which
     covers dates' months, people and places). A cited sentence must find all of its facts in
-    the passages it cites; an uncited one in at least one passage of the sources. A sentence
-    with more than :data:`MAX_NEW_WORDS` words that are in neither ``question`` nor any source
-    is not grounded either: the words are the model's, not the files'.
+    the passages it cites; an uncited one in at least one passage of the sources.
+
+    Words count too, beyond one (:data:`MAX_NEW_WORDS`: a verb's other form, a paraphrase): a
+    sentence is not grounded when more of its words are in neither ``question`` nor any
+    source (the model's own: "maintained by the local community"), or are the question's own
+    words that its sources never use, not even in their document's opening line (``titles``,
+    per document): "The heat pump installation cost 1,240 euros [2]" where [2] is the lease.
+    A passage's facts and words include its document's title.
     """
     out: list[Sentence] = []
     parts = _SENTENCE_PARTS.split(answer)
     pieces = [" ".join(parts[i].strip() for i in group) for group in _sentence_groups(parts)]
-    known = content_words(question) | _TALK
+    asked = content_words(question)
+    known = asked | _TALK
     for h in hits:  # what the model read: each source's text and its file's name
         known |= content_words(h.text) | content_words(_source_name(h))
     for text in pieces:
         cites = parse_citations(text, len(hits))
         plain = _CITE.sub(" ", text)
         facts = exact_terms(plain)
-        pool = [hits[n - 1].text for n in cites] if cites else [h.text for h in hits]
+        used = [hits[n - 1] for n in cites] if cites else list(hits)
+        # a passage with its document's title: "the Berlin apartment" on the lease's page 2
+        pool = [f"{h.text} {(titles or {}).get(h.doc, '')}" for h in used]
         if cites:
             joined = " ".join(pool)
             missing = sorted(t for t in facts if share_found({t}, joined) == 0)
@@ -369,7 +379,11 @@ def check_grounding(answer: str, hits: list[Hit], question: str = "") -> list[Se
                 default=sorted(facts),
             )
             missing = sorted(best)
-        new_words = content_words(plain) - known - set(missing)
+        words = content_words(plain)
+        named = [f"{p} {_source_name(h)}" for p, h in zip(pool, used, strict=True)]
+        behind = _TALK.union(*(content_words(p) for p in named))
+        new_words = (words - known) | (words & asked) - behind
+        new_words -= set(missing)
         if len(new_words) > MAX_NEW_WORDS:
             missing = sorted(set(missing) | new_words)
         out.append(Sentence(text, cites, not missing, missing))
@@ -559,6 +573,20 @@ class Asker:
             )
         return best, unmentioned, fitting
 
+    def _titles(self, hits: list[Hit]) -> dict[str, str]:
+        """Per document of ``hits``, the first sentence of its first page (its title)."""
+        first = {(h.doc, 1 if h.page is not None else None) for h in hits}
+        try:
+            texts = self.searcher.page_openings(first)
+        except Exception:  # the check goes on without titles
+            log.exception("Could not read the sources' titles")
+            return {}
+        out = {}
+        for (doc, _), text in texts.items():
+            spans = sentence_spans(text)
+            out[doc] = text[spans[0][0] : spans[0][1]] if spans else ""
+        return out
+
     def _openings(self, hits: list[Hit]) -> dict[str, str]:
         """Per passage, the first sentence of its page (of its document when it has no pages):
         the title or heading its sentences are read under (:func:`score_sentences`)."""
@@ -659,7 +687,8 @@ class Asker:
         text = recite(strip_invalid_markers(raw, len(hits)), hits)
         cited = parse_citations(text, len(hits))
         citations = self._citations(hits, text, cited)
-        sentences = check_grounding(text, hits, question)
+        titles = self._titles([hits[n - 1] for n in cited] or hits)
+        sentences = check_grounding(text, hits, question, titles)
         if restates(text, question) and not stopped:
             log.info("The answer only repeats the question; reporting not found")
             return Answer(NOT_FOUND_TEXT, found=False, citations=self._citations(hits, raw, []))
