@@ -351,9 +351,11 @@ def check_grounding(
     Words count too, beyond one (:data:`MAX_NEW_WORDS`: a verb's other form, a paraphrase): a
     sentence is not grounded when more of its words are in neither ``question`` nor any
     source (the model's own: "maintained by the local community"), or are the question's own
-    words that its sources never use, not even in their document's opening line (``titles``,
-    per document): "The heat pump installation cost 1,240 euros [2]" where [2] is the lease.
-    A passage's facts and words include its document's title.
+    words that the passages it cites never use, not even in their document's first sentence
+    (``titles``, per document), while another document's passage does: "The new sports hall
+    costs 38,500 pounds [3]", where [3] is the rowing club's minutes and the school newsletter
+    is the source that speaks of the sports hall. A passage's facts and words include its
+    document's title.
     """
     out: list[Sentence] = []
     parts = _SENTENCE_PARTS.split(answer)
@@ -382,7 +384,9 @@ def check_grounding(
         words = content_words(plain)
         named = [f"{p} {_source_name(h)}" for p, h in zip(pool, used, strict=True)]
         behind = _TALK.union(*(content_words(p) for p in named))
-        new_words = (words - known) | (words & asked) - behind
+        docs = {h.doc for h in used}
+        elsewhere = set().union(*(content_words(h.text) for h in hits if h.doc not in docs))
+        new_words = (words - known) | ((words & asked) - behind) & elsewhere
         new_words -= set(missing)
         if len(new_words) > MAX_NEW_WORDS:
             missing = sorted(set(missing) | new_words)
