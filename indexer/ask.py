@@ -197,10 +197,12 @@ def build_prompt(question: str, hits: list[Hit]) -> list[dict[str, str]]:
 
     Instructions come first and the question last, each source on one line of its own: the
     layout that small local models follow best (measured on SmolLM2-135M), and one where
-    document text has no way to leave its line. Each source names its file and page, so the
-    model can tell two reports apart ("[2] accident-norway.pdf, page 2: The board found…").
+    document text has no way to leave its line. Each source ends with its file and page, so
+    the model can tell two reports apart ("[2] The board found… (accident-norway.pdf, page
+    2)"); at the start of the line SmolLM2-135M took the name for the text and answered "The
+    source number is not in the answer."
     """
-    lines = [f"[{n}] {_source_name(h)}: {neutralise(h.text)}" for n, h in enumerate(hits, 1)]
+    lines = [f"[{n}] {neutralise(h.text)} ({_source_name(h)})" for n, h in enumerate(hits, 1)]
     user = (
         f"{INSTRUCTIONS}\n\nSources:\n"
         + "\n".join(lines)

@@ -48,9 +48,9 @@ def test_each_source_names_its_file_and_page_so_two_reports_stay_apart():
     lines = build_prompt("Why did they crash?", hits)[-1]["content"].split("\n")
     sources = [ln for ln in lines if ln.startswith("[")]
     assert sources == [
-        "[1] accident-norway.pdf, page 2: The board found the runway was covered in snow.",
-        "[2] accident-panama.pdf, page 2: Fuel contamination with water.",
-        "[3] notes (4).txt: Bus 7 goes to the harbour.",  # a name cannot carry a marker
+        "[1] The board found the runway was covered in snow. (accident-norway.pdf, page 2)",
+        "[2] Fuel contamination with water. (accident-panama.pdf, page 2)",
+        "[3] Bus 7 goes to the harbour. (notes (4).txt)",  # a name cannot carry a marker
     ]
 
 
