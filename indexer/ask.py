@@ -13,7 +13,6 @@ import logging
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any, Protocol
 
 from indexer.aggregate import Aggregate, collect, parse
@@ -186,23 +185,18 @@ def neutralise(text: str) -> str:
     return _CITE.sub(lambda m: "(" + m.group(1).strip() + ")", text)
 
 
-def _source_name(hit: Hit) -> str:
-    """A source's file name and page, inert like its text."""
-    where = f", page {hit.page}" if hit.page is not None and hit.message is None else ""
-    return neutralise(Path(hit.path).name) + where
-
-
 def build_prompt(question: str, hits: list[Hit]) -> list[dict[str, str]]:
     """Chat messages that quote ``hits`` as numbered one-line sources for ``question``.
 
     Instructions come first and the question last, each source on one line of its own: the
     layout that small local models follow best (measured on SmolLM2-135M), and one where
-    document text has no way to leave its line. Each source ends with its file and page, so
-    the model can tell two reports apart ("[2] The board found… (accident-norway.pdf, page
-    2)"); at the start of the line SmolLM2-135M took the name for the text and answered "The
-    source number is not in the answer."
+    document text has no way to leave its line. The sources' file names are left out: Qwen2.5
+    1.5B told two reports apart better with them, but SmolLM2-135M, the default, took a name
+    at the start of a line for the text ("The source number is not in the answer.") and
+    copied one at the end into its answer ("published in the paper-sleep.pdf";
+    benchmarks/README.md).
     """
-    lines = [f"[{n}] {neutralise(h.text)} ({_source_name(h)})" for n, h in enumerate(hits, 1)]
+    lines = [f"[{n}] {neutralise(h.text)}" for n, h in enumerate(hits, start=1)]
     user = (
         f"{INSTRUCTIONS}\n\nSources:\n"
         + "\n".join(lines)
@@ -354,18 +348,19 @@ def check_grounding(
     sentence is not grounded when more of its words are in neither ``question`` nor any
     source (the model's own: "maintained by the local community"), or are the question's own
     words that the passages it cites never use, not even in their document's first sentence
-    (``titles``, per document), while another document's passage does: "The new sports hall
-    costs 38,500 pounds [3]", where [3] is the rowing club's minutes and the school newsletter
-    is the source that speaks of the sports hall. A passage's facts and words include its
-    document's title.
+    (``titles``, per document): "The new sports hall costs 38,500 pounds [3]", where [3] is
+    the rowing club's minutes. The price: a right answer in the question's own words that its
+    source puts otherwise ("212 students took part [1]" where the study had "212 students")
+    is greyed too (benchmarks/README.md). A passage's facts and words include its document's
+    title.
     """
     out: list[Sentence] = []
     parts = _SENTENCE_PARTS.split(answer)
     pieces = [" ".join(parts[i].strip() for i in group) for group in _sentence_groups(parts)]
     asked = content_words(question)
     known = asked | _TALK
-    for h in hits:  # what the model read: each source's text and its file's name
-        known |= content_words(h.text) | content_words(_source_name(h))
+    for h in hits:  # what the model read
+        known |= content_words(h.text)
     for text in pieces:
         cites = parse_citations(text, len(hits))
         plain = _CITE.sub(" ", text)
@@ -384,11 +379,8 @@ def check_grounding(
             )
             missing = sorted(best)
         words = content_words(plain)
-        named = [f"{p} {_source_name(h)}" for p, h in zip(pool, used, strict=True)]
-        behind = _TALK.union(*(content_words(p) for p in named))
-        docs = {h.doc for h in used}
-        elsewhere = set().union(*(content_words(h.text) for h in hits if h.doc not in docs))
-        new_words = (words - known) | ((words & asked) - behind) & elsewhere
+        behind = _TALK.union(*(content_words(p) for p in pool))
+        new_words = (words - known) | (words & asked) - behind
         new_words -= set(missing)
         if len(new_words) > MAX_NEW_WORDS:
             missing = sorted(set(missing) | new_words)

@@ -38,22 +38,6 @@ def test_document_text_cannot_escape_its_quote_or_carry_markers():
     assert neutralise("see [12]\nnext") == "see (12) next"
 
 
-def test_each_source_names_its_file_and_page_so_two_reports_stay_apart():
-    hits = [
-        _hit(1, "The board found the runway was covered in snow.", page=2,
-             path="/r/accident-norway.pdf"),
-        _hit(2, "Fuel contamination with water.", page=2, path="/r/accident-panama.pdf"),
-        _hit(3, "Bus 7 goes to the harbour.", path="/r/notes [4].txt"),
-    ]  # fmt: skip
-    lines = build_prompt("Why did they crash?", hits)[-1]["content"].split("\n")
-    sources = [ln for ln in lines if ln.startswith("[")]
-    assert sources == [
-        "[1] The board found the runway was covered in snow. (accident-norway.pdf, page 2)",
-        "[2] Fuel contamination with water. (accident-panama.pdf, page 2)",
-        "[3] Bus 7 goes to the harbour. (notes (4).txt)",  # a name cannot carry a marker
-    ]
-
-
 def test_finish_maps_markers_to_retrieved_passages_only():
     hits = [_hit(1, "alpha text", page=3), _hit(2, "beta text", page=9)]
     asker = Asker(_FakeSearcher(), llm=None)  # type: ignore[arg-type]
