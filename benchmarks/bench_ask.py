@@ -33,6 +33,7 @@ import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -112,7 +113,7 @@ def _raw_stream(llama: Any, messages: list[dict[str, str]], max_tokens: int) -> 
 def measure(args: argparse.Namespace) -> dict[str, Any]:
     from llama_cpp import Llama
 
-    from indexer.ask import build_prompt
+    from indexer.ask import build_prompt, reads_source_names
     from models.catalogue import find_model
     from models.llm import Llm, LlmConfig, default_threads
 
@@ -123,10 +124,11 @@ def measure(args: argparse.Namespace) -> dict[str, Any]:
     t0 = time.perf_counter()
     hits = build_passages(files, args.question)
     index_s = time.perf_counter() - t0
-    messages = build_prompt(args.question, hits)
-    follow = build_prompt(args.follow_up, hits)
-
     spec = find_model(Path("/nonexistent"), None, "llm")
+    names = reads_source_names(SimpleNamespace(spec=spec))  # as Asker.ask decides
+    messages = build_prompt(args.question, hits, names=names)
+    follow = build_prompt(args.follow_up, hits, names=names)
+
     threads = args.threads or default_threads()
     ours = Llm(spec, LlmConfig(n_ctx=args.n_ctx, threads=threads, gpu_layers=0))
     raw = Llama(

@@ -13,6 +13,7 @@ import logging
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Protocol
 
 from indexer.aggregate import Aggregate, collect, parse
@@ -185,18 +186,45 @@ def neutralise(text: str) -> str:
     return _CITE.sub(lambda m: "(" + m.group(1).strip() + ")", text)
 
 
-def build_prompt(question: str, hits: list[Hit]) -> list[dict[str, str]]:
+# Models whose file is at least this large read each source's file name and page (measured:
+# Qwen2.5-Coder-1.5B, 1.1 GB, told two reports apart better; SmolLM2-135M, 98 MB, did not).
+NAMED_SOURCES_MIN_BYTES = 800_000_000
+
+
+def reads_source_names(llm: object) -> bool:
+    """Whether ``llm`` is shown its sources' file names (a large enough model file)."""
+    spec = getattr(llm, "spec", None)
+    size = getattr(spec, "size", None)
+    path = getattr(spec, "file", None)
+    if size is None and path is not None:
+        try:
+            size = Path(path).stat().st_size
+        except OSError:
+            return False
+    return size is not None and size >= NAMED_SOURCES_MIN_BYTES
+
+
+def source_name(hit: Hit) -> str:
+    """A source's file name and page, inert like its text."""
+    where = f", page {hit.page}" if hit.page is not None and hit.message is None else ""
+    return neutralise(Path(hit.path).name) + where
+
+
+def build_prompt(question: str, hits: list[Hit], *, names: bool = False) -> list[dict[str, str]]:
     """Chat messages that quote ``hits`` as numbered one-line sources for ``question``.
 
     Instructions come first and the question last, each source on one line of its own: the
     layout that small local models follow best (measured on SmolLM2-135M), and one where
-    document text has no way to leave its line. The sources' file names are left out: Qwen2.5
-    1.5B told two reports apart better with them, but SmolLM2-135M, the default, took a name
-    at the start of a line for the text ("The source number is not in the answer.") and
-    copied one at the end into its answer ("published in the paper-sleep.pdf";
+    document text has no way to leave its line. With ``names`` each line starts with its file
+    and page ("[2] accident-norway.pdf, page 2: …"): Qwen2.5 1.5B told two reports apart
+    better with them, but SmolLM2-135M, the default, took the name for the text ("The source
+    number is not in the answer."), so only large models get them (:func:`reads_source_names`;
     benchmarks/README.md).
     """
-    lines = [f"[{n}] {neutralise(h.text)}" for n, h in enumerate(hits, start=1)]
+    if names:
+        lines = [f"[{n}] {source_name(h)}: {neutralise(h.text)}" for n, h in enumerate(hits, 1)]
+    else:
+        lines = [f"[{n}] {neutralise(h.text)}" for n, h in enumerate(hits, start=1)]
     user = (
         f"{INSTRUCTIONS}\n\nSources:\n"
         + "\n".join(lines)
@@ -336,7 +364,12 @@ MAX_NEW_WORDS = 1
 
 
 def check_grounding(
-    answer: str, hits: list[Hit], question: str = "", titles: dict[str, str] | None = None
+    answer: str,
+    hits: list[Hit],
+    question: str = "",
+    titles: dict[str, str] | None = None,
+    *,
+    names: bool = False,
 ) -> list[Sentence]:
     """Split ``answer`` into sentences and check each one's facts against the sources.
 
@@ -359,8 +392,8 @@ def check_grounding(
     pieces = [" ".join(parts[i].strip() for i in group) for group in _sentence_groups(parts)]
     asked = content_words(question)
     known = asked | _TALK
-    for h in hits:  # what the model read
-        known |= content_words(h.text)
+    for h in hits:  # what the model read (with ``names``: each source's file name too)
+        known |= content_words(f"{h.text} {source_name(h)}" if names else h.text)
     for text in pieces:
         cites = parse_citations(text, len(hits))
         plain = _CITE.sub(" ", text)
@@ -379,7 +412,8 @@ def check_grounding(
             )
             missing = sorted(best)
         words = content_words(plain)
-        behind = _TALK.union(*(content_words(p) for p in pool))
+        named = [f"{p} {source_name(h)}" if names else p for p, h in zip(pool, used, strict=True)]
+        behind = _TALK.union(*(content_words(p) for p in named))
         new_words = (words - known) | (words & asked) - behind
         new_words -= set(missing)
         if len(new_words) > MAX_NEW_WORDS:
@@ -641,7 +675,7 @@ class Asker:
                 extract=quote,
                 unmentioned=unmentioned,  # "… in Panama and in Peru": Peru is in no file
             )
-        messages = build_prompt(question, hits)
+        messages = build_prompt(question, hits, names=reads_source_names(self.llm))
         pieces: list[str] = []
         stop = should_stop or (lambda: False)
         for piece in self.llm.stream_chat(
@@ -686,7 +720,8 @@ class Asker:
         cited = parse_citations(text, len(hits))
         citations = self._citations(hits, text, cited)
         titles = self._titles([hits[n - 1] for n in cited] or hits)
-        sentences = check_grounding(text, hits, question, titles)
+        names = reads_source_names(self.llm)
+        sentences = check_grounding(text, hits, question, titles, names=names)
         if restates(text, question) and not stopped:
             log.info("The answer only repeats the question; reporting not found")
             return Answer(NOT_FOUND_TEXT, found=False, citations=self._citations(hits, raw, []))

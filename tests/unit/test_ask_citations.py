@@ -1,9 +1,11 @@
 from indexer.ask import (
+    NAMED_SOURCES_MIN_BYTES,
     NOT_FOUND_TEXT,
     Asker,
     build_prompt,
     neutralise,
     parse_citations,
+    reads_source_names,
     strip_invalid_markers,
 )
 from tests.conftest import make_hit
@@ -36,6 +38,39 @@ def test_document_text_cannot_escape_its_quote_or_carry_markers():
     assert "[7]" not in user and "[3]" not in user
     assert [ln for ln in body if ln.startswith("Question:")] == ["Question: what is the budget?"]
     assert neutralise("see [12]\nnext") == "see (12) next"
+
+
+def test_a_large_model_reads_each_sources_file_and_page_a_small_one_does_not(tmp_path):
+    hits = [
+        _hit(1, "The runway was covered in snow.", page=2, path="/r/accident-norway.pdf"),
+        _hit(2, "Bus 7 goes to the harbour.", path="/r/notes [4].txt"),
+    ]
+    named = build_prompt("Why?", hits, names=True)[-1]["content"].split("\n")
+    assert [ln for ln in named if ln.startswith("[")] == [
+        "[1] accident-norway.pdf, page 2: The runway was covered in snow.",
+        "[2] notes (4).txt: Bus 7 goes to the harbour.",  # a name cannot carry a marker
+    ]
+    plain = build_prompt("Why?", hits)[-1]["content"].split("\n")
+    assert [ln for ln in plain if ln.startswith("[")] == [
+        "[1] The runway was covered in snow.",
+        "[2] Bus 7 goes to the harbour.",
+    ]
+
+    class Spec:
+        def __init__(self, file, size=None):
+            self.file, self.size = file, size
+
+    class Model:
+        def __init__(self, spec):
+            self.spec = spec
+
+    big = tmp_path / "big.gguf"
+    with big.open("wb") as f:
+        f.truncate(NAMED_SOURCES_MIN_BYTES)  # sparse: no disk used
+    assert reads_source_names(Model(Spec(big)))
+    assert not reads_source_names(Model(Spec(big, size=98_000_000)))  # SmolLM2's size
+    assert not reads_source_names(Model(Spec(tmp_path / "gone.gguf")))
+    assert not reads_source_names(ScriptedLlm(["x"]))  # no model file at all
 
 
 def test_finish_maps_markers_to_retrieved_passages_only():
