@@ -24,9 +24,9 @@ from indexer.quote import (
     Extract,
     content_words,
     exact_terms,
+    first_sentence,
     named_terms,
     score_sentences,
-    sentence_spans,
     share_found,
 )
 from indexer.search import Hit, Searcher
@@ -390,17 +390,20 @@ def check_grounding(
     out: list[Sentence] = []
     parts = _SENTENCE_PARTS.split(answer)
     pieces = [" ".join(parts[i].strip() for i in group) for group in _sentence_groups(parts)]
+    titles = titles or {}
     asked = content_words(question)
-    known = asked | _TALK
-    for h in hits:  # what the model read (with ``names``: each source's file name too)
-        known |= content_words(f"{h.text} {source_name(h)}" if names else h.text)
+    # Each source's words once: what the model read of it (with ``names``, its file name too),
+    # and that with its document's title, which a sentence citing it may also draw on.
+    read = [content_words(f"{h.text} {source_name(h)}" if names else h.text) for h in hits]
+    backed = [r | content_words(titles.get(h.doc, "")) for r, h in zip(read, hits, strict=True)]
+    known = asked | _TALK | set().union(*read)
     for text in pieces:
         cites = parse_citations(text, len(hits))
         plain = _CITE.sub(" ", text)
         facts = exact_terms(plain)
-        used = [hits[n - 1] for n in cites] if cites else list(hits)
+        used = [n - 1 for n in cites] if cites else list(range(len(hits)))
         # a passage with its document's title: "the Berlin apartment" on the lease's page 2
-        pool = [f"{h.text} {(titles or {}).get(h.doc, '')}" for h in used]
+        pool = [f"{hits[i].text} {titles.get(hits[i].doc, '')}" for i in used]
         if cites:
             joined = " ".join(pool)
             missing = sorted(t for t in facts if share_found({t}, joined) == 0)
@@ -412,8 +415,7 @@ def check_grounding(
             )
             missing = sorted(best)
         words = content_words(plain)
-        named = [f"{p} {source_name(h)}" if names else p for p, h in zip(pool, used, strict=True)]
-        behind = _TALK.union(*(content_words(p) for p in named))
+        behind = _TALK.union(*(backed[i] for i in used))
         new_words = (words - known) | (words & asked) - behind
         new_words -= set(missing)
         if len(new_words) > MAX_NEW_WORDS:
@@ -613,11 +615,7 @@ class Asker:
         except Exception:  # the check goes on without titles
             log.exception("Could not read the sources' titles")
             return {}
-        out = {}
-        for (doc, _), text in texts.items():
-            spans = sentence_spans(text)
-            out[doc] = text[spans[0][0] : spans[0][1]] if spans else ""
-        return out
+        return {doc: first_sentence(text) for (doc, _), text in texts.items()}
 
     def _openings(self, hits: list[Hit]) -> dict[str, str]:
         """Per passage, the first sentence of its page (of its document when it has no pages):
@@ -628,13 +626,8 @@ class Asker:
         missing = {(h.doc, h.page) for h in hits} - texts.keys()
         if missing:  # passages further down their page: its first one, in one query
             texts.update(self.searcher.page_openings(missing))
-        out: dict[str, str] = {}
-        for h in hits:
-            first = texts.get((h.doc, h.page), "")
-            spans = sentence_spans(first)
-            if spans:
-                out[h.chunk_id] = first[spans[0][0] : spans[0][1]]
-        return out
+        openings = {h.chunk_id: first_sentence(texts.get((h.doc, h.page), "")) for h in hits}
+        return {chunk: text for chunk, text in openings.items() if text}
 
     def ask(
         self,

@@ -115,6 +115,12 @@ def sentence_spans(text: str) -> list[tuple[int, int]]:
     return out
 
 
+def first_sentence(text: str) -> str:
+    """The first sentence of ``text`` ("" when it has none): a page's or a document's title."""
+    spans = sentence_spans(text)
+    return text[spans[0][0] : spans[0][1]] if spans else ""
+
+
 def _units(text: str) -> list[tuple[int, int]]:
     """Sentences, a very long one cut at a space; a short one also with its next sentence."""
     sents: list[tuple[int, int]] = []

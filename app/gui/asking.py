@@ -43,14 +43,12 @@ class _RecordingSearcher:
         self.hits.update({h.chunk_id: h for h in result.hits})
         return result
 
-    def mentioning(self, *args: Any, **kwargs: Any) -> set[str] | None:
-        return self._inner.mentioning(*args, **kwargs)
-
     def close(self) -> None:
         self._inner.close()
 
     def __getattr__(self, name: str) -> Any:
-        # what else the asker reads (a page's opening line, collection counts) as it is
+        # what else the asker reads (which files mention a name, a page's opening line,
+        # collection counts) as it is
         return getattr(self._inner, name)
 
 
