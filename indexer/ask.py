@@ -431,6 +431,8 @@ def restates(answer: str, question: str) -> bool:
     plain = _CITE.sub(" ", answer)
     if re.match(r"\W*(?:yes|no)\b", plain, re.I) or re.search(r"\bor\b", question, re.I):
         return False
+    if not content_words(plain) - _TALK and not exact_terms(plain):
+        return False  # a bare "[1]" points at its source, as before; it repeats nothing
     own_words = content_words(plain) - content_words(question) - _TALK
     own_terms = exact_terms(plain) - exact_terms(question)
     return not own_words and not own_terms

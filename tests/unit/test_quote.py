@@ -135,6 +135,7 @@ def test_the_questions_words_must_be_in_the_sources_a_sentence_cites():
         ("14 panels were installed [1].", "How many panels were installed?", False),
         ("It appeared in Sleep Research [1].", "Which journal published it?", False),
         ("Yes, bikes are covered [1].", "Are bikes covered?", False),
+        ("[1]", "How many people were burned?", False),  # a bare marker points at the source
         ("The boiler runs on gas [1].", "Does the boiler run on gas or oil?", False),
     ],
 )
